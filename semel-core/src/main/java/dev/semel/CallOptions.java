@@ -1,0 +1,124 @@
+package dev.semel;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Per-call overrides of the engine's configuration (a route's own TTL, a method's own
+ * in-progress policy). Unset fields fall back to the {@link IdempotencyConfig}.
+ *
+ * <pre>{@code
+ * CallOptions options = CallOptions.custom().ttl(Duration.ofHours(1)).build();
+ * }</pre>
+ */
+public final class CallOptions {
+    /** No overrides. */
+    public static final CallOptions DEFAULTS = new CallOptions(null, null, null, null);
+
+    private final Duration ttl;
+    private final Duration leaseDuration;
+    private final InProgressPolicy inProgressPolicy;
+    private final OutcomePolicy outcomePolicy;
+
+    private CallOptions(Duration ttl, Duration leaseDuration, InProgressPolicy inProgressPolicy,
+            OutcomePolicy outcomePolicy) {
+        this.ttl = ttl;
+        this.leaseDuration = leaseDuration;
+        this.inProgressPolicy = inProgressPolicy;
+        this.outcomePolicy = outcomePolicy;
+    }
+
+    /**
+     * Starts a set of overrides.
+     *
+     * @return a builder
+     */
+    public static Builder custom() {
+        return new Builder();
+    }
+
+    Duration ttl(IdempotencyConfig config) {
+        return ttl != null ? ttl : config.ttl();
+    }
+
+    Duration leaseDuration(IdempotencyConfig config) {
+        return leaseDuration != null ? leaseDuration : config.leaseDuration();
+    }
+
+    InProgressPolicy inProgressPolicy(IdempotencyConfig config) {
+        return inProgressPolicy != null ? inProgressPolicy : config.inProgressPolicy();
+    }
+
+    OutcomePolicy outcomePolicy(IdempotencyConfig config) {
+        return outcomePolicy != null ? outcomePolicy : config.outcomePolicy();
+    }
+
+    @Override
+    public String toString() {
+        return "CallOptions[ttl=" + ttl + ", lease=" + leaseDuration + ", inProgress=" + inProgressPolicy + "]";
+    }
+
+    /** Builds {@link CallOptions}. */
+    public static final class Builder {
+        private Duration ttl;
+        private Duration leaseDuration;
+        private InProgressPolicy inProgressPolicy;
+        private OutcomePolicy outcomePolicy;
+
+        private Builder() {
+        }
+
+        /**
+         * Overrides how long the completed record is replayed.
+         *
+         * @param ttl positive duration
+         * @return this builder
+         */
+        public Builder ttl(Duration ttl) {
+            this.ttl = IdempotencyConfig.Builder.positive(ttl, "ttl");
+            return this;
+        }
+
+        /**
+         * Overrides the lease duration (for operations known to run long).
+         *
+         * @param lease positive duration
+         * @return this builder
+         */
+        public Builder leaseDuration(Duration lease) {
+            this.leaseDuration = IdempotencyConfig.Builder.positive(lease, "leaseDuration");
+            return this;
+        }
+
+        /**
+         * Overrides what duplicates do while the first attempt runs.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder inProgressPolicy(InProgressPolicy policy) {
+            this.inProgressPolicy = Objects.requireNonNull(policy, "inProgressPolicy");
+            return this;
+        }
+
+        /**
+         * Overrides which outcomes are stored.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder outcomePolicy(OutcomePolicy policy) {
+            this.outcomePolicy = Objects.requireNonNull(policy, "outcomePolicy");
+            return this;
+        }
+
+        /**
+         * Builds the options.
+         *
+         * @return the options
+         */
+        public CallOptions build() {
+            return new CallOptions(ttl, leaseDuration, inProgressPolicy, outcomePolicy);
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package dev.semel;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Immutable settings of an {@link Idempotency} engine, built once.
+ *
+ * <pre>{@code
+ * IdempotencyConfig config = IdempotencyConfig.custom()
+ *     .ttl(Duration.ofHours(24))
+ *     .leaseDuration(Duration.ofSeconds(30))
+ *     .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(5)))
+ *     .build();
+ * }</pre>
+ */
+public final class IdempotencyConfig {
+    /** How long a completed record is replayed: 24 hours. */
+    public static final Duration DEFAULT_TTL = Duration.ofHours(24);
+    /** How long a claim holds the key without renewal: 30 seconds. */
+    public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(30);
+    /** How long a duplicate waits between two looks at a running record under the wait policy. */
+    public static final Duration DEFAULT_WAIT_POLL_INTERVAL = Duration.ofMillis(100);
+    /** What {@code Retry-After} a store failure suggests: 1 second. */
+    public static final Duration DEFAULT_STORE_FAILURE_RETRY_AFTER = Duration.ofSeconds(1);
+    /** Duplicates are answered in-progress at once. */
+    public static final InProgressPolicy DEFAULT_IN_PROGRESS_POLICY = InProgressPolicy.reject();
+    /** Final outcomes below 500 are stored. */
+    public static final OutcomePolicy DEFAULT_OUTCOME_POLICY = OutcomePolicy.DEFAULT;
+    /** Store failures refuse the request. */
+    public static final FailurePolicy DEFAULT_FAILURE_POLICY = FailurePolicy.FAIL_CLOSED;
+
+    private final Clock clock;
+    private final Duration ttl;
+    private final Duration leaseDuration;
+    private final Duration leaseRenewInterval;
+    private final Duration waitPollInterval;
+    private final Duration storeFailureRetryAfter;
+    private final InProgressPolicy inProgressPolicy;
+    private final OutcomePolicy outcomePolicy;
+    private final FailurePolicy failurePolicy;
+    private final IdempotencyListener listener;
+    private final ScheduledExecutorService scheduler;
+    private final String ownerId;
+
+    private IdempotencyConfig(Builder b) {
+        this.clock = b.clock;
+        this.ttl = b.ttl;
+        this.leaseDuration = b.leaseDuration;
+        this.leaseRenewInterval = b.leaseRenewInterval != null ? b.leaseRenewInterval : b.leaseDuration.dividedBy(3);
+        this.waitPollInterval = b.waitPollInterval;
+        this.storeFailureRetryAfter = b.storeFailureRetryAfter;
+        this.inProgressPolicy = b.inProgressPolicy;
+        this.outcomePolicy = b.outcomePolicy;
+        this.failurePolicy = b.failurePolicy;
+        this.listener = b.listener;
+        this.scheduler = b.scheduler;
+        this.ownerId = b.ownerId != null ? b.ownerId : defaultOwnerId();
+        if (leaseRenewInterval.compareTo(leaseDuration) >= 0) {
+            throw new IllegalArgumentException("leaseRenewInterval (" + leaseRenewInterval
+                    + ") must be shorter than leaseDuration (" + leaseDuration + ")");
+        }
+    }
+
+    private static String defaultOwnerId() {
+        return "semel-" + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xFFFFFFFFL);
+    }
+
+    /**
+     * The defaults: 24 h TTL, 30 s lease, reject duplicates in progress, store final
+     * outcomes below 500, fail closed, system UTC clock, no listener.
+     *
+     * @return the default configuration
+     */
+    public static IdempotencyConfig ofDefaults() {
+        return custom().build();
+    }
+
+    /**
+     * Starts a configuration from the defaults.
+     *
+     * @return a builder
+     */
+    public static Builder custom() {
+        return new Builder();
+    }
+
+    /**
+     * Starts a builder from this configuration.
+     *
+     * @return a builder holding these settings
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.clock = clock;
+        b.ttl = ttl;
+        b.leaseDuration = leaseDuration;
+        b.leaseRenewInterval = leaseRenewInterval;
+        b.waitPollInterval = waitPollInterval;
+        b.storeFailureRetryAfter = storeFailureRetryAfter;
+        b.inProgressPolicy = inProgressPolicy;
+        b.outcomePolicy = outcomePolicy;
+        b.failurePolicy = failurePolicy;
+        b.listener = listener;
+        b.scheduler = scheduler;
+        b.ownerId = ownerId;
+        return b;
+    }
+
+    /** @return the clock every record time comes from */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** @return how long completed records are replayed */
+    public Duration ttl() {
+        return ttl;
+    }
+
+    /** @return how long a claim holds the key without renewal */
+    public Duration leaseDuration() {
+        return leaseDuration;
+    }
+
+    /** @return how often a running operation's lease is renewed */
+    public Duration leaseRenewInterval() {
+        return leaseRenewInterval;
+    }
+
+    /** @return the longest pause between two looks at a running record while waiting */
+    public Duration waitPollInterval() {
+        return waitPollInterval;
+    }
+
+    /** @return the {@code Retry-After} suggested when the store fails */
+    public Duration storeFailureRetryAfter() {
+        return storeFailureRetryAfter;
+    }
+
+    /** @return what duplicates do while the first attempt runs */
+    public InProgressPolicy inProgressPolicy() {
+        return inProgressPolicy;
+    }
+
+    /** @return which outcomes are stored */
+    public OutcomePolicy outcomePolicy() {
+        return outcomePolicy;
+    }
+
+    /** @return what happens when the store fails */
+    public FailurePolicy failurePolicy() {
+        return failurePolicy;
+    }
+
+    /** @return the listener */
+    public IdempotencyListener listener() {
+        return listener;
+    }
+
+    /** @return the scheduler for lease renewal, or {@code null} if the engine owns one */
+    public ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /** @return this engine's identity as a lease owner */
+    public String ownerId() {
+        return ownerId;
+    }
+
+    /** Builds an {@link IdempotencyConfig}; every setter validates at once. */
+    public static final class Builder {
+        private Clock clock = Clock.systemUTC();
+        private Duration ttl = DEFAULT_TTL;
+        private Duration leaseDuration = DEFAULT_LEASE_DURATION;
+        private Duration leaseRenewInterval;
+        private Duration waitPollInterval = DEFAULT_WAIT_POLL_INTERVAL;
+        private Duration storeFailureRetryAfter = DEFAULT_STORE_FAILURE_RETRY_AFTER;
+        private InProgressPolicy inProgressPolicy = DEFAULT_IN_PROGRESS_POLICY;
+        private OutcomePolicy outcomePolicy = DEFAULT_OUTCOME_POLICY;
+        private FailurePolicy failurePolicy = DEFAULT_FAILURE_POLICY;
+        private IdempotencyListener listener = IdempotencyListener.NONE;
+        private ScheduledExecutorService scheduler;
+        private String ownerId;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the clock record times come from (tests pass a controllable one).
+         *
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Sets how long completed records are replayed. Default {@link #DEFAULT_TTL}.
+         *
+         * @param ttl positive duration
+         * @return this builder
+         */
+        public Builder ttl(Duration ttl) {
+            this.ttl = positive(ttl, "ttl");
+            return this;
+        }
+
+        /**
+         * Sets how long a claim holds a key without renewal. Default {@link #DEFAULT_LEASE_DURATION}.
+         *
+         * @param lease positive duration
+         * @return this builder
+         */
+        public Builder leaseDuration(Duration lease) {
+            this.leaseDuration = positive(lease, "leaseDuration");
+            return this;
+        }
+
+        /**
+         * Sets how often a running operation's lease is renewed. Default: a third of the lease.
+         *
+         * @param interval positive, shorter than the lease
+         * @return this builder
+         */
+        public Builder leaseRenewInterval(Duration interval) {
+            this.leaseRenewInterval = positive(interval, "leaseRenewInterval");
+            return this;
+        }
+
+        /**
+         * Sets the longest pause between two looks at a running record while waiting.
+         *
+         * @param interval positive duration
+         * @return this builder
+         */
+        public Builder waitPollInterval(Duration interval) {
+            this.waitPollInterval = positive(interval, "waitPollInterval");
+            return this;
+        }
+
+        /**
+         * Sets the {@code Retry-After} suggested when the store fails.
+         *
+         * @param retryAfter positive duration
+         * @return this builder
+         */
+        public Builder storeFailureRetryAfter(Duration retryAfter) {
+            this.storeFailureRetryAfter = positive(retryAfter, "storeFailureRetryAfter");
+            return this;
+        }
+
+        /**
+         * Sets what duplicates do while the first attempt runs.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder inProgressPolicy(InProgressPolicy policy) {
+            this.inProgressPolicy = Objects.requireNonNull(policy, "inProgressPolicy");
+            return this;
+        }
+
+        /**
+         * Sets which outcomes are stored.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder outcomePolicy(OutcomePolicy policy) {
+            this.outcomePolicy = Objects.requireNonNull(policy, "outcomePolicy");
+            return this;
+        }
+
+        /**
+         * Sets what happens when the store fails.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder failurePolicy(FailurePolicy policy) {
+            this.failurePolicy = Objects.requireNonNull(policy, "failurePolicy");
+            return this;
+        }
+
+        /**
+         * Sets the listener.
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder listener(IdempotencyListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Sets the scheduler that renews leases; the caller keeps ownership of it. Without
+         * one, the engine starts a daemon thread and stops it on {@link Idempotency#close()}.
+         *
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * Sets this engine's identity as a lease owner (shown by admin tools).
+         *
+         * @param ownerId a non-empty name, e.g. the instance id
+         * @return this builder
+         */
+        public Builder ownerId(String ownerId) {
+            Objects.requireNonNull(ownerId, "ownerId");
+            if (ownerId.isBlank()) {
+                throw new IllegalArgumentException("ownerId must not be blank");
+            }
+            this.ownerId = ownerId;
+            return this;
+        }
+
+        /**
+         * Builds the configuration.
+         *
+         * @return the immutable configuration
+         * @throws IllegalArgumentException if the renew interval is not shorter than the lease
+         */
+        public IdempotencyConfig build() {
+            return new IdempotencyConfig(this);
+        }
+
+        static Duration positive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + d);
+            }
+            return d;
+        }
+    }
+}

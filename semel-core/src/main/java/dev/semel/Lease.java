@@ -1,0 +1,243 @@
+package dev.semel;
+
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The right to run an operation for one key, guarded by a fencing token.
+ *
+ * <p>While the lease is active the engine renews it in the background. End it exactly
+ * once: {@link #finish} (store or release per the outcome policy), {@link #complete}, or
+ * {@link #release}. {@link #close()} releases a lease that was not ended, so a
+ * try-with-resources block never leaves a key stuck. If the lease was taken over (this
+ * process stalled past its deadline and another caller claimed the key), every method
+ * that writes throws {@link LeaseLostException}: a zombie cannot overwrite anything.
+ */
+public final class Lease implements AutoCloseable {
+
+    /** A lease's life: {@code ACTIVE} moves once to one of the other three. */
+    public enum Status {
+        /** Held; renewed in the background. */
+        ACTIVE,
+        /** Ended by storing a response. */
+        COMPLETED,
+        /** Ended by releasing the key. */
+        RELEASED,
+        /** Taken over by another caller or deleted; nothing can be written any more. */
+        LOST
+    }
+
+    private final Idempotency engine;
+    private final Scope scope;
+    private final IdempotencyKey key;
+    private final String recordId;
+    private final long fencingToken;
+    private final Duration ttl;
+    private final Duration leaseDuration;
+    private final OutcomePolicy outcomePolicy;
+    private final boolean guarded;
+    private final long claimedAtNanos = System.nanoTime();
+    private final AtomicReference<Status> status = new AtomicReference<>(Status.ACTIVE);
+    private volatile ScheduledFuture<?> renewal;
+
+    Lease(Idempotency engine, Scope scope, IdempotencyKey key, String recordId, long fencingToken, Duration ttl,
+            Duration leaseDuration, OutcomePolicy outcomePolicy, boolean guarded) {
+        this.engine = engine;
+        this.scope = scope;
+        this.key = key;
+        this.recordId = recordId;
+        this.fencingToken = fencingToken;
+        this.ttl = ttl;
+        this.leaseDuration = leaseDuration;
+        this.outcomePolicy = outcomePolicy;
+        this.guarded = guarded;
+    }
+
+    /** @return the scope this lease belongs to */
+    public Scope scope() {
+        return scope;
+    }
+
+    /** @return the key this lease holds */
+    public IdempotencyKey key() {
+        return key;
+    }
+
+    /** @return the record id in the store */
+    public String recordId() {
+        return recordId;
+    }
+
+    /** @return the fencing token that guards every write, 0 for an unguarded lease */
+    public long fencingToken() {
+        return fencingToken;
+    }
+
+    /**
+     * Whether the store guards this lease. {@code false} only when the store failed and
+     * the engine {@link FailurePolicy#FAIL_OPEN failed open}: then finishing does nothing.
+     *
+     * @return {@code true} for a normal lease
+     */
+    public boolean isGuarded() {
+        return guarded;
+    }
+
+    /** @return where the lease is in its life */
+    public Status status() {
+        return status.get();
+    }
+
+    /** @return {@code true} while the lease can still be ended */
+    public boolean isActive() {
+        return status.get() == Status.ACTIVE;
+    }
+
+    /**
+     * Ends the lease as the outcome policy says: a final outcome is stored for replay,
+     * any other (5xx, 408, 409, 425, 429 by default) releases the key.
+     *
+     * @param response what the operation produced
+     * @return {@code true} if the response was stored
+     * @throws LeaseLostException if the lease was taken over
+     * @throws IdempotencyStoreException if the store failed
+     */
+    public boolean finish(StoredResponse response) {
+        if (outcomePolicy.shouldStore(response.status())) {
+            complete(response);
+            return true;
+        }
+        release();
+        return false;
+    }
+
+    /**
+     * Stores the response; every retry of this key replays it until the TTL ends.
+     *
+     * @param response what the operation produced
+     * @throws LeaseLostException if the lease was taken over
+     * @throws IllegalStateException if the lease was already ended
+     * @throws IdempotencyStoreException if the store failed
+     */
+    public void complete(StoredResponse response) {
+        checkActive();
+        stopRenewal();
+        if (!guarded) {
+            status.set(Status.COMPLETED);
+            return;
+        }
+        if (!engine.storeComplete(this, response, ttl)) {
+            lost("complete");
+        }
+        status.set(Status.COMPLETED);
+        engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(), response.status(),
+                response.bodyLength(), null));
+    }
+
+    /**
+     * Releases the key so the next request with it runs the operation again.
+     *
+     * @throws LeaseLostException if the lease was taken over
+     * @throws IllegalStateException if the lease was already ended
+     * @throws IdempotencyStoreException if the store failed
+     */
+    public void release() {
+        checkActive();
+        stopRenewal();
+        if (!guarded) {
+            status.set(Status.RELEASED);
+            return;
+        }
+        if (!engine.storeRelease(this)) {
+            lost("release");
+        }
+        status.set(Status.RELEASED);
+        engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
+    }
+
+    /**
+     * Extends the lease now (the engine also does this in the background).
+     *
+     * @throws LeaseLostException if the lease was taken over
+     * @throws IllegalStateException if the lease was already ended
+     * @throws IdempotencyStoreException if the store failed
+     */
+    public void renew() {
+        checkActive();
+        if (guarded && !engine.storeRenew(this, leaseDuration)) {
+            lost("renew");
+        }
+    }
+
+    /** Releases the lease if it is still active; does nothing otherwise. */
+    @Override
+    public void close() {
+        if (isActive()) {
+            release();
+        }
+    }
+
+    void renewInBackground() {
+        if (!isActive()) {
+            stopRenewal();
+            return;
+        }
+        try {
+            if (!engine.storeRenew(this, leaseDuration) && status.compareAndSet(Status.ACTIVE, Status.LOST)) {
+                stopRenewal();
+                engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0,
+                        new LeaseLostException(describeLoss("renew"))));
+            }
+        } catch (RuntimeException e) {
+            Idempotency.LOG.log(System.Logger.Level.WARNING,
+                    "Could not renew the lease of idempotency key ''{0}''; will try again", key, e);
+        }
+    }
+
+    void startRenewal(ScheduledFuture<?> future) {
+        this.renewal = future;
+        if (!isActive()) {
+            future.cancel(false);
+        }
+    }
+
+    private void stopRenewal() {
+        ScheduledFuture<?> r = renewal;
+        if (r != null) {
+            r.cancel(false);
+        }
+    }
+
+    private void checkActive() {
+        Status s = status.get();
+        if (s == Status.LOST) {
+            throw new LeaseLostException(describeLoss("use"));
+        }
+        if (s != Status.ACTIVE) {
+            throw new IllegalStateException("The lease of idempotency key '" + key + "' was already " + s);
+        }
+    }
+
+    private void lost(String what) {
+        status.set(Status.LOST);
+        stopRenewal();
+        LeaseLostException e = new LeaseLostException(describeLoss(what));
+        engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0, e));
+        throw e;
+    }
+
+    private String describeLoss(String what) {
+        return "Cannot " + what + " idempotency key '" + key + "': fencing token " + fencingToken
+                + " no longer holds the record (the lease ended and was taken over, or the record was deleted)";
+    }
+
+    Duration elapsed() {
+        return Duration.ofNanos(System.nanoTime() - claimedAtNanos);
+    }
+
+    @Override
+    public String toString() {
+        return "Lease[key=" + key + ", token=" + fencingToken + ", " + status.get() + "]";
+    }
+}

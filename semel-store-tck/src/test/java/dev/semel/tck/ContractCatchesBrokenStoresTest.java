@@ -1,0 +1,141 @@
+package dev.semel.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import dev.semel.IdempotencyRecord;
+import dev.semel.InMemoryIdempotencyStore;
+import dev.semel.RecordQuery;
+import dev.semel.StoredResponse;
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyStore;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Events;
+
+/**
+ * The suite must fail stores that are wrong: a suite every store passes proves nothing.
+ * Each broken store below runs the relevant contract tests through the JUnit engine.
+ */
+class ContractCatchesBrokenStoresTest {
+
+    @Test
+    void checkThenSetClaimFailsTheOneKeyRace() {
+        Events events = run(CheckThenSetStoreContract.class, "raceOnOneKeyYieldsExactlyOneClaim");
+        assertThat(events.failed().count()).isEqualTo(1);
+    }
+
+    @Test
+    void checkThenSetClaimLetsTheEngineRunTwice() {
+        Events events = run(CheckThenSetStoreContract.class, "engineRunsTheOperationOnceWhenManyCallersRaceOnOneKey");
+        assertThat(events.failed().count()).isEqualTo(1);
+    }
+
+    @Test
+    void storeIgnoringFencingTokensFailsTheZombieTest() {
+        Events events = run(NoFencingStoreContract.class, "zombieCannotCompleteReleaseOrRenewAfterTakeover");
+        assertThat(events.failed().count()).isEqualTo(1);
+    }
+
+    @Test
+    void theSameTestsPassForTheCorrectStore() {
+        Events events = run(InMemoryStoreContractTest.class, "raceOnOneKeyYieldsExactlyOneClaim");
+        assertThat(events.succeeded().count()).isEqualTo(1);
+        assertThat(events.failed().count()).isZero();
+    }
+
+    private static Events run(Class<?> contract, String method) {
+        return EngineTestKit.engine("junit-jupiter")
+                .selectors(selectMethod(contract, method))
+                .execute()
+                .testEvents();
+    }
+
+    /** Runs the contract against a check-then-set store (not picked up by Surefire: nested). */
+    static class CheckThenSetStoreContract extends IdempotencyStoreContract {
+        @Override
+        protected IdempotencyStore createStore() {
+            return new CheckThenSetStore();
+        }
+    }
+
+    /** Runs the contract against a store that ignores fencing tokens. */
+    static class NoFencingStoreContract extends IdempotencyStoreContract {
+        @Override
+        protected IdempotencyStore createStore() {
+            return new NoFencingStore();
+        }
+    }
+
+    /** Delegates everything to a correct store, so that each broken one breaks one thing. */
+    abstract static class DelegatingStore implements IdempotencyStore {
+        final InMemoryIdempotencyStore delegate = new InMemoryIdempotencyStore();
+
+        @Override
+        public ClaimResult claim(ClaimRequest request) {
+            return delegate.claim(request);
+        }
+
+        @Override
+        public boolean complete(String recordId, long token, StoredResponse response, Instant expiresAt, Instant now) {
+            return delegate.complete(recordId, token, response, expiresAt, now);
+        }
+
+        @Override
+        public boolean release(String recordId, long token) {
+            return delegate.release(recordId, token);
+        }
+
+        @Override
+        public boolean renew(String recordId, long token, Instant leaseDeadline, Instant now) {
+            return delegate.renew(recordId, token, leaseDeadline, now);
+        }
+
+        @Override
+        public Optional<IdempotencyRecord> find(String recordId, Instant now) {
+            return delegate.find(recordId, now);
+        }
+
+        @Override
+        public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
+            return delegate.query(query, now);
+        }
+
+        @Override
+        public boolean delete(String recordId) {
+            return delegate.delete(recordId);
+        }
+
+        @Override
+        public int purgeExpired(Instant now, int limit) {
+            return delegate.purgeExpired(now, limit);
+        }
+    }
+
+    /** Looks first, then writes: the classic lost race (a store without an atomic claim). */
+    static final class CheckThenSetStore extends DelegatingStore {
+        @Override
+        public ClaimResult claim(ClaimRequest request) {
+            Optional<IdempotencyRecord> existing = delegate.find(request.recordId(), request.now());
+            if (existing.isPresent()) {
+                return ClaimResult.found(existing.get());
+            }
+            Thread.yield(); // the window a network round trip would open
+            delegate.delete(request.recordId());
+            return delegate.claim(request);
+        }
+    }
+
+    /** Completes whatever token it is given. */
+    static final class NoFencingStore extends DelegatingStore {
+        @Override
+        public boolean complete(String recordId, long token, StoredResponse response, Instant expiresAt, Instant now) {
+            long current = delegate.find(recordId, now).map(IdempotencyRecord::fencingToken).orElse(token);
+            return delegate.complete(recordId, current, response, expiresAt, now);
+        }
+    }
+}
