@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.semel.IdempotencyEvent.Type;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -167,7 +167,7 @@ class IdempotencyEngineTest {
     @Test
     void leaseIsRenewedInTheBackgroundWhileTheOperationRuns() throws Exception {
         CountDownLatch renewed = new CountDownLatch(2);
-        IdempotencyStore counting = new ForwardingStore(memory) {
+        IdempotencyStore counting = new ForwardingIdempotencyStore(memory) {
             @Override
             public boolean renew(String recordId, long token, Instant deadline, Instant now) {
                 boolean ok = super.renew(recordId, token, deadline, now);
@@ -251,22 +251,35 @@ class IdempotencyEngineTest {
 
     @Test
     void waitPolicyRunsTheOperationWhenTheFirstAttemptReleases() throws Exception {
+        CountDownLatch waiting = new CountDownLatch(1);
+        IdempotencyStore signalling = new ForwardingIdempotencyStore(memory) {
+            @Override
+            public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
+                waiting.countDown();
+                super.awaitChange(recordId, timeout);
+            }
+        };
         engine.close();
-        engine = engine(memory, IdempotencyConfig.custom()
+        engine = engine(signalling, IdempotencyConfig.custom()
                 .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofMillis(10)));
         Lease first = ((Decision.Execute) engine.begin(SCOPE, KEY, FP)).lease();
         Thread releaser = new Thread(() -> {
-            while (events.stream().noneMatch(e -> e.type() == Type.EXECUTED)) {
-                Thread.onSpinWait();
+            try {
+                if (waiting.await(30, TimeUnit.SECONDS)) {
+                    first.release();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            first.release();
         });
         releaser.start();
         Decision waiter = engine.begin(SCOPE, KEY, FP);
         releaser.join();
         assertThat(waiter).isInstanceOf(Decision.Execute.class);
-        assertThat(eventTypes()).contains(Type.WAITED);
+        // the releaser reports RELEASED on its own thread, so only the waiter's order is fixed
+        assertThat(eventTypes()).containsExactlyInAnyOrder(Type.EXECUTED, Type.RELEASED, Type.EXECUTED, Type.WAITED);
+        assertThat(eventTypes().subList(1, 4)).containsSubsequence(Type.EXECUTED, Type.WAITED);
     }
 
     @Test
@@ -363,57 +376,8 @@ class IdempotencyEngineTest {
         assertThat(tx.log).containsExactly("begin", "claim", "complete", "rollback");
     }
 
-    /** Forwards every call to another store. */
-    static class ForwardingStore implements IdempotencyStore {
-        private final IdempotencyStore delegate;
-
-        ForwardingStore(IdempotencyStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public ClaimResult claim(ClaimRequest request) {
-            return delegate.claim(request);
-        }
-
-        @Override
-        public boolean complete(String recordId, long token, StoredResponse response, Instant expiresAt, Instant now) {
-            return delegate.complete(recordId, token, response, expiresAt, now);
-        }
-
-        @Override
-        public boolean release(String recordId, long token) {
-            return delegate.release(recordId, token);
-        }
-
-        @Override
-        public boolean renew(String recordId, long token, Instant deadline, Instant now) {
-            return delegate.renew(recordId, token, deadline, now);
-        }
-
-        @Override
-        public Optional<IdempotencyRecord> find(String recordId, Instant now) {
-            return delegate.find(recordId, now);
-        }
-
-        @Override
-        public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
-            return delegate.query(query, now);
-        }
-
-        @Override
-        public boolean delete(String recordId) {
-            return delegate.delete(recordId);
-        }
-
-        @Override
-        public int purgeExpired(Instant now, int limit) {
-            return delegate.purgeExpired(now, limit);
-        }
-    }
-
     /** A store whose server is gone. */
-    static final class BrokenStore extends ForwardingStore {
+    static final class BrokenStore extends ForwardingIdempotencyStore {
         BrokenStore() {
             super(new InMemoryIdempotencyStore());
         }
@@ -425,7 +389,7 @@ class IdempotencyEngineTest {
     }
 
     /** Logs transaction boundaries and store calls made inside them; a rollback undoes the claims. */
-    static class RecordingTransactionalStore extends ForwardingStore implements TransactionalIdempotencyStore {
+    static class RecordingTransactionalStore extends ForwardingIdempotencyStore implements TransactionalIdempotencyStore {
         final List<String> log = new CopyOnWriteArrayList<>();
         final List<String> claimedInTransaction = new CopyOnWriteArrayList<>();
         volatile boolean inTransaction;

@@ -614,7 +614,7 @@ public abstract class IdempotencyStoreContract {
                 }
             });
             assertThat(executions).hasValue(1);
-            assertThat(answers).containsOnly("receipt", "in-progress").contains("receipt");
+            assertThat(answers).contains("receipt").allMatch(a -> a.equals("receipt") || a.equals("in-progress"));
             assertThat(engine.once(scope, key, payload, ResultCodec.utf8(), () -> "again")).isEqualTo("receipt");
             assertThat(executions).hasValue(1);
         }

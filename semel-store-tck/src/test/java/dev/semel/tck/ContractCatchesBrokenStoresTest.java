@@ -5,13 +5,12 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 
 import dev.semel.IdempotencyRecord;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.RecordQuery;
 import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineTestKit;
@@ -72,47 +71,16 @@ class ContractCatchesBrokenStoresTest {
     }
 
     /** Delegates everything to a correct store, so that each broken one breaks one thing. */
-    abstract static class DelegatingStore implements IdempotencyStore {
-        final InMemoryIdempotencyStore delegate = new InMemoryIdempotencyStore();
+    abstract static class DelegatingStore extends ForwardingIdempotencyStore {
+        final InMemoryIdempotencyStore delegate;
 
-        @Override
-        public ClaimResult claim(ClaimRequest request) {
-            return delegate.claim(request);
+        DelegatingStore() {
+            this(new InMemoryIdempotencyStore());
         }
 
-        @Override
-        public boolean complete(String recordId, long token, StoredResponse response, Instant expiresAt, Instant now) {
-            return delegate.complete(recordId, token, response, expiresAt, now);
-        }
-
-        @Override
-        public boolean release(String recordId, long token) {
-            return delegate.release(recordId, token);
-        }
-
-        @Override
-        public boolean renew(String recordId, long token, Instant leaseDeadline, Instant now) {
-            return delegate.renew(recordId, token, leaseDeadline, now);
-        }
-
-        @Override
-        public Optional<IdempotencyRecord> find(String recordId, Instant now) {
-            return delegate.find(recordId, now);
-        }
-
-        @Override
-        public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
-            return delegate.query(query, now);
-        }
-
-        @Override
-        public boolean delete(String recordId) {
-            return delegate.delete(recordId);
-        }
-
-        @Override
-        public int purgeExpired(Instant now, int limit) {
-            return delegate.purgeExpired(now, limit);
+        private DelegatingStore(InMemoryIdempotencyStore memory) {
+            super(memory);
+            this.delegate = memory;
         }
     }
 
@@ -124,9 +92,17 @@ class ContractCatchesBrokenStoresTest {
             if (existing.isPresent()) {
                 return ClaimResult.found(existing.get());
             }
-            Thread.yield(); // the window a network round trip would open
+            pause(); // the window a network round trip opens between the read and the write
             delegate.delete(request.recordId());
             return delegate.claim(request);
+        }
+    }
+
+    static void pause() {
+        try {
+            Thread.sleep(2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
