@@ -40,14 +40,14 @@ import javax.sql.DataSource;
  * deleted in bounded batches by {@link #purgeExpired} or on a schedule
  * ({@link Builder#purgeEvery(Duration)}).
  *
- * {@snippet :
+ * <pre>{@code
  * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
  *         .tableName("idempotency_records")
  *         .createTableIfMissing(true)
  *         .purgeEvery(Duration.ofMinutes(5))
  *         .build();
  * Idempotency idempotency = Idempotency.create(store);
- * }
+ * }</pre>
  *
  * <p>For records that commit with the operation's own writes, build a
  * {@link TransactionalJdbcIdempotencyStore} with {@link Builder#buildTransactional()}.

@@ -14,7 +14,7 @@ import java.sql.Connection;
  * {@link #currentConnection}), so that the operation's repositories and the idempotency record
  * share one transaction.
  *
- * {@snippet :
+ * <pre>{@code
  * TransactionBoundary boundary = new TransactionBoundary() {
  *     public <T, E extends Exception> T inTransaction(TransactionalWork<T, E> work) throws E {
  *         return myTxManager.required(work::run);      // commit on return, roll back on throw
@@ -23,7 +23,7 @@ import java.sql.Connection;
  *         return myTxManager.connectionOfThisThread();  // same DataSource as the store's
  *     }
  * };
- * }
+ * }</pre>
  */
 public interface TransactionBoundary {
 

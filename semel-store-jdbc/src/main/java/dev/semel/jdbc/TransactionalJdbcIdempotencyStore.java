@@ -27,7 +27,7 @@ import java.util.Objects;
  *       "in progress".
  * </ul>
  *
- * {@snippet :
+ * <pre>{@code
  * TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
  *         .createTableIfMissing(true)
  *         .buildTransactional();
@@ -41,7 +41,7 @@ import java.util.Objects;
  *     }
  *     return paymentId;
  * });
- * }
+ * }</pre>
  *
  * <p>Outside {@link #inTransaction} every call commits on its own, like {@link JdbcIdempotencyStore}.
  * Guarantees hold for writes made through the transaction's connection only; calls to other
