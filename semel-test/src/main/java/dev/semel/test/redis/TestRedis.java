@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import redis.embedded.RedisServer;
 import redis.embedded.RedisShardedCluster;
+import redis.embedded.core.RedisServerBuilder;
 
 /**
  * Redis servers for tests: the one {@code SEMEL_TEST_REDIS_URL} names when it is set, else
@@ -56,7 +57,7 @@ public final class TestRedis {
      */
     public static String url() {
         return TestEnvironment.variable(URL_VARIABLE)
-                .orElseGet(() -> SharedServers.getOrStart("redis", TestRedis::startPrivate).url());
+                .orElseGet(() -> SharedServers.getOrStart("redis", () -> startPrivate()).url());
     }
 
     /**
@@ -71,10 +72,12 @@ public final class TestRedis {
     /**
      * Starts an embedded standalone Redis on a free port that only the caller uses.
      *
+     * @param settings extra {@code redis.conf} lines, e.g. {@code "appendonly yes"} so that
+     *     data survives {@link Server#stop()} and {@link Server#start()}
      * @return the running server; close it when done
      */
-    public static Server startPrivate() {
-        Server server = new Server(freePort());
+    public static Server startPrivate(String... settings) {
+        Server server = new Server(freePort(), settings);
         server.start();
         return server;
     }
@@ -130,17 +133,22 @@ public final class TestRedis {
     /** An embedded standalone Redis that one test owns: it may stop and restart it on the same port. */
     public static final class Server implements AutoCloseable {
         private final int port;
+        private final Path dataDir;
         private final RedisServer server;
 
-        private Server(int port) {
+        private Server(int port, String... settings) {
             this.port = port;
             try {
-                this.server = RedisServer.newRedisServer()
+                this.dataDir = Files.createTempDirectory("redis-data-");
+                RedisServerBuilder builder = RedisServer.newRedisServer()
                         .port(port)
+                        .setting("dir " + dataDir.toAbsolutePath())
                         .setting("bind 127.0.0.1")
-                        .setting("save \"\"")
-                        .setting("appendonly no")
-                        .build();
+                        .setting("save \"\"");
+                for (String setting : settings) {
+                    builder.setting(setting);
+                }
+                this.server = builder.build();
             } catch (IOException e) {
                 throw new UncheckedIOException("Could not configure an embedded Redis", e);
             }
@@ -180,7 +188,11 @@ public final class TestRedis {
 
         @Override
         public void close() {
-            stop();
+            try {
+                stop();
+            } finally {
+                deleteTree(dataDir);
+            }
         }
     }
 
