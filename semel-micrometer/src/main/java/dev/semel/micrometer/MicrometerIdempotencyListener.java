@@ -119,7 +119,8 @@ public final class MicrometerIdempotencyListener implements IdempotencyListener 
 
     /**
      * The {@code store} tag value for a store: its class name without
-     * {@code IdempotencyStore}, lower case ({@code JdbcIdempotencyStore} → {@code jdbc});
+     * {@code IdempotencyStore} (or {@code Store}), lower case ({@code JdbcIdempotencyStore}
+     * → {@code jdbc});
      * {@code memory} for {@link dev.semel.InMemoryIdempotencyStore}; {@code custom} for an
      * anonymous class.
      *
@@ -131,8 +132,11 @@ public final class MicrometerIdempotencyListener implements IdempotencyListener 
         if (name.isEmpty()) {
             return "custom";
         }
-        if (name.endsWith("IdempotencyStore") && name.length() > "IdempotencyStore".length()) {
-            name = name.substring(0, name.length() - "IdempotencyStore".length());
+        for (String suffix : new String[] {"IdempotencyStore", "Store"}) {
+            if (name.endsWith(suffix) && name.length() > suffix.length()) {
+                name = name.substring(0, name.length() - suffix.length());
+                break;
+            }
         }
         name = name.toLowerCase(Locale.ROOT);
         return name.equals("inmemory") ? "memory" : name;
