@@ -5,6 +5,8 @@ import dev.semel.InProgressPolicy;
 import dev.semel.OutcomePolicy;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -29,7 +31,8 @@ import java.util.TreeSet;
  */
 public final class IdempotentRoute {
     /** The methods protected unless a route says otherwise. */
-    public static final Set<String> DEFAULT_METHODS = Set.of("POST", "PATCH");
+    public static final Set<String> DEFAULT_METHODS =
+            Collections.unmodifiableSortedSet(new TreeSet<>(List.of("PATCH", "POST")));
 
     /** POST and PATCH, key optional, the engine's defaults for everything else. */
     public static final IdempotentRoute DEFAULTS = builder().build();
@@ -154,7 +157,7 @@ public final class IdempotentRoute {
             if (methods.length == 0) {
                 throw new IllegalArgumentException("at least one method is required");
             }
-            Set<String> set = new TreeSet<>();
+            TreeSet<String> set = new TreeSet<>();
             for (String m : Arrays.asList(methods)) {
                 String upper = Objects.requireNonNull(m, "method").trim().toUpperCase(Locale.ROOT);
                 if (upper.isEmpty()) {
@@ -165,7 +168,7 @@ public final class IdempotentRoute {
                 }
                 set.add(upper);
             }
-            this.methods = Set.copyOf(set);
+            this.methods = Collections.unmodifiableSortedSet(set);
             return this;
         }
 
