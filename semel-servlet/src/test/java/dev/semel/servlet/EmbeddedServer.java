@@ -25,6 +25,25 @@ interface EmbeddedServer {
 
     void stop() throws Exception;
 
+    /** Stops a server. */
+    interface Stopper {
+        void stop() throws Exception;
+    }
+
+    static EmbeddedServer of(int port, Stopper stopper) {
+        return new EmbeddedServer() {
+            @Override
+            public int port() {
+                return port;
+            }
+
+            @Override
+            public void stop() throws Exception {
+                stopper.stop();
+            }
+        };
+    }
+
     static EmbeddedServer jetty(List<Filter> filters, HttpServlet app) throws Exception {
         Server server = new Server();
         ServerConnector connector = new ServerConnector(server);
@@ -42,18 +61,7 @@ interface EmbeddedServer {
         context.addServlet(servlet, "/*");
         server.setHandler(context);
         server.start();
-        int port = connector.getLocalPort();
-        return new EmbeddedServer() {
-            @Override
-            public int port() {
-                return port;
-            }
-
-            @Override
-            public void stop() throws Exception {
-                server.stop();
-            }
-        };
+        return of(connector.getLocalPort(), server::stop);
     }
 
     @SuppressWarnings("deprecation") // addServletMappingDecoded is still how embedded Tomcat maps a servlet
@@ -84,21 +92,12 @@ interface EmbeddedServer {
         wrapper.setAsyncSupported(true);
         context.addServletMappingDecoded("/*", "app");
         tomcat.start();
-        int port = connector.getLocalPort();
-        return new EmbeddedServer() {
-            @Override
-            public int port() {
-                return port;
+        return of(connector.getLocalPort(), () -> {
+            tomcat.stop();
+            tomcat.destroy();
+            try (var files = Files.walk(base)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
-
-            @Override
-            public void stop() throws Exception {
-                tomcat.stop();
-                tomcat.destroy();
-                try (var files = Files.walk(base)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        };
+        });
     }
 }

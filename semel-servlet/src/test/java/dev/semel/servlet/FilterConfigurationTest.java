@@ -7,6 +7,7 @@ import static dev.semel.servlet.IdempotencyFilterContract.text;
 import static dev.semel.servlet.IdempotencyFilterContract.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.semel.CallOptions;
 import dev.semel.Idempotency;
 import dev.semel.InMemoryIdempotencyStore;
 import dev.semel.spi.ClaimRequest;
@@ -72,7 +73,7 @@ class FilterConfigurationTest {
             public IdempotentRoute route(HttpServletRequest request, IdempotentRoute configured) {
                 if (request.getRequestURI().startsWith("/annotated")) {
                     return IdempotentRoute.builder().methods("PUT", "POST").keyRequired(true)
-                            .ttl(Duration.ofMinutes(5)).build();
+                            .options(CallOptions.custom().ttl(Duration.ofMinutes(5)).build()).build();
                 }
                 return request.getRequestURI().startsWith("/unannotated") ? null : configured;
             }
