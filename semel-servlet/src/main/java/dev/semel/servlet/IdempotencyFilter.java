@@ -298,12 +298,14 @@ public final class IdempotencyFilter implements Filter {
         }
         if (request.isAsyncStarted()) {
             // started on the unwrapped request (by an outer component): follow it too
+            capture.stopDeferring();
             request.getAsyncContext().addListener(asyncListener);
             return;
         }
         if (ended.compareAndSet(false, true)) {
             finish(lease, capture, before);
         }
+        capture.sendDeferred();
     }
 
     private void finish(Lease lease, CapturingResponse capture, List<StoredResponse.Header> before) {
@@ -376,7 +378,9 @@ public final class IdempotencyFilter implements Filter {
         } catch (Exception e) {
             throw new ServletException(e);
         }
-        if (!(outcome instanceof Outcome.Executed)) {
+        if (outcome instanceof Outcome.Executed) {
+            capture.sendDeferred();
+        } else {
             answerDuplicate(response, outcome, request.getRequestURI(), key);
         }
     }
@@ -428,17 +432,13 @@ public final class IdempotencyFilter implements Filter {
         for (StoredResponse.Header h : headers) {
             if (h.name().equalsIgnoreCase("Content-Type")) {
                 response.setContentType(h.value());
-            } else if (sendRedirect == null || !h.name().equalsIgnoreCase("Location")) {
+            } else {
                 response.addHeader(h.name(), h.value());
             }
         }
         response.setHeader(REPLAYED_HEADER, "true");
-        if (sendError != null) {
-            response.sendError(stored.status(), sendError.isEmpty() ? null : sendError);
-            return;
-        }
-        if (sendRedirect != null) {
-            response.sendRedirect(sendRedirect, stored.status());
+        if (sendError != null || sendRedirect != null) {
+            CapturingResponse.sendAgain(response, stored.status(), sendError, sendRedirect);
             return;
         }
         if (!stored.bodyRetained()) {

@@ -26,7 +26,7 @@ import jakarta.servlet.http.HttpServletRequest;
  *         return annotation == null ? configured : IdempotentRoute.builder()
  *                 .methods(request.getMethod())
  *                 .keyRequired(annotation.required())
- *                 .ttl(Duration.parse(annotation.ttl()))
+ *                 .options(CallOptions.custom().ttl(Duration.parse(annotation.ttl())).build())
  *                 .build();
  *     }
  * };

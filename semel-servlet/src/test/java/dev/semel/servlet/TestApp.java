@@ -34,11 +34,15 @@ final class TestApp extends HttpServlet {
         String path = req.getRequestURI();
         int n = executions.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         byte[] body = req.getInputStream().readAllBytes();
-        String op = path.substring(1).split("/")[0];
+        String[] segments = path.substring(1).split("/");
+        String op = segments[0];
+        if ((op.equals("required") || op.equals("waiting")) && segments.length > 1) {
+            op = segments[1];
+        }
         switch (op) {
             case "payments" -> {
                 resp.setStatus(201);
-                resp.setContentType("application/json");
+                resp.setContentType("application/json;charset=UTF-8");
                 resp.setHeader("Location", path + "/" + n);
                 resp.addHeader("X-Trace", "a");
                 resp.addHeader("X-Trace", "b");
