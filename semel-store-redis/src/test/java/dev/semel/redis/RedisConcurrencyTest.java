@@ -119,9 +119,10 @@ class RedisConcurrencyTest {
                     @Override
                     public boolean complete(String recordId, long fencingToken, StoredResponse response,
                             Instant expiresAt, Instant now) {
-                        boolean done = super.complete(recordId, fencingToken, response, expiresAt, now);
-                        events.add("owner completed");
-                        return done;
+                        // recorded before the call: the script publishes the wake-up in the same step
+                        // that stores the response, so the waiter may answer before this call returns
+                        events.add("owner completing");
+                        return super.complete(recordId, fencingToken, response, expiresAt, now);
                     }
                 });
                 Idempotency waiter = Idempotency.create(storeB, waitLong);
@@ -153,7 +154,7 @@ class RedisConcurrencyTest {
 
                 assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("first");
                 assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo("first");
-                assertThat(events).containsExactly("owner completed", "waiter answered first");
+                assertThat(events).containsExactly("owner completing", "waiter answered first");
                 assertThat(storeB.isWaiting(SCOPE.recordId(key))).isFalse();
             } finally {
                 finish.countDown();
