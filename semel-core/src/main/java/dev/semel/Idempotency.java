@@ -10,7 +10,6 @@ import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -42,6 +41,7 @@ public final class Idempotency implements AutoCloseable {
     private final IdempotencyConfig config;
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
+    private final LeaseRenewals renewals;
 
     private Idempotency(IdempotencyStore store, IdempotencyConfig config) {
         this.store = Objects.requireNonNull(store, "store");
@@ -59,6 +59,7 @@ public final class Idempotency implements AutoCloseable {
             this.scheduler = executor;
             this.ownsScheduler = true;
         }
+        this.renewals = new LeaseRenewals(scheduler);
     }
 
     /**
@@ -440,14 +441,16 @@ public final class Idempotency implements AutoCloseable {
         Duration interval = leaseDuration.equals(config.leaseDuration())
                 ? config.leaseRenewInterval()
                 : leaseDuration.dividedBy(3);
-        long millis = Math.max(1, interval.toMillis());
-        try {
-            lease.startRenewal(scheduler.scheduleAtFixedRate(lease::renewInBackground, millis, millis,
-                    TimeUnit.MILLISECONDS));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            LOG.log(System.Logger.Level.WARNING,
-                    "Lease renewal scheduler refused a task (engine closed?); the lease will not be renewed", e);
-        }
+        renewals.add(lease, interval, leaseDuration);
+    }
+
+    void stopRenewal(Lease lease) {
+        renewals.remove(lease);
+    }
+
+    /** How many leases the engine is renewing (for tests). */
+    int renewingLeases() {
+        return renewals.size();
     }
 
     boolean storeComplete(Lease lease, StoredResponse response, Duration ttl) {
