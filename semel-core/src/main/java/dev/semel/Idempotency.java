@@ -42,6 +42,8 @@ public final class Idempotency implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
     private final LeaseRenewals renewals;
+    /** False with {@link IdempotencyListener#NONE}: then no event is built and no store call timed. */
+    private final boolean listening;
 
     private Idempotency(IdempotencyStore store, IdempotencyConfig config) {
         this.store = Objects.requireNonNull(store, "store");
@@ -60,6 +62,7 @@ public final class Idempotency implements AutoCloseable {
             this.ownsScheduler = true;
         }
         this.renewals = new LeaseRenewals(scheduler);
+        this.listening = config.listener() != IdempotencyListener.NONE;
     }
 
     /**
@@ -330,7 +333,7 @@ public final class Idempotency implements AutoCloseable {
             }
             return storeFailed(scope, key, recordId, options, e);
         }
-        Duration claimTime = Duration.ofNanos(System.nanoTime() - start);
+        Duration claimTime = listening ? Duration.ofNanos(System.nanoTime() - start) : Duration.ZERO;
         if (result instanceof ClaimResult.Claimed claimed) {
             if (claimed.takeover()) {
                 emit(IdempotencyEvent.of(IdempotencyEvent.Type.LEASE_TAKEN_OVER, scope, key, claimTime));
@@ -338,7 +341,9 @@ public final class Idempotency implements AutoCloseable {
                         "Took over the abandoned lease of idempotency key ''{0}'' (fencing token {1})", key,
                         claimed.fencingToken());
             }
-            emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
+            if (listening) {
+                emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
+            }
             return new Decision.Execute(new Lease(this, scope, key, recordId, claimed.fencingToken(), ttl, lease,
                     options.outcomePolicy(config), true));
         }
@@ -349,8 +354,10 @@ public final class Idempotency implements AutoCloseable {
                 return new Decision.Mismatch(key);
             }
             if (record.state() == RecordState.COMPLETED) {
-                emit(new IdempotencyEvent(IdempotencyEvent.Type.REPLAYED, scope, key, claimTime,
-                        record.response().status(), record.response().bodyLength(), null));
+                if (listening) {
+                    emit(new IdempotencyEvent(IdempotencyEvent.Type.REPLAYED, scope, key, claimTime,
+                            record.response().status(), record.response().bodyLength(), null));
+                }
                 return new Decision.Replay(record.response());
             }
             return new Decision.InProgress(retryAfter(record.leaseDeadline(), now));
@@ -444,6 +451,11 @@ public final class Idempotency implements AutoCloseable {
         renewals.add(lease, interval, leaseDuration);
     }
 
+    /** @return whether a listener other than {@link IdempotencyListener#NONE} wants events */
+    boolean listening() {
+        return listening;
+    }
+
     void stopRenewal(Lease lease) {
         renewals.remove(lease);
     }
@@ -511,6 +523,9 @@ public final class Idempotency implements AutoCloseable {
 
     /** Tells the listener a store call starts; returns the start time for {@link #reportStoreCall}. */
     private long startStoreCall(StoreOperation operation) {
+        if (!listening) {
+            return 0L;
+        }
         try {
             config.listener().onStoreCallStart(operation);
         } catch (RuntimeException e) {
@@ -520,6 +535,9 @@ public final class Idempotency implements AutoCloseable {
     }
 
     private void reportStoreCall(StoreOperation operation, long startNanos, Throwable failure) {
+        if (!listening) {
+            return;
+        }
         try {
             config.listener().onStoreCall(operation, Duration.ofNanos(System.nanoTime() - startNanos), failure);
         } catch (RuntimeException e) {

@@ -131,8 +131,10 @@ public final class Lease implements AutoCloseable {
             lost("complete");
         }
         status.set(Status.COMPLETED);
-        engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(), response.status(),
-                response.bodyLength(), null));
+        if (engine.listening()) {
+            engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(),
+                    response.status(), response.bodyLength(), null));
+        }
     }
 
     /**
@@ -153,7 +155,9 @@ public final class Lease implements AutoCloseable {
             lost("release");
         }
         status.set(Status.RELEASED);
-        engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
+        if (engine.listening()) {
+            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
+        }
     }
 
     /**
