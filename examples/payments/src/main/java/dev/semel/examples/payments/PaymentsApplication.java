@@ -1,0 +1,26 @@
+package dev.semel.examples.payments;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+
+/**
+ * A small payments API that shows what Semel does over HTTP: a retried {@code POST /payments}
+ * with the same {@code Idempotency-Key} charges once and gets the first answer again.
+ *
+ * <p>Run it with {@code java -jar examples/payments/target/payments.jar}; the README next to
+ * this module lists the settings, the curl commands and the sandbox recipients.
+ */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class PaymentsApplication {
+
+    /**
+     * Starts the service (port 8080 unless {@code server.port} / {@code SERVER_PORT} says otherwise).
+     *
+     * @param args Spring Boot command-line arguments, e.g. {@code --server.port=9090}
+     */
+    public static void main(String[] args) {
+        SpringApplication.run(PaymentsApplication.class, args);
+    }
+}
