@@ -18,9 +18,15 @@ public class PaymentsApplication {
     /**
      * Starts the service (port 8080 unless {@code server.port} / {@code SERVER_PORT} says otherwise).
      *
-     * @param args Spring Boot command-line arguments, e.g. {@code --server.port=9090}
+     * @param args Spring Boot command-line arguments, e.g. {@code --server.port=9090}; or
+     *             {@code retry-demo} and its options to run {@link RetryDemo} instead
+     * @throws Exception if the retry demo fails
      */
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("retry-demo")) {
+            RetryDemo.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         SpringApplication.run(PaymentsApplication.class, args);
     }
 }
