@@ -1,5 +1,6 @@
 package dev.semel.examples.payments;
 
+import dev.semel.spring.Idempotent;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,8 @@ class PaymentsController {
         this.payments = payments;
     }
 
+    /** A payment: the key is required; a retry with it replays this answer instead of charging again. */
+    @Idempotent
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Payment> pay(@RequestBody PaymentRequest request) {
         Payment payment = payments.pay(request);
@@ -49,6 +52,8 @@ class PaymentsController {
         return payments.list(recipient, limit);
     }
 
+    /** A refund: keyed like a payment; the key's fingerprint includes the payment id in the path. */
+    @Idempotent
     @PostMapping(path = "/{id}/refunds", consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Refund> refund(@PathVariable("id") String id, @RequestBody RefundRequest request) {
         Refund refund = payments.refund(id, request);
