@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -21,11 +22,13 @@ import org.springframework.transaction.annotation.Transactional;
 public class PaymentService {
     private final PaymentRepository repository;
     private final PaymentProvider provider;
+    private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    PaymentService(PaymentRepository repository, PaymentProvider provider) {
+    PaymentService(PaymentRepository repository, PaymentProvider provider, ApplicationEventPublisher events) {
         this.repository = repository;
         this.provider = provider;
+        this.events = events;
         this.clock = Clock.systemUTC();
     }
 
@@ -45,6 +48,7 @@ public class PaymentService {
         Payment payment = new Payment(UUID.randomUUID().toString(), amount, request.currency(),
                 request.recipient(), Payment.Status.SUCCEEDED, now());
         repository.insert(payment);
+        events.publishEvent(new PaymentCreated(payment));
         return payment;
     }
 
