@@ -1,5 +1,8 @@
 package dev.semel.examples.payments;
 
+import dev.semel.client.RetriedResponse;
+import dev.semel.client.RetryPolicy;
+import dev.semel.client.RetryingHttpClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,13 +13,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Sends payments through a proxy that drops some answers after the server processed them,
- * retries each with the same {@code Idempotency-Key}, and shows that the server still holds
+ * Sends payments with Semel's {@link RetryingHttpClient} through a proxy that drops some answers
+ * after the server processed them; the client retries each with the same {@code Idempotency-Key},
+ * and the demo shows that the server still holds
  * exactly one payment per request.
  *
  * <pre>{@code
@@ -87,64 +92,46 @@ public final class RetryDemo {
 
     static Result run(URI server, FaultInjectingProxy proxy, int payments) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        // Every attempt is reported here: the demo checks that each one carried its operation's key.
+        Map<String, Integer> attemptsByKey = new ConcurrentHashMap<>();
+        RetryingHttpClient client = RetryingHttpClient.builder(http)
+                .retryPolicy(RetryPolicy.custom()
+                        .maxAttempts(MAX_ATTEMPTS)
+                        .backoff(Duration.ofMillis(20), Duration.ofMillis(500))
+                        .listener(attempt -> attempt.key().ifPresent(key -> attemptsByKey.merge(key, 1, Integer::sum)))
+                        .build())
+                .build();
         String recipient = "demo-" + UUID.randomUUID().toString().substring(0, 8);
         System.out.printf(Locale.ROOT, "Sending %d payments to %s through %s (server %s)%n", payments, recipient, proxy.uri(), server);
         int attempts = 0;
         int replayed = 0;
         for (int i = 1; i <= payments; i++) {
-            String key = UUID.randomUUID().toString();
             String body = String.format(Locale.ROOT, "{\"amount\": %d.%02d, \"currency\": \"EUR\", \"recipient\": \"%s\"}",
                     i, i % 100, recipient);
-            HttpRequest request = HttpRequest.newBuilder(proxy.uri().resolve("/payments"))
-                    .timeout(Duration.ofSeconds(30))
-                    .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", key)
-                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build();
-            HttpResponse<String> response = null;
-            int tries = 0;
-            while (response == null) {
-                tries++;
-                attempts++;
-                try {
-                    response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                    if (tries < MAX_ATTEMPTS && retryable(response.statusCode())) {
-                        pause(tries, response.headers().firstValue("Retry-After").orElse(null));
-                        response = null;
-                    }
-                } catch (IOException e) {
-                    if (tries >= MAX_ATTEMPTS) {
-                        throw e;
-                    }
-                    pause(tries, null);
-                }
+            // No key set here: the client makes one for this payment and sends it on every attempt.
+            RetriedResponse<String> response = client.send(HttpRequest.newBuilder(proxy.uri().resolve("/payments"))
+                            .timeout(Duration.ofSeconds(30))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            String key = response.idempotencyKey().orElseThrow();
+            int tries = response.attempts();
+            if (attemptsByKey.getOrDefault(key, 0) != tries) {
+                throw new IllegalStateException("an attempt of payment " + i + " did not carry its key " + key);
             }
-            boolean wasReplayed = "true".equals(response.headers().firstValue("Idempotent-Replayed").orElse(null));
-            if (wasReplayed) {
+            attempts += tries;
+            if (response.replayed()) {
                 replayed++;
             }
-            System.out.printf(Locale.ROOT, "payment %3d  key %s  %d after %d attempt%s%s%n", i, key.substring(0, 8),
-                    response.statusCode(), tries, tries == 1 ? "" : "s", wasReplayed ? "  (replayed)" : "");
+            System.out.printf(Locale.ROOT, "payment %3d  key %s  %d after %d attempt%s%s%n", i, key,
+                    response.statusCode(), tries, tries == 1 ? "" : "s",
+                    response.replayed() ? "  (replayed: every attempt sent this key)" : "");
         }
         HttpResponse<String> list = http.send(HttpRequest.newBuilder(server.resolve("/payments?limit=100&recipient=" + recipient)).build(),
                 HttpResponse.BodyHandlers.ofString());
         long onServer = list.body().chars().filter(c -> c == '{').count();
         return new Result(payments, attempts, proxy.dropped(), replayed, onServer);
-    }
-
-    private static boolean retryable(int status) {
-        return status == 409 || status == 429 || status == 503;
-    }
-
-    private static void pause(int tries, String retryAfter) throws InterruptedException {
-        long millis;
-        if (retryAfter != null && retryAfter.matches("\\d{1,3}")) {
-            millis = Math.min(Long.parseLong(retryAfter) * 1000, 2000);
-        } else {
-            long base = Math.min(20L << Math.min(tries, 6), 1000);
-            millis = ThreadLocalRandom.current().nextLong(base / 2, base + 1);
-        }
-        Thread.sleep(millis);
     }
 
     private static ConfigurableApplicationContext startLocalService() throws IOException {
