@@ -1,0 +1,19 @@
+-- Payments and refunds. Portable between H2 and PostgreSQL; run on every start.
+CREATE TABLE IF NOT EXISTS payments (
+    id          VARCHAR(36)    PRIMARY KEY,
+    amount      NUMERIC(19, 2) NOT NULL,
+    currency    CHAR(3)        NOT NULL,
+    recipient   VARCHAR(200)   NOT NULL,
+    status      VARCHAR(20)    NOT NULL,
+    created_at  TIMESTAMP WITH TIME ZONE NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_by_recipient ON payments (recipient, created_at);
+CREATE INDEX IF NOT EXISTS payments_by_created ON payments (created_at);
+
+CREATE TABLE IF NOT EXISTS refunds (
+    id          VARCHAR(36)    PRIMARY KEY,
+    payment_id  VARCHAR(36)    NOT NULL REFERENCES payments (id),
+    amount      NUMERIC(19, 2) NOT NULL,
+    created_at  TIMESTAMP WITH TIME ZONE NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refunds_by_payment ON refunds (payment_id);
