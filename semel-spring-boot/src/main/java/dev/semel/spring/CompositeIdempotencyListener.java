@@ -1,0 +1,48 @@
+package dev.semel.spring;
+
+import dev.semel.IdempotencyEvent;
+import dev.semel.IdempotencyListener;
+import dev.semel.StoreOperation;
+import java.time.Duration;
+import java.util.List;
+
+/** Passes every event to each listener bean; one failing listener does not stop the next. */
+final class CompositeIdempotencyListener implements IdempotencyListener {
+    private static final System.Logger LOG = System.getLogger(CompositeIdempotencyListener.class.getName());
+
+    private final List<IdempotencyListener> listeners;
+
+    private CompositeIdempotencyListener(List<IdempotencyListener> listeners) {
+        this.listeners = List.copyOf(listeners);
+    }
+
+    static IdempotencyListener of(List<IdempotencyListener> listeners) {
+        return switch (listeners.size()) {
+            case 0 -> IdempotencyListener.NONE;
+            case 1 -> listeners.get(0);
+            default -> new CompositeIdempotencyListener(listeners);
+        };
+    }
+
+    @Override
+    public void onEvent(IdempotencyEvent event) {
+        for (IdempotencyListener listener : listeners) {
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Idempotency listener " + listener + " failed", e);
+            }
+        }
+    }
+
+    @Override
+    public void onStoreCall(StoreOperation operation, Duration duration, Throwable failure) {
+        for (IdempotencyListener listener : listeners) {
+            try {
+                listener.onStoreCall(operation, duration, failure);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Idempotency listener " + listener + " failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,450 @@
+package dev.semel.spring;
+
+import dev.semel.FailurePolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Settings of Semel in a Spring Boot application, bound from {@code semel.*}.
+ *
+ * <p>Every property has a working default; an application that sets none gets
+ * Idempotency-Key support on its {@link Idempotent @Idempotent} handlers with a store chosen
+ * from what it has (a {@code DataSource}, a Redis connection, else memory).
+ *
+ * <pre>{@code
+ * semel.ttl=24h
+ * semel.in-progress.policy=wait
+ * semel.in-progress.max-wait=5s
+ * semel.store.type=jdbc
+ * semel.store.jdbc.table-name=idempotency_records
+ * semel.web.path-patterns=/payments/**
+ * }</pre>
+ */
+@ConfigurationProperties(prefix = "semel")
+public class SemelProperties {
+
+    /** Whether Semel is auto-configured at all. */
+    private boolean enabled = true;
+
+    /** Name of the request header that carries the idempotency key. */
+    private String headerName = "Idempotency-Key";
+
+    /** How long a completed request's response is kept and replayed. */
+    private Duration ttl = Duration.ofHours(24);
+
+    /**
+     * How long a running request holds its key without renewal; renewed in the background
+     * every third of it while the request runs. After a crash, a retry takes over once it ends.
+     */
+    private Duration lease = Duration.ofSeconds(30);
+
+    /** Which outcomes are stored and replayed (the others release the key for a retry). */
+    private StoredOutcomes storedOutcomes = StoredOutcomes.FINAL;
+
+    /**
+     * What happens when the store cannot be reached: fail-closed answers 503 with
+     * Retry-After, fail-open runs the request unprotected (logged and counted).
+     */
+    private FailurePolicy failurePolicy = FailurePolicy.FAIL_CLOSED;
+
+    /** Retry-After suggested to clients when the store is unavailable. */
+    private Duration storeFailureRetryAfter = Duration.ofSeconds(1);
+
+    /** This instance's name as a lease owner, shown by the actuator endpoint. Default: generated from the process id. */
+    private String ownerId;
+
+    private final InProgress inProgress = new InProgress();
+
+    private final Capture capture = new Capture();
+
+    private final Store store = new Store();
+
+    private final Web web = new Web();
+
+    /** @return whether Semel is auto-configured */
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    /** @param enabled whether Semel is auto-configured */
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** @return the key header's name */
+    public String getHeaderName() {
+        return headerName;
+    }
+
+    /** @param headerName the key header's name */
+    public void setHeaderName(String headerName) {
+        this.headerName = headerName;
+    }
+
+    /** @return how long completed records are replayed */
+    public Duration getTtl() {
+        return ttl;
+    }
+
+    /** @param ttl how long completed records are replayed */
+    public void setTtl(Duration ttl) {
+        this.ttl = ttl;
+    }
+
+    /** @return the lease duration */
+    public Duration getLease() {
+        return lease;
+    }
+
+    /** @param lease the lease duration */
+    public void setLease(Duration lease) {
+        this.lease = lease;
+    }
+
+    /** @return which outcomes are stored */
+    public StoredOutcomes getStoredOutcomes() {
+        return storedOutcomes;
+    }
+
+    /** @param storedOutcomes which outcomes are stored */
+    public void setStoredOutcomes(StoredOutcomes storedOutcomes) {
+        this.storedOutcomes = storedOutcomes;
+    }
+
+    /** @return what happens when the store fails */
+    public FailurePolicy getFailurePolicy() {
+        return failurePolicy;
+    }
+
+    /** @param failurePolicy what happens when the store fails */
+    public void setFailurePolicy(FailurePolicy failurePolicy) {
+        this.failurePolicy = failurePolicy;
+    }
+
+    /** @return the Retry-After given when the store fails */
+    public Duration getStoreFailureRetryAfter() {
+        return storeFailureRetryAfter;
+    }
+
+    /** @param storeFailureRetryAfter the Retry-After given when the store fails */
+    public void setStoreFailureRetryAfter(Duration storeFailureRetryAfter) {
+        this.storeFailureRetryAfter = storeFailureRetryAfter;
+    }
+
+    /** @return the lease owner name, or {@code null} for a generated one */
+    public String getOwnerId() {
+        return ownerId;
+    }
+
+    /** @param ownerId the lease owner name */
+    public void setOwnerId(String ownerId) {
+        this.ownerId = ownerId;
+    }
+
+    /** @return the in-progress settings */
+    public InProgress getInProgress() {
+        return inProgress;
+    }
+
+    /** @return the capture settings */
+    public Capture getCapture() {
+        return capture;
+    }
+
+    /** @return the store settings */
+    public Store getStore() {
+        return store;
+    }
+
+    /** @return the Spring MVC settings */
+    public Web getWeb() {
+        return web;
+    }
+
+    /** Which outcomes are final, hence stored and replayed. */
+    public enum StoredOutcomes {
+        /** Every status below 500 except 408, 409, 425 and 429; 5xx and exceptions release the key. */
+        FINAL,
+        /** Like {@link #FINAL}, and 5xx responses too (as Stripe does); exceptions still release the key. */
+        INCLUDING_SERVER_ERRORS
+    }
+
+    /** What a duplicate does while the first request still runs. */
+    public enum InProgressPolicy {
+        /** Answer at once: 409 with Retry-After. */
+        REJECT,
+        /** Wait up to {@code semel.in-progress.max-wait} for the first request, then replay its response. */
+        WAIT
+    }
+
+    /** Which store holds the records. */
+    public enum StoreType {
+        /** This process's memory: correct for one instance only, lost on restart. */
+        MEMORY,
+        /** The application's DataSource (semel-store-jdbc). */
+        JDBC,
+        /** The application's Redis connection settings (semel-store-redis). */
+        REDIS
+    }
+
+    /** Settings under {@code semel.in-progress}. */
+    public static class InProgress {
+        /** What a duplicate gets while the first request still runs. */
+        private InProgressPolicy policy = InProgressPolicy.REJECT;
+
+        /** The longest a duplicate waits under the wait policy before it is answered 409. */
+        private Duration maxWait = Duration.ofSeconds(5);
+
+        /** @return the policy */
+        public InProgressPolicy getPolicy() {
+            return policy;
+        }
+
+        /** @param policy the policy */
+        public void setPolicy(InProgressPolicy policy) {
+            this.policy = policy;
+        }
+
+        /** @return the wait bound */
+        public Duration getMaxWait() {
+            return maxWait;
+        }
+
+        /** @param maxWait the wait bound */
+        public void setMaxWait(Duration maxWait) {
+            this.maxWait = maxWait;
+        }
+    }
+
+    /** Settings under {@code semel.capture}: what of a response is stored. */
+    public static class Capture {
+        /**
+         * Largest response body stored for replay. A larger response still completes the
+         * record (it never runs twice); its replay says the body was not kept.
+         */
+        private DataSize maxBodySize = DataSize.ofMegabytes(1);
+
+        /**
+         * Largest request body read for the fingerprint; a larger request is refused with 413.
+         */
+        private DataSize maxRequestBodySize = DataSize.ofMegabytes(1);
+
+        /**
+         * Response headers never stored, in addition to the hop-by-hop ones, Set-Cookie and
+         * Authorization, which are never stored either.
+         */
+        private List<String> excludedHeaders = new ArrayList<>();
+
+        /** JSON request fields ignored by the fingerprint (e.g. a client timestamp), as top-level names. */
+        private List<String> ignoredJsonFields = new ArrayList<>();
+
+        /** @return the largest stored response body */
+        public DataSize getMaxBodySize() {
+            return maxBodySize;
+        }
+
+        /** @param maxBodySize the largest stored response body */
+        public void setMaxBodySize(DataSize maxBodySize) {
+            this.maxBodySize = maxBodySize;
+        }
+
+        /** @return the largest request body read */
+        public DataSize getMaxRequestBodySize() {
+            return maxRequestBodySize;
+        }
+
+        /** @param maxRequestBodySize the largest request body read */
+        public void setMaxRequestBodySize(DataSize maxRequestBodySize) {
+            this.maxRequestBodySize = maxRequestBodySize;
+        }
+
+        /** @return headers never stored */
+        public List<String> getExcludedHeaders() {
+            return excludedHeaders;
+        }
+
+        /** @param excludedHeaders headers never stored */
+        public void setExcludedHeaders(List<String> excludedHeaders) {
+            this.excludedHeaders = excludedHeaders;
+        }
+
+        /** @return JSON fields ignored by the fingerprint */
+        public List<String> getIgnoredJsonFields() {
+            return ignoredJsonFields;
+        }
+
+        /** @param ignoredJsonFields JSON fields ignored by the fingerprint */
+        public void setIgnoredJsonFields(List<String> ignoredJsonFields) {
+            this.ignoredJsonFields = ignoredJsonFields;
+        }
+    }
+
+    /** Settings under {@code semel.store}. */
+    public static class Store {
+        /**
+         * Which store holds the records. Default: chosen from the application, a DataSource
+         * gives JDBC, else a Redis connection gives Redis, else memory (with a startup warning
+         * that memory protects one instance only).
+         */
+        private StoreType type;
+
+        private final Jdbc jdbc = new Jdbc();
+
+        private final Redis redis = new Redis();
+
+        /** @return the store type, {@code null} to choose automatically */
+        public StoreType getType() {
+            return type;
+        }
+
+        /** @param type the store type */
+        public void setType(StoreType type) {
+            this.type = type;
+        }
+
+        /** @return the JDBC settings */
+        public Jdbc getJdbc() {
+            return jdbc;
+        }
+
+        /** @return the Redis settings */
+        public Redis getRedis() {
+            return redis;
+        }
+    }
+
+    /** Settings under {@code semel.store.jdbc}. */
+    public static class Jdbc {
+        /** Name of the table that holds the records. */
+        private String tableName = "semel_idempotency";
+
+        /** Whether the table is created at startup if it does not exist. */
+        private boolean createTable = true;
+
+        /**
+         * Whether the record commits in the same transaction as the request's own writes
+         * (through Spring's transaction manager), so both commit or roll back together.
+         */
+        private boolean transactional = true;
+
+        /** @return the table name */
+        public String getTableName() {
+            return tableName;
+        }
+
+        /** @param tableName the table name */
+        public void setTableName(String tableName) {
+            this.tableName = tableName;
+        }
+
+        /** @return whether the table is created if missing */
+        public boolean isCreateTable() {
+            return createTable;
+        }
+
+        /** @param createTable whether the table is created if missing */
+        public void setCreateTable(boolean createTable) {
+            this.createTable = createTable;
+        }
+
+        /** @return whether transactional mode is on */
+        public boolean isTransactional() {
+            return transactional;
+        }
+
+        /** @param transactional whether transactional mode is on */
+        public void setTransactional(boolean transactional) {
+            this.transactional = transactional;
+        }
+    }
+
+    /** Settings under {@code semel.store.redis}. */
+    public static class Redis {
+        /** Prefix of every Redis key the store writes. */
+        private String keyPrefix = "semel:";
+
+        /** @return the key prefix */
+        public String getKeyPrefix() {
+            return keyPrefix;
+        }
+
+        /** @param keyPrefix the key prefix */
+        public void setKeyPrefix(String keyPrefix) {
+            this.keyPrefix = keyPrefix;
+        }
+    }
+
+    /** Settings under {@code semel.web}: the Spring MVC integration. */
+    public static class Web {
+        /** Whether the Spring MVC integration (the filter) is registered. */
+        private boolean enabled = true;
+
+        /**
+         * Path patterns (e.g. /payments/**, Spring's PathPattern syntax) whose requests are idempotent
+         * without {@code @Idempotent}, for applications that prefer configuration.
+         */
+        private List<String> pathPatterns = new ArrayList<>();
+
+        /** HTTP methods the path patterns apply to. */
+        private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
+
+        /** Whether requests matched by the path patterns must carry a key (else 400). */
+        private boolean keyRequired = true;
+
+        /** Order of the filter among the servlet filters; after Spring Security's by default, so the principal is known. */
+        private int filterOrder = 0;
+
+        /** @return whether the MVC integration is on */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /** @param enabled whether the MVC integration is on */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /** @return the path patterns */
+        public List<String> getPathPatterns() {
+            return pathPatterns;
+        }
+
+        /** @param pathPatterns the path patterns */
+        public void setPathPatterns(List<String> pathPatterns) {
+            this.pathPatterns = pathPatterns;
+        }
+
+        /** @return the methods the patterns apply to */
+        public List<String> getMethods() {
+            return methods;
+        }
+
+        /** @param methods the methods the patterns apply to */
+        public void setMethods(List<String> methods) {
+            this.methods = methods;
+        }
+
+        /** @return whether pattern-matched requests need a key */
+        public boolean isKeyRequired() {
+            return keyRequired;
+        }
+
+        /** @param keyRequired whether pattern-matched requests need a key */
+        public void setKeyRequired(boolean keyRequired) {
+            this.keyRequired = keyRequired;
+        }
+
+        /** @return the filter order */
+        public int getFilterOrder() {
+            return filterOrder;
+        }
+
+        /** @param filterOrder the filter order */
+        public void setFilterOrder(int filterOrder) {
+            this.filterOrder = filterOrder;
+        }
+    }
+}
