@@ -51,7 +51,9 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Per call: the key comes from the {@code key} SpEL expression over the arguments (or
  * from an {@link IdempotentCommand} argument), the scope is the bean class and method name
  * plus the optional {@code scope} expression, the payload fingerprint is the JSON of the
- * arguments, and the result is stored as JSON of the declared return type. Methods returning
+ * arguments (a Kafka {@code ConsumerRecord}, an AMQP {@code Message} or a Spring
+ * {@code Message} counts by its content, not its delivery metadata; broker handles such as
+ * {@code Acknowledgment} and {@code Channel} are left out), and the result is stored as JSON of the declared return type. Methods returning
  * {@link CompletionStage}/{@link CompletableFuture} keep the key claimed until the future
  * completes. Spring Boot registers it through {@link SemelMethodAutoConfiguration}.
  */
@@ -62,6 +64,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
     private final Supplier<Idempotency> idempotency;
     private final Supplier<Settings> settings;
     private final Map<MethodClassKey, MethodSpec> specs = new ConcurrentHashMap<>();
+    private final MessagePayloads messagePayloads = new MessagePayloads(IdempotentMethodInterceptor.class.getClassLoader());
 
     /**
      * Creates the interceptor; its collaborators are looked up at the first call, so that it can be
@@ -210,7 +213,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         Settings s = settings.get();
         List<Object> fingerprinted = new ArrayList<>(args.length);
         for (Object arg : args) {
-            fingerprinted.add(ignored(s, arg) ? null : arg);
+            fingerprinted.add(ignored(s, arg) ? null : messagePayloads.contentOf(arg));
         }
         try {
             return spec.fingerprintMapper.writeValueAsBytes(fingerprinted);
