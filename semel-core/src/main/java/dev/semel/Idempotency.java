@@ -358,7 +358,7 @@ public final class Idempotency implements AutoCloseable {
         Duration ttl = options.ttl(config);
         ClaimRequest request = new ClaimRequest(recordId, key.value(), scope.toString(), fingerprint.bytes(),
                 config.ownerId(), freshToken(), now.plus(lease), now.plus(ttl), now);
-        long start = System.nanoTime();
+        long start = startStoreCall(StoreOperation.CLAIM);
         ClaimResult result;
         try {
             result = store.claim(request);
@@ -455,11 +455,12 @@ public final class Idempotency implements AutoCloseable {
             }
             waited = true;
             Duration pause = Duration.ofNanos(Math.min(remaining, config.waitPollInterval().toNanos()));
-            long waitStart = System.nanoTime();
+            long waitStart = startStoreCall(StoreOperation.AWAIT);
             try {
                 store.awaitChange(recordId, pause);
                 reportStoreCall(StoreOperation.AWAIT, waitStart, null);
             } catch (InterruptedException e) {
+                reportStoreCall(StoreOperation.AWAIT, waitStart, e);
                 Thread.currentThread().interrupt();
                 emit(IdempotencyEvent.of(IdempotencyEvent.Type.CONFLICT, scope, key, Duration.ZERO));
                 return decision;
@@ -492,7 +493,7 @@ public final class Idempotency implements AutoCloseable {
 
     boolean storeComplete(Lease lease, StoredResponse response, Duration ttl) {
         Instant now = config.clock().instant();
-        long start = System.nanoTime();
+        long start = startStoreCall(StoreOperation.COMPLETE);
         try {
             boolean ok = store.complete(lease.recordId(), lease.fencingToken(), response, now.plus(ttl), now);
             reportStoreCall(StoreOperation.COMPLETE, start, null);
@@ -504,7 +505,7 @@ public final class Idempotency implements AutoCloseable {
     }
 
     boolean storeRelease(Lease lease) {
-        long start = System.nanoTime();
+        long start = startStoreCall(StoreOperation.RELEASE);
         try {
             boolean ok = store.release(lease.recordId(), lease.fencingToken());
             reportStoreCall(StoreOperation.RELEASE, start, null);
@@ -517,7 +518,7 @@ public final class Idempotency implements AutoCloseable {
 
     boolean storeRenew(Lease lease, Duration leaseDuration) {
         Instant now = config.clock().instant();
-        long start = System.nanoTime();
+        long start = startStoreCall(StoreOperation.RENEW);
         try {
             boolean ok = store.renew(lease.recordId(), lease.fencingToken(), now.plus(leaseDuration), now);
             reportStoreCall(StoreOperation.RENEW, start, null);
@@ -544,6 +545,16 @@ public final class Idempotency implements AutoCloseable {
         }
         return new IdempotencyStoreException("The idempotency store failed to " + operation + ": " + e.getMessage(),
                 e);
+    }
+
+    /** Tells the listener a store call starts; returns the start time for {@link #reportStoreCall}. */
+    private long startStoreCall(StoreOperation operation) {
+        try {
+            config.listener().onStoreCallStart(operation);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Idempotency listener failed on store call start " + operation, e);
+        }
+        return System.nanoTime();
     }
 
     private void reportStoreCall(StoreOperation operation, long startNanos, Throwable failure) {

@@ -24,6 +24,18 @@ public interface IdempotencyListener {
     }
 
     /**
+     * Called immediately before every store call the engine makes, on the thread that
+     * makes it. Exactly one {@link #onStoreCall} for the same operation follows on the
+     * same thread, with no other store call in between, so a listener can open a span
+     * (for example a Micrometer {@code Observation}) here, let the store's own
+     * instrumentation nest under it, and close it in {@link #onStoreCall}.
+     *
+     * @param operation which call is about to start
+     */
+    default void onStoreCallStart(StoreOperation operation) {
+    }
+
+    /**
      * Called after every store call the engine makes.
      *
      * @param operation which call

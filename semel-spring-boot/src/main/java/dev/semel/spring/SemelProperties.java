@@ -64,6 +64,8 @@ public class SemelProperties {
 
     private final Web web = new Web();
 
+    private final Actuator actuator = new Actuator();
+
     /** @return whether Semel is auto-configured */
     public boolean isEnabled() {
         return enabled;
@@ -162,6 +164,11 @@ public class SemelProperties {
     /** @return the Spring MVC settings */
     public Web getWeb() {
         return web;
+    }
+
+    /** @return the Actuator settings */
+    public Actuator getActuator() {
+        return actuator;
     }
 
     /** Which outcomes are final, hence stored and replayed. */
@@ -445,6 +452,25 @@ public class SemelProperties {
         /** @param filterOrder the filter order */
         public void setFilterOrder(int filterOrder) {
             this.filterOrder = filterOrder;
+        }
+    }
+
+    /** Settings under {@code semel.actuator}. */
+    public static class Actuator {
+        /**
+         * Whether the idempotency endpoint shows stored response headers and bodies. They
+         * can hold personal data, so by default only status and size are shown.
+         */
+        private boolean includeResponses = false;
+
+        /** @return whether responses are shown */
+        public boolean isIncludeResponses() {
+            return includeResponses;
+        }
+
+        /** @param includeResponses whether responses are shown */
+        public void setIncludeResponses(boolean includeResponses) {
+            this.includeResponses = includeResponses;
         }
     }
 }

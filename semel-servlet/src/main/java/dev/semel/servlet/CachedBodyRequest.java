@@ -1,0 +1,215 @@
+package dev.semel.servlet;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UnsupportedEncodingException;
+import java.net.URLDecoder;
+import java.nio.charset.Charset;
+import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.UnsupportedCharsetException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The request as the application sees it behind the filter: the body the filter already
+ * read (and fingerprinted) is served again from memory, form parameters are parsed from
+ * it, and {@code startAsync()} keeps the capturing response in the async context so
+ * that writes made later from another thread are captured too.
+ */
+final class CachedBodyRequest extends HttpServletRequestWrapper {
+    private final byte[] body;
+    private final CapturingResponse response;
+    private final AsyncListener asyncListener;
+    private ByteArrayInputStream stream;
+    private Map<String, String[]> parameters;
+    private volatile boolean asyncStarted;
+
+    CachedBodyRequest(HttpServletRequest request, byte[] body, CapturingResponse response,
+            AsyncListener asyncListener) {
+        super(request);
+        this.body = body;
+        this.response = response;
+        this.asyncListener = asyncListener;
+    }
+
+    boolean asyncStartedHere() {
+        return asyncStarted;
+    }
+
+    @Override
+    public AsyncContext startAsync() {
+        // The no-argument form would hand the *unwrapped* response to the async context,
+        // and writes through it would escape the capture.
+        return startAsync(this, response);
+    }
+
+    @Override
+    public AsyncContext startAsync(ServletRequest servletRequest, ServletResponse servletResponse) {
+        AsyncContext context = super.startAsync(servletRequest, servletResponse);
+        if (!asyncStarted) {
+            asyncStarted = true;
+            context.addListener(asyncListener);
+        }
+        return context;
+    }
+
+    @Override
+    public int getContentLength() {
+        return body.length;
+    }
+
+    @Override
+    public long getContentLengthLong() {
+        return body.length;
+    }
+
+    @Override
+    public ServletInputStream getInputStream() {
+        if (stream == null) {
+            stream = new ByteArrayInputStream(body);
+        }
+        ByteArrayInputStream in = stream;
+        return new ServletInputStream() {
+            @Override
+            public int read() {
+                return in.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                return in.read(b, off, len);
+            }
+
+            @Override
+            public boolean isFinished() {
+                return in.available() == 0;
+            }
+
+            @Override
+            public boolean isReady() {
+                return true;
+            }
+
+            @Override
+            public void setReadListener(ReadListener listener) {
+                try {
+                    listener.onDataAvailable();
+                    listener.onAllDataRead();
+                } catch (IOException e) {
+                    listener.onError(e);
+                }
+            }
+        };
+    }
+
+    @Override
+    public BufferedReader getReader() throws UnsupportedEncodingException {
+        return new BufferedReader(new InputStreamReader(getInputStream(), bodyCharset()));
+    }
+
+    private Charset bodyCharset() throws UnsupportedEncodingException {
+        String encoding = getCharacterEncoding();
+        if (encoding == null) {
+            return JsonBodyNormalizer.isJson(getContentType()) ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
+        }
+        try {
+            return Charset.forName(encoding);
+        } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
+            throw new UnsupportedEncodingException(encoding);
+        }
+    }
+
+    // ------------------------------------------------------------ parameters
+
+    @Override
+    public String getParameter(String name) {
+        String[] values = parameters().get(name);
+        return values == null ? null : values[0];
+    }
+
+    @Override
+    public Map<String, String[]> getParameterMap() {
+        return parameters();
+    }
+
+    @Override
+    public Enumeration<String> getParameterNames() {
+        return Collections.enumeration(parameters().keySet());
+    }
+
+    @Override
+    public String[] getParameterValues(String name) {
+        String[] values = parameters().get(name);
+        return values == null ? null : values.clone();
+    }
+
+    /**
+     * The container would parse form parameters from a body the filter already consumed,
+     * so they are parsed here: query string first, then an urlencoded form body.
+     */
+    private Map<String, String[]> parameters() {
+        if (parameters == null) {
+            Map<String, List<String>> collected = new LinkedHashMap<>();
+            String query = getQueryString();
+            if (query != null) {
+                parse(query, StandardCharsets.UTF_8, collected);
+            }
+            if (isForm()) {
+                Charset charset;
+                try {
+                    String encoding = getCharacterEncoding();
+                    charset = encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding);
+                } catch (IllegalArgumentException e) {
+                    charset = StandardCharsets.UTF_8;
+                }
+                parse(new String(body, StandardCharsets.ISO_8859_1), charset, collected);
+            }
+            Map<String, String[]> result = new LinkedHashMap<>();
+            collected.forEach((k, v) -> result.put(k, v.toArray(new String[0])));
+            parameters = Collections.unmodifiableMap(result);
+        }
+        return parameters;
+    }
+
+    private boolean isForm() {
+        String type = getContentType();
+        return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
+    }
+
+    private static void parse(String encoded, Charset charset, Map<String, List<String>> into) {
+        for (String pair : encoded.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = decode(eq < 0 ? pair : pair.substring(0, eq), charset);
+            String value = eq < 0 ? "" : decode(pair.substring(eq + 1), charset);
+            into.computeIfAbsent(name, n -> new ArrayList<>(1)).add(value);
+        }
+    }
+
+    private static String decode(String s, Charset charset) {
+        try {
+            // ISO-8859-1 maps bytes 1:1 to chars, so re-encoding restores the raw bytes
+            return URLDecoder.decode(new String(s.getBytes(StandardCharsets.ISO_8859_1), charset), charset);
+        } catch (IllegalArgumentException e) {
+            return s; // malformed escape: keep it as sent rather than fail the request
+        }
+    }
+}

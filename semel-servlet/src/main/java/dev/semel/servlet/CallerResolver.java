@@ -1,0 +1,34 @@
+package dev.semel.servlet;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.security.Principal;
+
+/**
+ * Tells the {@link IdempotencyFilter} who is calling, so that the same key sent by two
+ * callers never collides: the caller is part of the idempotency scope.
+ *
+ * <p>The default, {@link #PRINCIPAL}, uses {@link HttpServletRequest#getUserPrincipal()};
+ * anonymous requests share one scope. Use a tenant header or an API key instead when
+ * that is what identifies a client (only a value the client cannot forge for another
+ * caller; behind authentication, that is usually the principal):
+ *
+ * {@snippet :
+ * CallerResolver byTenant = request -> request.getHeader("X-Tenant-Id");
+ * }
+ */
+@FunctionalInterface
+public interface CallerResolver {
+    /** The authenticated principal's name; anonymous callers share one scope. */
+    CallerResolver PRINCIPAL = request -> {
+        Principal principal = request.getUserPrincipal();
+        return principal == null ? null : principal.getName();
+    };
+
+    /**
+     * Returns the caller's identity.
+     *
+     * @param request the request
+     * @return the identity, or {@code null} for an anonymous caller
+     */
+    String caller(HttpServletRequest request);
+}

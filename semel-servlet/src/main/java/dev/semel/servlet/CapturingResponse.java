@@ -1,0 +1,297 @@
+package dev.semel.servlet;
+
+import dev.semel.StoredResponse;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Passes the response through to the container unchanged while keeping a copy of what
+ * the application produced: status and headers are read back from the container at the
+ * end; body bytes are copied as written (through the output stream or the writer) up to
+ * the capture limit; {@code sendError} and {@code sendRedirect} are recorded so a replay
+ * lets the container render them the same way again.
+ *
+ * <p>Passing through rather than buffering keeps streaming, {@code flushBuffer} and
+ * async writes working exactly as without the filter; the container's own response
+ * buffer still holds small responses until the filter has completed the record.
+ */
+final class CapturingResponse extends HttpServletResponseWrapper {
+    /** Pseudo-header (a name no real header can have) recording {@code sendError}'s message. */
+    static final String SEND_ERROR = ":semel-send-error";
+    /** Pseudo-header recording the location given to {@code sendRedirect}. */
+    static final String SEND_REDIRECT = ":semel-send-redirect";
+
+    private final int limit;
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private boolean overflow;
+    private String sentError;
+    private String sentRedirect;
+    private ServletOutputStream teeStream;
+    private PrintWriter teeWriter;
+    private Writer captureWriter;
+
+    CapturingResponse(HttpServletResponse response, int limit) {
+        super(response);
+        this.limit = limit;
+    }
+
+    // ------------------------------------------------------------------ body
+
+    @Override
+    public ServletOutputStream getOutputStream() throws IOException {
+        if (teeWriter != null) {
+            throw new IllegalStateException("getWriter() has already been called on this response");
+        }
+        if (teeStream == null) {
+            ServletOutputStream real = super.getOutputStream();
+            teeStream = new ServletOutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    real.write(b);
+                    capture(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    real.write(b, off, len);
+                    capture(b, off, len);
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    real.flush();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    real.close();
+                }
+
+                @Override
+                public boolean isReady() {
+                    return real.isReady();
+                }
+
+                @Override
+                public void setWriteListener(WriteListener listener) {
+                    real.setWriteListener(listener);
+                }
+            };
+        }
+        return teeStream;
+    }
+
+    @Override
+    public PrintWriter getWriter() throws IOException {
+        if (teeStream != null) {
+            throw new IllegalStateException("getOutputStream() has already been called on this response");
+        }
+        if (teeWriter == null) {
+            PrintWriter real = super.getWriter();
+            Charset charset = charset(getCharacterEncoding());
+            captureWriter = new OutputStreamWriter(new OutputStream() {
+                @Override
+                public void write(int b) {
+                    capture(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    capture(b, off, len);
+                }
+            }, charset);
+            Writer tee = new Writer() {
+                @Override
+                public void write(char[] cbuf, int off, int len) throws IOException {
+                    real.write(cbuf, off, len);
+                    captureWriter.write(cbuf, off, len);
+                }
+
+                @Override
+                public void write(String str, int off, int len) throws IOException {
+                    real.write(str, off, len);
+                    captureWriter.write(str, off, len);
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    captureWriter.flush();
+                    real.flush();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    captureWriter.flush();
+                    real.close();
+                }
+            };
+            teeWriter = new PrintWriter(tee, false);
+        }
+        return teeWriter;
+    }
+
+    private static Charset charset(String name) {
+        try {
+            return name == null ? StandardCharsets.ISO_8859_1 : Charset.forName(name);
+        } catch (IllegalArgumentException e) {
+            return StandardCharsets.ISO_8859_1;
+        }
+    }
+
+    private void capture(byte[] b, int off, int len) {
+        if (overflow) {
+            return;
+        }
+        if ((long) captured.size() + len > limit) {
+            overflow = true;
+            captured.reset();
+            return;
+        }
+        captured.write(b, off, len);
+    }
+
+    @Override
+    public void flushBuffer() throws IOException {
+        if (teeWriter != null) {
+            teeWriter.flush();
+        }
+        super.flushBuffer();
+    }
+
+    @Override
+    public void resetBuffer() {
+        super.resetBuffer();
+        discardBody();
+    }
+
+    @Override
+    public void reset() {
+        super.reset();
+        discardBody();
+        sentError = null;
+        sentRedirect = null;
+    }
+
+    private void discardBody() {
+        try {
+            if (captureWriter != null) {
+                captureWriter.flush(); // drop chars still in the encoder along with the bytes
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        captured.reset();
+        overflow = false;
+    }
+
+    // ------------------------------------------------------- errors, redirects
+
+    @Override
+    public void sendError(int sc) throws IOException {
+        super.sendError(sc);
+        sentError = "";
+    }
+
+    @Override
+    public void sendError(int sc, String msg) throws IOException {
+        super.sendError(sc, msg);
+        sentError = msg == null ? "" : msg;
+    }
+
+    @Override
+    public void sendRedirect(String location) throws IOException {
+        super.sendRedirect(location);
+        sentRedirect = location;
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc) throws IOException {
+        super.sendRedirect(location, sc);
+        sentRedirect = location;
+    }
+
+    @Override
+    public void sendRedirect(String location, boolean clearBuffer) throws IOException {
+        super.sendRedirect(location, clearBuffer);
+        sentRedirect = location;
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
+        super.sendRedirect(location, sc, clearBuffer);
+        sentRedirect = location;
+    }
+
+    // ------------------------------------------------------------- snapshot
+
+    /**
+     * What the application produced, as it will be stored.
+     *
+     * @param before the headers the response already had when the filter was entered
+     *     (set by outer filters, which set them again on a replay)
+     * @param excluded lower-case header names never stored
+     */
+    StoredResponse snapshot(List<StoredResponse.Header> before, Set<String> excluded) throws IOException {
+        if (captureWriter != null) {
+            captureWriter.flush();
+        }
+        HttpServletResponse real = (HttpServletResponse) getResponse();
+        List<StoredResponse.Header> remaining = new ArrayList<>(before);
+        List<StoredResponse.Header> headers = new ArrayList<>();
+        String contentType = real.getContentType();
+        if (contentType != null && sentError == null && sentRedirect == null) {
+            headers.add(new StoredResponse.Header("Content-Type", contentType));
+        }
+        for (String name : real.getHeaderNames()) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (lower.equals("content-type") || excluded.contains(lower)) {
+                continue;
+            }
+            for (String value : real.getHeaders(name)) {
+                StoredResponse.Header header = new StoredResponse.Header(name, value);
+                if (!remaining.remove(header)) {
+                    headers.add(header);
+                }
+            }
+        }
+        if (sentError != null) {
+            headers.add(new StoredResponse.Header(SEND_ERROR, printable(sentError)));
+        } else if (sentRedirect != null) {
+            headers.add(new StoredResponse.Header(SEND_REDIRECT, printable(sentRedirect)));
+        }
+        int status = real.getStatus();
+        if (overflow) {
+            return StoredResponse.withoutBody(status, headers);
+        }
+        return StoredResponse.of(status, headers, captured.toByteArray());
+    }
+
+    private static String printable(String s) {
+        return s.replace('\r', ' ').replace('\n', ' ').replace('\0', ' ');
+    }
+
+    /** The headers a response already has, to tell them apart from the application's. */
+    static List<StoredResponse.Header> headersOf(HttpServletResponse response) {
+        List<StoredResponse.Header> headers = new ArrayList<>();
+        for (String name : response.getHeaderNames()) {
+            for (String value : response.getHeaders(name)) {
+                headers.add(new StoredResponse.Header(name, value));
+            }
+        }
+        return headers;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.semel.servlet;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.Objects;
+
+/**
+ * An Ant-style path pattern over the path within the application: {@code *} or
+ * {@code {name}} matches one segment, {@code **} any number of segments (zero included),
+ * anything else matches literally.
+ */
+final class PathPattern {
+    private final String pattern;
+    private final String[] segments;
+
+    private PathPattern(String pattern) {
+        this.pattern = pattern;
+        this.segments = split(pattern);
+    }
+
+    static PathPattern compile(String pattern) {
+        Objects.requireNonNull(pattern, "pattern");
+        if (!pattern.startsWith("/")) {
+            throw new IllegalArgumentException("A path pattern starts with '/': " + pattern);
+        }
+        for (String segment : split(pattern)) {
+            if (segment.contains("**") && !segment.equals("**")) {
+                throw new IllegalArgumentException("'**' must be a whole segment in " + pattern);
+            }
+        }
+        return new PathPattern(pattern);
+    }
+
+    /** The decoded, normalized path within the application: servlet path plus path info. */
+    static String pathWithinApplication(HttpServletRequest request) {
+        String servletPath = request.getServletPath() == null ? "" : request.getServletPath();
+        String pathInfo = request.getPathInfo() == null ? "" : request.getPathInfo();
+        String path = servletPath + pathInfo;
+        return path.isEmpty() ? "/" : path;
+    }
+
+    boolean matches(String path) {
+        return match(segments, 0, split(path), 0);
+    }
+
+    private static boolean match(String[] pattern, int p, String[] path, int i) {
+        while (p < pattern.length) {
+            String seg = pattern[p];
+            if (seg.equals("**")) {
+                if (p == pattern.length - 1) {
+                    return true;
+                }
+                for (int k = i; k <= path.length; k++) {
+                    if (match(pattern, p + 1, path, k)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            if (i >= path.length || !segmentMatches(seg, path[i])) {
+                return false;
+            }
+            p++;
+            i++;
+        }
+        return i == path.length;
+    }
+
+    private static boolean segmentMatches(String pattern, String segment) {
+        if (pattern.equals("*") || (pattern.startsWith("{") && pattern.endsWith("}"))) {
+            return true;
+        }
+        return pattern.equals(segment);
+    }
+
+    private static String[] split(String path) {
+        String trimmed = path;
+        while (trimmed.startsWith("/")) {
+            trimmed = trimmed.substring(1);
+        }
+        while (trimmed.endsWith("/")) {
+            trimmed = trimmed.substring(0, trimmed.length() - 1);
+        }
+        return trimmed.isEmpty() ? new String[0] : trimmed.split("/+");
+    }
+
+    @Override
+    public String toString() {
+        return pattern;
+    }
+}

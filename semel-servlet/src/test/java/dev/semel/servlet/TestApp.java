@@ -1,0 +1,125 @@
+package dev.semel.servlet;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The application behind the filter: each path shows one way of producing a response. */
+final class TestApp extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    final transient ConcurrentHashMap<String, AtomicInteger> executions = new ConcurrentHashMap<>();
+    /** Held by /slow until released, so a test can overlap requests deterministically. */
+    transient volatile CountDownLatch slowGate = new CountDownLatch(0);
+    /** Counted down by /slow once it is running. */
+    transient volatile CountDownLatch slowEntered = new CountDownLatch(1);
+
+    int executions(String path) {
+        AtomicInteger n = executions.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
+        String path = req.getRequestURI();
+        int n = executions.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+        byte[] body = req.getInputStream().readAllBytes();
+        String op = path.substring(1).split("/")[0];
+        switch (op) {
+            case "payments" -> {
+                resp.setStatus(201);
+                resp.setContentType("application/json");
+                resp.setHeader("Location", path + "/" + n);
+                resp.addHeader("X-Trace", "a");
+                resp.addHeader("X-Trace", "b");
+                resp.addHeader("Set-Cookie", "session=secret");
+                resp.getWriter().write("{\"execution\":" + n + ",\"method\":\"" + req.getMethod()
+                        + "\",\"received\":" + body.length + ",\"text\":\"h\u00e9llo\"}");
+            }
+            case "empty" -> resp.setStatus(204);
+            case "binary" -> {
+                byte[] bytes = new byte[70_000];
+                new Random(n).nextBytes(bytes);
+                resp.setContentType("application/octet-stream");
+                resp.getOutputStream().write(bytes);
+            }
+            case "stream" -> {
+                resp.setContentType("text/plain;charset=UTF-8");
+                PrintWriter w = resp.getWriter();
+                for (int i = 0; i < 50; i++) {
+                    w.print("chunk " + i + " of execution " + n + "\n");
+                    if (i % 10 == 0) {
+                        resp.flushBuffer();
+                    }
+                }
+            }
+            case "big" -> {
+                resp.setContentType("application/octet-stream");
+                byte[] chunk = new byte[64 * 1024];
+                for (int i = 0; i < 40; i++) { // 2.5 MiB
+                    chunk[0] = (byte) n;
+                    resp.getOutputStream().write(chunk);
+                }
+            }
+            case "error" -> resp.sendError(402, "Payment required (execution " + n + ")");
+            case "redirect" -> resp.sendRedirect("/payments/done/" + n);
+            case "throw" -> throw new IllegalStateException("handler failed on execution " + n);
+            case "fail" -> {
+                resp.setStatus(500);
+                resp.getWriter().write("failed " + n);
+            }
+            case "status402" -> {
+                resp.setStatus(402);
+                resp.setContentType("text/plain");
+                resp.getWriter().write("declined " + n);
+            }
+            case "slow" -> {
+                slowEntered.countDown();
+                try {
+                    if (!slowGate.await(30, TimeUnit.SECONDS)) {
+                        throw new ServletException("gate never opened");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ServletException(e);
+                }
+                resp.setContentType("text/plain");
+                resp.getWriter().write("slow " + n);
+            }
+            case "async" -> {
+                AsyncContext ctx = req.startAsync();
+                ctx.start(() -> {
+                    try {
+                        HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
+                        r.setStatus(202);
+                        r.setContentType("text/plain");
+                        r.getOutputStream().write(("async " + n).getBytes(StandardCharsets.UTF_8));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    } finally {
+                        ctx.complete();
+                    }
+                });
+            }
+            case "form" -> {
+                resp.setContentType("text/plain");
+                resp.getWriter().write("amount=" + req.getParameter("amount") + " q=" + req.getParameter("q")
+                        + " execution " + n);
+            }
+            default -> {
+                resp.setContentType("text/plain");
+                resp.getWriter().write(req.getMethod() + " " + path + " execution " + n);
+            }
+        }
+    }
+}

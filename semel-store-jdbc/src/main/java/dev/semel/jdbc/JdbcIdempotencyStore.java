@@ -1,0 +1,446 @@
+package dev.semel.jdbc;
+
+import dev.semel.IdempotencyRecord;
+import dev.semel.IdempotencyStoreException;
+import dev.semel.RecordQuery;
+import dev.semel.StoredResponse;
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+
+/**
+ * Idempotency records in a relational database, over a plain {@link DataSource}
+ * (PostgreSQL, MySQL/MariaDB, H2, SQLite).
+ *
+ * <p>Every operation borrows a connection in autocommit mode and runs one atomic statement
+ * for each transition: the insert of a new claim adds nothing when the record exists
+ * ({@code ON CONFLICT DO NOTHING}, {@code INSERT IGNORE}), and completion, release, renewal
+ * and lease takeover are {@code UPDATE}/{@code DELETE} statements guarded by the fencing
+ * token in their {@code WHERE} clause. A replay costs one lock-free {@code SELECT}; a first
+ * request a {@code SELECT}, an {@code INSERT} and the completing {@code UPDATE}.
+ *
+ * <p>Create the table with the script of your dialect ({@link JdbcDialect#schemaResource()},
+ * e.g. from Flyway), or let the store do it on start with
+ * {@link Builder#createTableIfMissing(boolean)}. Expired rows are invisible at once and
+ * deleted in bounded batches by {@link #purgeExpired} or on a schedule
+ * ({@link Builder#purgeEvery(Duration)}).
+ *
+ * <pre>{@code
+ * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
+ *         .tableName("idempotency_records")
+ *         .createTableIfMissing(true)
+ *         .purgeEvery(Duration.ofMinutes(5))
+ *         .build();
+ * Idempotency idempotency = Idempotency.create(store);
+ * }</pre>
+ *
+ * <p>For records that commit with the operation's own writes, build a
+ * {@link TransactionalJdbcIdempotencyStore} with {@link Builder#buildTransactional()}.
+ * Close the store to stop its scheduled purge; the data source stays open.
+ */
+public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
+    /** The default table name: {@value}. */
+    public static final String DEFAULT_TABLE_NAME = "semel_idempotency";
+    /** The default largest body kept: 16 MiB. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+    /** The default number of rows one purge statement deletes: {@value}. */
+    public static final int DEFAULT_PURGE_BATCH_SIZE = 1_000;
+
+    static final System.Logger LOG = System.getLogger(JdbcIdempotencyStore.class.getName());
+
+    final DataSource dataSource;
+    final RecordTable table;
+    private final Clock clock;
+    private final int purgeBatchSize;
+    private final ScheduledExecutorService purgeScheduler;
+
+    JdbcIdempotencyStore(Builder b) {
+        this.dataSource = b.dataSource;
+        this.clock = b.clock;
+        this.purgeBatchSize = b.purgeBatchSize;
+        JdbcDialect dialect = b.dialect;
+        try (Connection c = dataSource.getConnection()) {
+            if (dialect == null) {
+                dialect = JdbcDialect.detect(c);
+            }
+            this.table = new RecordTable(dialect, b.schemaName, b.tableName, b.maxBodyBytes);
+            if (b.createTableIfMissing) {
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(true);
+                try {
+                    table.runScript(c, table.schemaScript(schemaScript(dialect), b.schemaName, b.tableName));
+                } finally {
+                    c.setAutoCommit(autoCommit);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IdempotencyStoreException("Could not prepare the JDBC idempotency store: " + e.getMessage(), e);
+        }
+        if (b.purgeInterval != null) {
+            purgeScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "semel-jdbc-purge");
+                t.setDaemon(true);
+                return t;
+            });
+            long millis = b.purgeInterval.toMillis();
+            purgeScheduler.scheduleWithFixedDelay(this::scheduledPurge, millis, millis, TimeUnit.MILLISECONDS);
+        } else {
+            purgeScheduler = null;
+        }
+    }
+
+    /**
+     * Starts configuring a store.
+     *
+     * @param dataSource where connections come from (a pool)
+     * @return a builder
+     */
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
+    }
+
+    /**
+     * Reads the schema script shipped for a dialect.
+     *
+     * @param dialect the dialect
+     * @return the script, with the default table name {@value #DEFAULT_TABLE_NAME}
+     */
+    public static String schemaScript(JdbcDialect dialect) {
+        try (InputStream in = JdbcIdempotencyStore.class.getClassLoader()
+                .getResourceAsStream(dialect.schemaResource())) {
+            if (in == null) {
+                throw new IllegalStateException("Missing " + dialect.schemaResource() + " on the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("Could not read " + dialect.schemaResource(), e);
+        }
+    }
+
+    /** @return the dialect in use (detected or configured) */
+    public JdbcDialect dialect() {
+        return table.dialect();
+    }
+
+    /** @return the table the records live in, schema-qualified if a schema was configured */
+    public String tableName() {
+        return table.table();
+    }
+
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Runs work on an autocommit connection of its own (the transactional store overrides this). */
+    <T> T withConnection(String operation, SqlWork<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw failure(operation, e);
+        }
+    }
+
+    static IdempotencyStoreException failure(String operation, SQLException e) {
+        return new IdempotencyStoreException("JDBC idempotency store failed to " + operation + ": " + e.getMessage(),
+                e);
+    }
+
+    @Override
+    public ClaimResult claim(ClaimRequest request) {
+        Objects.requireNonNull(request, "request");
+        return withConnection("claim", c -> claimWithRetry(c, request, false, 0));
+    }
+
+    ClaimResult claimWithRetry(Connection c, ClaimRequest request, boolean insertFirst, int lockTimeoutSeconds)
+            throws SQLException {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return table.claim(c, request, insertFirst, lockTimeoutSeconds);
+            } catch (SQLException e) {
+                // autocommit only: a deadlock victim's statement changed nothing, so run it again
+                if (!c.getAutoCommit() || attempt >= 5 || !JdbcDialect.isTransient(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
+            Instant now) {
+        Objects.requireNonNull(response, "response");
+        return withConnection("complete", c -> table.complete(c, recordId, fencingToken, response, expiresAt, now));
+    }
+
+    @Override
+    public boolean release(String recordId, long fencingToken) {
+        return withConnection("release", c -> table.release(c, recordId, fencingToken));
+    }
+
+    @Override
+    public boolean renew(String recordId, long fencingToken, Instant leaseDeadline, Instant now) {
+        return withConnection("renew", c -> table.renew(c, recordId, fencingToken, leaseDeadline, now));
+    }
+
+    @Override
+    public Optional<IdempotencyRecord> find(String recordId, Instant now) {
+        return withConnection("find", c -> table.find(c, recordId, now));
+    }
+
+    @Override
+    public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
+        Objects.requireNonNull(query, "query");
+        return withConnection("query", c -> table.query(c, query, now));
+    }
+
+    @Override
+    public boolean delete(String recordId) {
+        return withConnection("delete", c -> table.delete(c, recordId));
+    }
+
+    /**
+     * Deletes at most {@code limit} expired or abandoned rows in one short statement (on
+     * PostgreSQL rows locked by others are skipped, so a purge never waits for a claim).
+     */
+    @Override
+    public int purgeExpired(Instant now, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be positive, was " + limit);
+        }
+        return withConnection("purge", c -> table.purge(c, now, limit));
+    }
+
+    /**
+     * Deletes every expired or abandoned row, batch after batch of the configured size, each
+     * batch its own short statement.
+     *
+     * @param now the current time
+     * @return how many rows were deleted
+     */
+    public long purgeAllExpired(Instant now) {
+        long total = 0;
+        int batch;
+        do {
+            batch = purgeExpired(now, purgeBatchSize);
+            total += batch;
+        } while (batch >= purgeBatchSize);
+        return total;
+    }
+
+    private void scheduledPurge() {
+        try {
+            long n = purgeAllExpired(clock.instant());
+            if (n > 0) {
+                LOG.log(System.Logger.Level.DEBUG, "Purged {0} expired idempotency records from {1}", n,
+                        table.table());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Scheduled purge of " + table.table() + " failed", e);
+        }
+    }
+
+    /** Stops the scheduled purge, if any. */
+    @Override
+    public void close() {
+        if (purgeScheduler != null) {
+            purgeScheduler.shutdownNow();
+        }
+    }
+
+    /** Configures a {@link JdbcIdempotencyStore} or a {@link TransactionalJdbcIdempotencyStore}. */
+    public static final class Builder {
+        final DataSource dataSource;
+        JdbcDialect dialect;
+        String schemaName;
+        String tableName = DEFAULT_TABLE_NAME;
+        boolean createTableIfMissing;
+        int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
+        Duration purgeInterval;
+        Clock clock = Clock.systemUTC();
+        ClaimMode claimMode = ClaimMode.IN_BUSINESS_TRANSACTION;
+        TransactionBoundary transactionBoundary;
+        Duration lockWaitTimeout = TransactionalJdbcIdempotencyStore.DEFAULT_LOCK_WAIT_TIMEOUT;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        }
+
+        /**
+         * Sets the dialect instead of detecting it from the connection's metadata.
+         *
+         * @param dialect the dialect
+         * @return this builder
+         */
+        public Builder dialect(JdbcDialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /**
+         * Sets the schema (or MySQL database) holding the table. Default: the connection's.
+         *
+         * @param schemaName a plain identifier
+         * @return this builder
+         */
+        public Builder schemaName(String schemaName) {
+            this.schemaName = RecordTable.checkName("schemaName", schemaName);
+            return this;
+        }
+
+        /**
+         * Sets the table name. Default {@value #DEFAULT_TABLE_NAME}.
+         *
+         * @param tableName a plain identifier
+         * @return this builder
+         */
+        public Builder tableName(String tableName) {
+            this.tableName = RecordTable.checkName("tableName", tableName);
+            return this;
+        }
+
+        /**
+         * Whether to create the table and its indexes on start when missing. Default
+         * {@code false}: production schemas belong to a migration tool.
+         *
+         * @param create whether to create them
+         * @return this builder
+         */
+        public Builder createTableIfMissing(boolean create) {
+            this.createTableIfMissing = create;
+            return this;
+        }
+
+        /**
+         * Sets the largest response body kept; a larger one fails completion with
+         * {@link dev.semel.StoreCapacityExceededException}. Default 16 MiB. The database's own
+         * limit (e.g. MySQL's {@code max_allowed_packet}) must allow it too.
+         *
+         * @param maxBodyBytes a positive size
+         * @return this builder
+         */
+        public Builder maxBodyBytes(int maxBodyBytes) {
+            if (maxBodyBytes < 0) {
+                throw new IllegalArgumentException("maxBodyBytes must not be negative, was " + maxBodyBytes);
+            }
+            this.maxBodyBytes = maxBodyBytes;
+            return this;
+        }
+
+        /**
+         * Sets how many rows one purge statement deletes. Default {@value #DEFAULT_PURGE_BATCH_SIZE}.
+         *
+         * @param batchSize a positive count
+         * @return this builder
+         */
+        public Builder purgeBatchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("purgeBatchSize must be positive, was " + batchSize);
+            }
+            this.purgeBatchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * Purges expired rows on a daemon thread at this interval, in batches. Default: never.
+         *
+         * @param interval a positive interval
+         * @return this builder
+         */
+        public Builder purgeEvery(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("purge interval must be positive, was " + interval);
+            }
+            this.purgeInterval = interval;
+            return this;
+        }
+
+        /**
+         * Sets the clock the scheduled purge reads. Default: the system clock in UTC.
+         *
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Transactional store only: where the claim commits. Default
+         * {@link ClaimMode#IN_BUSINESS_TRANSACTION} (one commit per first request).
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder claimMode(ClaimMode mode) {
+            this.claimMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Transactional store only: who begins, commits and rolls back the business transaction
+         * and hands out its connection. Default: a {@link DataSourceTransactionBoundary} over
+         * this builder's data source.
+         *
+         * @param boundary the boundary (e.g. one backed by Spring's transaction manager)
+         * @return this builder
+         */
+        public Builder transactionBoundary(TransactionBoundary boundary) {
+            this.transactionBoundary = Objects.requireNonNull(boundary, "boundary");
+            return this;
+        }
+
+        /**
+         * Transactional store only: how long a duplicate's claim waits for the transaction
+         * holding the same key before answering "in progress". Rounded up to whole seconds
+         * (JDBC query timeouts are in seconds). Default 2 s.
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         */
+        public Builder lockWaitTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("lockWaitTimeout must be positive, was " + timeout);
+            }
+            this.lockWaitTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Builds a store whose every call commits on its own.
+         *
+         * @return the store
+         * @throws IdempotencyStoreException if the database cannot be reached or the table created
+         */
+        public JdbcIdempotencyStore build() {
+            return new JdbcIdempotencyStore(this);
+        }
+
+        /**
+         * Builds a store that commits the record in the operation's transaction.
+         *
+         * @return the store
+         * @throws IdempotencyStoreException if the database cannot be reached or the table created
+         */
+        public TransactionalJdbcIdempotencyStore buildTransactional() {
+            return new TransactionalJdbcIdempotencyStore(this);
+        }
+    }
+}

@@ -1,0 +1,438 @@
+package dev.semel.jdbc;
+
+import dev.semel.IdempotencyRecord;
+import dev.semel.RecordQuery;
+import dev.semel.RecordState;
+import dev.semel.StoreCapacityExceededException;
+import dev.semel.StoredResponse;
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Every SQL statement of the store, each run on a connection the caller chooses (its own
+ * autocommit one, or the business transaction's). Every state transition is one statement
+ * whose {@code WHERE} clause carries the precondition (fencing token, state, expiry): a
+ * concurrent change makes it match no row, never overwrite.
+ *
+ * <p>Times are kept as microseconds since the epoch in {@code BIGINT} columns: exact on every
+ * database, free of time-zone conversions, and ordered.
+ */
+final class RecordTable {
+    static final String IN_PROGRESS = "IN_PROGRESS";
+    static final String COMPLETED = "COMPLETED";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final String COLUMNS = "record_id, idem_key, scope, state, fingerprint, fencing_token, "
+            + "lease_owner, lease_deadline, created_at, completed_at, expires_at, status, headers, body, body_retained";
+    private static final String INSERT_COLUMNS = "record_id, idem_key, scope, state, fingerprint, fencing_token, "
+            + "lease_owner, lease_deadline, created_at, expires_at";
+    /** How often one claim retries after losing a race between its statements. */
+    private static final int CLAIM_ATTEMPTS = 16;
+
+    private final JdbcDialect dialect;
+    private final String table;
+    private final int maxBodyBytes;
+    private final String select;
+    private final String selectLive;
+    private final String insert;
+    private final String replaceExpired;
+    private final String takeover;
+    private final String complete;
+    private final String release;
+    private final String renew;
+    private final String delete;
+    private final String purge;
+
+    RecordTable(JdbcDialect dialect, String schema, String table, int maxBodyBytes) {
+        this.dialect = dialect;
+        this.table = qualified(schema, table);
+        this.maxBodyBytes = maxBodyBytes;
+        String t = this.table;
+        this.select = "SELECT " + COLUMNS + " FROM " + t + " WHERE record_id = ?";
+        this.selectLive = select + " AND expires_at > ?";
+        this.insert = dialect.insertIfAbsent(t, INSERT_COLUMNS, "?, ?, ?, '" + IN_PROGRESS + "', ?, ?, ?, ?, ?, ?");
+        this.replaceExpired = "UPDATE " + t + " SET idem_key = ?, scope = ?, state = '" + IN_PROGRESS
+                + "', fingerprint = ?, fencing_token = ?, lease_owner = ?, lease_deadline = ?, created_at = ?,"
+                + " completed_at = NULL, expires_at = ?, status = NULL, headers = NULL, body = NULL,"
+                + " body_retained = NULL WHERE record_id = ? AND fencing_token = ? AND expires_at <= ?";
+        this.takeover = "UPDATE " + t + " SET fencing_token = fencing_token + 1, lease_owner = ?, lease_deadline = ?"
+                + " WHERE record_id = ? AND fencing_token = ? AND state = '" + IN_PROGRESS + "'"
+                + " AND lease_deadline <= ? AND expires_at > ?";
+        this.complete = "UPDATE " + t + " SET state = '" + COMPLETED + "', completed_at = ?, expires_at = ?,"
+                + " status = ?, headers = ?, body = ?, body_retained = ?"
+                + " WHERE record_id = ? AND fencing_token = ? AND state = '" + IN_PROGRESS + "' AND expires_at > ?";
+        this.release = "DELETE FROM " + t + " WHERE record_id = ? AND fencing_token = ? AND state = '"
+                + IN_PROGRESS + "'";
+        this.renew = "UPDATE " + t + " SET lease_deadline = ? WHERE record_id = ? AND fencing_token = ?"
+                + " AND state = '" + IN_PROGRESS + "' AND expires_at > ?";
+        this.delete = "DELETE FROM " + t + " WHERE record_id = ?";
+        this.purge = dialect.purge(t, "expires_at <= ? OR (state = '" + IN_PROGRESS + "' AND lease_deadline <= ?)");
+    }
+
+    static String checkName(String what, String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(what + " must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at"
+                    + " most 63 characters), was '" + name + "'");
+        }
+        return name;
+    }
+
+    private static String qualified(String schema, String table) {
+        checkName("tableName", table);
+        return schema == null ? table : checkName("schemaName", schema) + "." + table;
+    }
+
+    String table() {
+        return table;
+    }
+
+    JdbcDialect dialect() {
+        return dialect;
+    }
+
+    // ---------------------------------------------------------------- claim
+
+    /**
+     * Claims a record.
+     *
+     * @param insertFirst start with the insert (inside a business transaction, so that the
+     *     insert waits for a concurrent uncommitted claim and the first read sees its outcome);
+     *     otherwise start with a lock-free read so that a replay costs one query
+     * @param lockTimeoutSeconds bound on the insert's wait for another transaction, 0 for none
+     * @throws LockWaitTimeout if the insert waited longer than allowed
+     */
+    ClaimResult claim(Connection c, ClaimRequest r, boolean insertFirst, int lockTimeoutSeconds)
+            throws SQLException {
+        long now = micros(r.now());
+        boolean tryInsert = insertFirst;
+        for (int attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+            if (tryInsert) {
+                if (insert(c, r, lockTimeoutSeconds)) {
+                    return new ClaimResult.Claimed(r.freshToken(), false);
+                }
+            }
+            tryInsert = true;
+            IdempotencyRecord current = read(c, select, r.recordId(), null);
+            if (current == null) {
+                continue;
+            }
+            if (micros(current.expiresAt()) <= now) {
+                if (update(c, replaceExpired, ps -> {
+                    ps.setString(1, r.key());
+                    ps.setString(2, r.scope());
+                    ps.setBytes(3, r.fingerprint());
+                    ps.setLong(4, r.freshToken());
+                    ps.setString(5, r.owner());
+                    ps.setLong(6, micros(r.leaseDeadline()));
+                    ps.setLong(7, now);
+                    ps.setLong(8, micros(r.expiresAt()));
+                    ps.setString(9, r.recordId());
+                    ps.setLong(10, current.fencingToken());
+                    ps.setLong(11, now);
+                }, lockTimeoutSeconds)) {
+                    return new ClaimResult.Claimed(r.freshToken(), false);
+                }
+                continue;
+            }
+            if (current.state() == RecordState.IN_PROGRESS && micros(current.leaseDeadline()) <= now
+                    && Arrays.equals(current.fingerprint(), r.fingerprint())) {
+                if (update(c, takeover, ps -> {
+                    ps.setString(1, r.owner());
+                    ps.setLong(2, micros(r.leaseDeadline()));
+                    ps.setString(3, r.recordId());
+                    ps.setLong(4, current.fencingToken());
+                    ps.setLong(5, now);
+                    ps.setLong(6, now);
+                }, lockTimeoutSeconds)) {
+                    return new ClaimResult.Claimed(current.fencingToken() + 1, true);
+                }
+                continue;
+            }
+            return ClaimResult.found(current);
+        }
+        throw new SQLException("The record " + r.recordId() + " kept changing while it was claimed ("
+                + CLAIM_ATTEMPTS + " attempts)", "40001");
+    }
+
+    private boolean insert(Connection c, ClaimRequest r, int lockTimeoutSeconds) throws SQLException {
+        try {
+            return update(c, insert, ps -> {
+                ps.setString(1, r.recordId());
+                ps.setString(2, r.key());
+                ps.setString(3, r.scope());
+                ps.setBytes(4, r.fingerprint());
+                ps.setLong(5, r.freshToken());
+                ps.setString(6, r.owner());
+                ps.setLong(7, micros(r.leaseDeadline()));
+                ps.setLong(8, micros(r.now()));
+                ps.setLong(9, micros(r.expiresAt()));
+            }, lockTimeoutSeconds);
+        } catch (SQLException e) {
+            if (dialect == JdbcDialect.H2 && JdbcDialect.isDuplicateKey(e)) {
+                return false; // H2 has no insert-if-absent; its duplicate error leaves the transaction usable
+            }
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------- transitions
+
+    boolean complete(Connection c, String recordId, long token, StoredResponse response, Instant expiresAt,
+            Instant now) throws SQLException {
+        if (response.bodyLength() > maxBodyBytes) {
+            throw new StoreCapacityExceededException("The response body of " + response.bodyLength()
+                    + " bytes exceeds the JDBC store's maxBodyBytes of " + maxBodyBytes
+                    + "; raise it (and the database's limit) or lower the capture limit");
+        }
+        byte[] headers = encodeHeaders(response.headers());
+        byte[] body = response.body();
+        return update(c, complete, ps -> {
+            ps.setLong(1, micros(now));
+            ps.setLong(2, micros(expiresAt));
+            ps.setInt(3, response.status());
+            ps.setBytes(4, headers);
+            ps.setBytes(5, body);
+            ps.setInt(6, response.bodyRetained() ? 1 : 0);
+            ps.setString(7, recordId);
+            ps.setLong(8, token);
+            ps.setLong(9, micros(now));
+        }, 0);
+    }
+
+    boolean release(Connection c, String recordId, long token) throws SQLException {
+        return update(c, release, ps -> {
+            ps.setString(1, recordId);
+            ps.setLong(2, token);
+        }, 0);
+    }
+
+    boolean renew(Connection c, String recordId, long token, Instant leaseDeadline, Instant now)
+            throws SQLException {
+        return update(c, renew, ps -> {
+            ps.setLong(1, micros(leaseDeadline));
+            ps.setString(2, recordId);
+            ps.setLong(3, token);
+            ps.setLong(4, micros(now));
+        }, 0);
+    }
+
+    boolean delete(Connection c, String recordId) throws SQLException {
+        return update(c, delete, ps -> ps.setString(1, recordId), 0);
+    }
+
+    int purge(Connection c, Instant now, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(purge)) {
+            ps.setLong(1, micros(now));
+            ps.setLong(2, micros(now));
+            ps.setInt(3, limit);
+            return ps.executeUpdate();
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    Optional<IdempotencyRecord> find(Connection c, String recordId, Instant now) throws SQLException {
+        return Optional.ofNullable(read(c, selectLive, recordId, now));
+    }
+
+    List<IdempotencyRecord> query(Connection c, RecordQuery q, Instant now) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM ").append(table)
+                .append(" WHERE expires_at > ?");
+        if (q.keyPrefix() != null) {
+            sql.append(" AND ").append(dialect.keyPrefix());
+        }
+        if (q.state() != null) {
+            sql.append(" AND state = ?");
+        }
+        if (q.createdAfter() != null) {
+            sql.append(" AND created_at >= ?");
+        }
+        if (q.createdBefore() != null) {
+            sql.append(" AND created_at < ?");
+        }
+        sql.append(" ORDER BY created_at DESC LIMIT ?");
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            ps.setLong(i++, micros(now));
+            if (q.keyPrefix() != null) {
+                if (dialect.keyPrefixBySubstring()) {
+                    ps.setInt(i++, q.keyPrefix().length());
+                    ps.setString(i++, q.keyPrefix());
+                } else {
+                    ps.setString(i++, q.keyPrefix().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+                }
+            }
+            if (q.state() != null) {
+                ps.setString(i++, q.state() == RecordState.COMPLETED ? COMPLETED : IN_PROGRESS);
+            }
+            if (q.createdAfter() != null) {
+                ps.setLong(i++, micros(q.createdAfter()));
+            }
+            if (q.createdBefore() != null) {
+                ps.setLong(i++, micros(q.createdBefore()));
+            }
+            ps.setInt(i, q.limit());
+            List<IdempotencyRecord> records = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    records.add(toRecord(rs));
+                }
+            }
+            return records;
+        }
+    }
+
+    private IdempotencyRecord read(Connection c, String sql, String recordId, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, recordId);
+            if (now != null) {
+                ps.setLong(2, micros(now));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? toRecord(rs) : null;
+            }
+        }
+    }
+
+    private static IdempotencyRecord toRecord(ResultSet rs) throws SQLException {
+        RecordState state = COMPLETED.equals(rs.getString("state")) ? RecordState.COMPLETED : RecordState.IN_PROGRESS;
+        StoredResponse response = null;
+        if (state == RecordState.COMPLETED) {
+            byte[] body = rs.getBytes("body");
+            response = StoredResponse.restore(rs.getInt("status"), decodeHeaders(rs.getBytes("headers")),
+                    body == null ? new byte[0] : body, rs.getInt("body_retained") != 0);
+        }
+        return new IdempotencyRecord(rs.getString("record_id"), rs.getString("idem_key"), rs.getString("scope"),
+                state, rs.getBytes("fingerprint"), rs.getLong("fencing_token"), rs.getString("lease_owner"),
+                instant(rs, "lease_deadline"), instant(rs, "created_at"), instant(rs, "completed_at"),
+                instant(rs, "expires_at"), response);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private boolean update(Connection c, String sql, Binder binder, int timeoutSeconds) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            if (timeoutSeconds > 0) {
+                ps.setQueryTimeout(timeoutSeconds);
+            }
+            binder.bind(ps);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            if (timeoutSeconds > 0 && dialect.isTimeout(e)) {
+                throw new LockWaitTimeout(e);
+            }
+            throw e;
+        }
+    }
+
+    /** Runs a schema script statement by statement (statements end with a semicolon at a line's end). */
+    void runScript(Connection c, String script) throws SQLException {
+        StringBuilder current = new StringBuilder();
+        try (Statement st = c.createStatement()) {
+            for (String line : script.split("\\R")) {
+                String trimmed = line.strip();
+                if (trimmed.isEmpty() || trimmed.startsWith("--")) {
+                    continue;
+                }
+                current.append(line).append('\n');
+                if (trimmed.endsWith(";")) {
+                    String sql = current.toString().strip();
+                    st.execute(sql.substring(0, sql.length() - 1));
+                    current.setLength(0);
+                }
+            }
+        }
+    }
+
+    /** The schema script for this table: the shipped default names replaced by the configured ones. */
+    String schemaScript(String shipped, String schema, String tableName) {
+        // the table reference may be schema-qualified; index names may not (PostgreSQL)
+        return shipped.replaceAll("\\bsemel_idempotency\\b", schema == null ? tableName : schema + "." + tableName)
+                .replaceAll("\\bsemel_idempotency_(\\w+)_idx\\b", tableName + "_$1_idx");
+    }
+
+    static long micros(Instant instant) {
+        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.EPOCH.plus(value, ChronoUnit.MICROS);
+    }
+
+    static byte[] encodeHeaders(List<StoredResponse.Header> headers) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + headers.size() * 48);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(headers.size());
+            for (StoredResponse.Header h : headers) {
+                writeString(out, h.name());
+                writeString(out, h.value());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static List<StoredResponse.Header> decodeHeaders(byte[] encoded) {
+        if (encoded == null || encoded.length == 0) {
+            return List.of();
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(encoded))) {
+            int n = in.readInt();
+            List<StoredResponse.Header> headers = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                headers.add(new StoredResponse.Header(readString(in), readString(in)));
+            }
+            return headers;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Corrupt stored headers", e);
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String readString(InputStream in) throws IOException {
+        DataInputStream data = (DataInputStream) in;
+        byte[] b = new byte[data.readInt()];
+        data.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** The claim's insert gave up waiting for another transaction's lock on the same record. */
+    static final class LockWaitTimeout extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        LockWaitTimeout(SQLException cause) {
+            super("Waited too long for another transaction holding the same idempotency record", cause.getSQLState(),
+                    cause.getErrorCode(), cause);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.semel.jdbc;
+
+import dev.semel.spi.IdempotencyStore;
+import dev.semel.tck.IdempotencyStoreContract;
+import dev.semel.test.jdbc.TestDatabases;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Nested;
+
+/** The store contract on every database, for the plain store and the transactional one. */
+class JdbcStoreContractTests {
+    private static final int SIXTEEN_MIB = 16 * 1024 * 1024;
+
+    /** One table per database and store kind, created on first use and dropped at the end. */
+    abstract static class OnDatabase extends IdempotencyStoreContract {
+        private static final java.util.Map<String, JdbcIdempotencyStore> STORES =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        abstract DataSource dataSource();
+
+        boolean transactional() {
+            return false;
+        }
+
+        @Override
+        protected IdempotencyStore createStore() {
+            return STORES.computeIfAbsent(getClass().getName(), n -> {
+                JdbcIdempotencyStore.Builder b = JdbcIdempotencyStore.builder(dataSource())
+                        .tableName(Tables.unique("semel_tck"))
+                        .createTableIfMissing(true);
+                return transactional() ? b.buildTransactional() : b.build();
+            });
+        }
+
+        @Override
+        protected int largeBodySize() {
+            return SIXTEEN_MIB;
+        }
+
+        static void dropAll() {
+            STORES.values().forEach(s -> Tables.drop(s.dataSource, s.tableName()));
+            STORES.clear();
+        }
+    }
+
+    @AfterAll
+    static void dropTables() {
+        OnDatabase.dropAll();
+    }
+
+    @Nested
+    class PostgreSql extends OnDatabase {
+        @Override
+        DataSource dataSource() {
+            return TestDatabases.postgres();
+        }
+    }
+
+    @Nested
+    class PostgreSqlTransactional extends OnDatabase {
+        @Override
+        DataSource dataSource() {
+            return TestDatabases.postgres();
+        }
+
+        @Override
+        boolean transactional() {
+            return true;
+        }
+    }
+
+    @Nested
+    class MariaDb extends OnDatabase {
+        @Override
+        DataSource dataSource() {
+            return TestDatabases.mariadb();
+        }
+
+        @Override
+        protected int largeBodySize() {
+            // the body and the other columns must fit the server's max_allowed_packet
+            long packet = Tables.count(dataSource(), "SELECT @@max_allowed_packet");
+            return (int) Math.min(SIXTEEN_MIB, packet - 1024 * 1024);
+        }
+    }
+
+    @Nested
+    class MariaDbTransactional extends MariaDb {
+        @Override
+        boolean transactional() {
+            return true;
+        }
+    }
+
+    @Nested
+    class H2 extends OnDatabase {
+        @Override
+        DataSource dataSource() {
+            return TestDatabases.h2("semel-jdbc-tck");
+        }
+    }
+
+    @Nested
+    class H2Transactional extends H2 {
+        @Override
+        boolean transactional() {
+            return true;
+        }
+    }
+
+    @Nested
+    class Sqlite extends OnDatabase {
+        @Override
+        DataSource dataSource() {
+            return TestDatabases.sqlite("semel-jdbc-tck");
+        }
+    }
+}

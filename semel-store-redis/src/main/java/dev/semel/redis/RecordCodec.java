@@ -1,0 +1,244 @@
+package dev.semel.redis;
+
+import dev.semel.Fingerprint;
+import dev.semel.IdempotencyRecord;
+import dev.semel.IdempotencyStoreException;
+import dev.semel.RecordState;
+import dev.semel.StoredResponse;
+import dev.semel.StoredResponse.Header;
+import dev.semel.spi.ClaimRequest;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary form of one record: a fixed 74-byte header the Lua scripts read by offset,
+ * then the readable fields and, once completed, the response. Big-endian throughout.
+ *
+ * <pre>
+ * offset size  field
+ *  0      1    format version (1)
+ *  1      1    state: 1 in progress, 2 completed
+ *  2      8    fencing token
+ * 10      8    lease deadline, epoch millis
+ * 18      8    created at, epoch millis
+ * 26      8    completed at, epoch millis (0 while in progress)
+ * 34      8    expires at, epoch millis
+ * 42     32    fingerprint
+ * 74      -    owner, key, scope: each u16 length + UTF-8 (0xFFFF = null)
+ *  -      -    completed only: status u16, flags u8 (bit 0: body retained), header count u16,
+ *              each header: name u16 length + UTF-8, value u32 length + UTF-8; body u32 length + bytes
+ * </pre>
+ *
+ * <p>The scripts rely on the header offsets and on the owner being the first variable field;
+ * change them only together with a new format version.
+ */
+final class RecordCodec {
+    static final byte VERSION = 1;
+    static final byte IN_PROGRESS = 1;
+    static final byte COMPLETED = 2;
+    static final int HEADER_LENGTH = 74;
+    private static final int NULL_LENGTH = 0xFFFF;
+    private static final int MAX_SHORT_STRING = 0xFFFE;
+
+    private RecordCodec() {
+    }
+
+    static byte[] inProgress(ClaimRequest request) {
+        if (request.fingerprint().length != Fingerprint.LENGTH) {
+            throw new IllegalArgumentException(
+                    "fingerprint must be " + Fingerprint.LENGTH + " bytes, was " + request.fingerprint().length);
+        }
+        byte[] owner = shortString(request.owner(), "owner");
+        byte[] key = shortString(request.key(), "key");
+        byte[] scope = shortString(request.scope(), "scope");
+        ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + owner.length + key.length + scope.length);
+        b.put(VERSION).put(IN_PROGRESS).putLong(request.freshToken())
+                .putLong(millis(request.leaseDeadline(), "leaseDeadline"))
+                .putLong(millis(request.now(), "now"))
+                .putLong(0L)
+                .putLong(millis(request.expiresAt(), "expiresAt"))
+                .put(request.fingerprint())
+                .put(owner).put(key).put(scope);
+        return b.array();
+    }
+
+    /** The owner field a takeover writes in place of the old one. */
+    static byte[] owner(String owner) {
+        return shortString(owner, "owner");
+    }
+
+    static byte[] response(StoredResponse response) {
+        List<byte[][]> headers = new ArrayList<>(response.headers().size());
+        int size = 2 + 1 + 2 + 4 + response.bodyLength();
+        for (Header h : response.headers()) {
+            byte[] name = h.name().getBytes(StandardCharsets.UTF_8);
+            byte[] value = h.value().getBytes(StandardCharsets.UTF_8);
+            if (name.length > MAX_SHORT_STRING) {
+                throw new IllegalArgumentException("header name longer than " + MAX_SHORT_STRING + " bytes");
+            }
+            headers.add(new byte[][] {name, value});
+            size += 2 + name.length + 4 + value.length;
+        }
+        if (headers.size() > MAX_SHORT_STRING) {
+            throw new IllegalArgumentException("more than " + MAX_SHORT_STRING + " headers");
+        }
+        ByteBuffer b = ByteBuffer.allocate(size);
+        b.putShort((short) response.status()).put((byte) (response.bodyRetained() ? 1 : 0))
+                .putShort((short) headers.size());
+        for (byte[][] h : headers) {
+            b.putShort((short) h[0].length).put(h[0]).putInt(h[1].length).put(h[1]);
+        }
+        byte[] body = response.body();
+        b.putInt(body.length).put(body);
+        return b.array();
+    }
+
+    static byte[] longBytes(long value) {
+        return ByteBuffer.allocate(8).putLong(value).array();
+    }
+
+    static long toLong(byte[] bytes) {
+        return ByteBuffer.wrap(bytes).getLong();
+    }
+
+    static byte[] instant(Instant instant, String name) {
+        return longBytes(millis(instant, name));
+    }
+
+    static long millis(Instant instant, String name) {
+        long millis = instant.toEpochMilli();
+        if (millis < 0) {
+            throw new IllegalArgumentException(name + " must not be before 1970, was " + instant);
+        }
+        return millis;
+    }
+
+    /** The parts of a record the admin query filters on, read from its first bytes. */
+    record Summary(byte state, Instant createdAt, Instant expiresAt, Instant leaseDeadline, String key) {
+    }
+
+    /**
+     * Reads the header and readable fields from a value's first bytes.
+     *
+     * @return the summary, or {@code null} if the bytes end before the key does
+     */
+    static Summary summary(byte[] value) {
+        if (value == null || value.length < HEADER_LENGTH) {
+            return null;
+        }
+        try {
+            ByteBuffer b = ByteBuffer.wrap(value);
+            checkVersion(b.get());
+            byte state = b.get();
+            b.getLong();
+            Instant lease = Instant.ofEpochMilli(b.getLong());
+            Instant created = Instant.ofEpochMilli(b.getLong());
+            b.getLong();
+            Instant expires = Instant.ofEpochMilli(b.getLong());
+            b.position(HEADER_LENGTH);
+            readShortString(b);
+            String key = readShortString(b);
+            return new Summary(state, created, expires, lease, key);
+        } catch (BufferUnderflowException | IndexOutOfBoundsException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Reads only the fixed header (state and times).
+     *
+     * @return the summary without its key, or {@code null} if the bytes are too short
+     */
+    static Summary summaryOfHeader(byte[] head) {
+        if (head == null || head.length < HEADER_LENGTH || head[0] != VERSION) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(head);
+        b.position(1);
+        byte state = b.get();
+        b.getLong();
+        Instant lease = Instant.ofEpochMilli(b.getLong());
+        Instant created = Instant.ofEpochMilli(b.getLong());
+        b.getLong();
+        Instant expires = Instant.ofEpochMilli(b.getLong());
+        return new Summary(state, created, expires, lease, null);
+    }
+
+    static IdempotencyRecord decode(String recordId, byte[] value) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(value);
+            checkVersion(b.get());
+            byte state = b.get();
+            long token = b.getLong();
+            Instant lease = Instant.ofEpochMilli(b.getLong());
+            Instant created = Instant.ofEpochMilli(b.getLong());
+            long completedMillis = b.getLong();
+            Instant expires = Instant.ofEpochMilli(b.getLong());
+            byte[] fingerprint = new byte[Fingerprint.LENGTH];
+            b.get(fingerprint);
+            String owner = readShortString(b);
+            String key = readShortString(b);
+            String scope = readShortString(b);
+            if (state == IN_PROGRESS) {
+                return new IdempotencyRecord(recordId, key, scope, RecordState.IN_PROGRESS, fingerprint, token, owner,
+                        lease, created, null, expires, null);
+            }
+            if (state != COMPLETED) {
+                throw new IllegalArgumentException("unknown state " + state);
+            }
+            int status = Short.toUnsignedInt(b.getShort());
+            boolean retained = (b.get() & 1) != 0;
+            int headerCount = Short.toUnsignedInt(b.getShort());
+            List<Header> headers = new ArrayList<>(headerCount);
+            for (int i = 0; i < headerCount; i++) {
+                String name = utf8(b, Short.toUnsignedInt(b.getShort()));
+                String headerValue = utf8(b, b.getInt());
+                headers.add(new Header(name, headerValue));
+            }
+            byte[] body = new byte[b.getInt()];
+            b.get(body);
+            StoredResponse response = StoredResponse.restore(status, headers, body, retained);
+            return new IdempotencyRecord(recordId, key, scope, RecordState.COMPLETED, fingerprint, token, owner, lease,
+                    created, Instant.ofEpochMilli(completedMillis), expires, response);
+        } catch (BufferUnderflowException | IndexOutOfBoundsException | IllegalArgumentException
+                | NegativeArraySizeException e) {
+            throw new IdempotencyStoreException("Redis holds a record " + recordId
+                    + " this version cannot read (another writer, or a corrupted value): " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkVersion(byte version) {
+        if (version != VERSION) {
+            throw new IllegalArgumentException("unknown record format version " + version);
+        }
+    }
+
+    private static byte[] shortString(String s, String name) {
+        if (s == null) {
+            return new byte[] {(byte) 0xFF, (byte) 0xFF};
+        }
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > MAX_SHORT_STRING) {
+            throw new IllegalArgumentException(name + " longer than " + MAX_SHORT_STRING + " bytes");
+        }
+        return ByteBuffer.allocate(2 + bytes.length).putShort((short) bytes.length).put(bytes).array();
+    }
+
+    private static String readShortString(ByteBuffer b) {
+        int length = Short.toUnsignedInt(b.getShort());
+        return length == NULL_LENGTH ? null : utf8(b, length);
+    }
+
+    private static String utf8(ByteBuffer b, int length) {
+        if (length < 0 || length > b.remaining()) {
+            throw new IllegalArgumentException("field length " + length + " past the end of the value");
+        }
+        String s = new String(b.array(), b.position(), length, StandardCharsets.UTF_8);
+        b.position(b.position() + length);
+        return s;
+    }
+}

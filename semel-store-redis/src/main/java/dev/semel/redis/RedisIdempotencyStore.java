@@ -1,0 +1,505 @@
+package dev.semel.redis;
+
+import dev.semel.IdempotencyRecord;
+import dev.semel.IdempotencyStoreException;
+import dev.semel.RecordQuery;
+import dev.semel.StoredResponse;
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyStore;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * An idempotency store in Redis, shared by every instance of a service: standalone,
+ * Sentinel (through a {@code RedisClient} with a Sentinel URI) or Cluster (through a
+ * {@code RedisClusterClient}).
+ *
+ * <p>Each record is one Redis string under {@code <prefix>{<recordId>}}; the hash tag keeps
+ * everything about a record in one cluster slot. Every transition is one Lua script run by
+ * its SHA (reloaded transparently after {@code SCRIPT FLUSH} or a failover), so claim,
+ * complete and replay each take one round trip. Completed records expire by their TTL;
+ * in-progress records expire {@link Builder#leaseGrace(Duration) a grace period} after
+ * their lease, bounded by the record's TTL. Duplicates that wait are woken through pub/sub.
+ * Any Redis failure (unreachable, timeout, read-only replica after a failover) is thrown as
+ * {@link IdempotencyStoreException}, which the engine turns into fail-closed by default.
+ *
+ * <p>The store opens two connections on the client you give it (commands and pub/sub) and
+ * closes them in {@link #close()}; the client stays yours.
+ *
+ * {@snippet :
+ * RedisClient client = RedisClient.create("redis://localhost:6379");
+ * RedisIdempotencyStore store = RedisIdempotencyStore.builder(client)
+ *         .keyPrefix("payments:idem:")
+ *         .build();
+ * Idempotency engine = Idempotency.create(store, IdempotencyConfig.ofDefaults());
+ * }
+ *
+ * @see <a href="https://github.com/semel-dev/semel/blob/main/docs/redis.md">docs/redis.md</a>
+ */
+public final class RedisIdempotencyStore implements IdempotencyStore, AutoCloseable {
+    /** The default key prefix: {@value}. */
+    public static final String DEFAULT_KEY_PREFIX = "semel:";
+    /** The default time to wait for Redis to answer one command: 2 seconds. */
+    public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    /** The default time an in-progress record outlives its lease in Redis: 1 hour. */
+    public static final Duration DEFAULT_LEASE_GRACE = Duration.ofHours(1);
+    /** The default bound on keys one admin query or purge call examines: 100,000. */
+    public static final int DEFAULT_MAX_SCANNED_KEYS = 100_000;
+
+    private static final int SCAN_BATCH = 500;
+    private static final int SUMMARY_BYTES = 1024;
+
+    private final String keyPrefix;
+    private final Duration commandTimeout;
+    private final byte[] leaseGraceMillis;
+    private final int maxScannedKeys;
+    private final Waiters waiters = new Waiters();
+    private final Connections connections;
+
+    private RedisIdempotencyStore(Builder b) {
+        this.keyPrefix = b.keyPrefix;
+        this.commandTimeout = b.commandTimeout;
+        this.leaseGraceMillis = ascii(Long.toString(b.leaseGrace.toMillis()));
+        this.maxScannedKeys = b.maxScannedKeys;
+        this.connections = new Connections(b.client, waiters);
+        waiters.attach(connections);
+    }
+
+    /**
+     * Starts configuring a store on a Lettuce client.
+     *
+     * @param client a {@code RedisClient} (standalone or Sentinel URI) or a {@code RedisClusterClient};
+     *     it stays yours to shut down after closing the store
+     * @return a builder
+     */
+    public static Builder builder(AbstractRedisClient client) {
+        return new Builder(client);
+    }
+
+    // ------------------------------------------------------------------ SPI
+
+    @Override
+    public ClaimResult claim(ClaimRequest request) {
+        byte[] value = RecordCodec.inProgress(request);
+        List<Object> result = eval(Scripts.CLAIM, ScriptOutputType.MULTI, request.recordId(),
+                RecordCodec.instant(request.now(), "now"), request.fingerprint(), value,
+                RecordCodec.instant(request.leaseDeadline(), "leaseDeadline"), RecordCodec.owner(request.owner()),
+                leaseGraceMillis);
+        long code = (Long) result.get(0);
+        if (code == 0) {
+            return new ClaimResult.Claimed(request.freshToken(), false);
+        }
+        if (code == 1) {
+            return new ClaimResult.Claimed(RecordCodec.toLong((byte[]) result.get(1)), true);
+        }
+        return ClaimResult.found(RecordCodec.decode(request.recordId(), (byte[]) result.get(1)));
+    }
+
+    @Override
+    public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
+            Instant now) {
+        Objects.requireNonNull(response, "response");
+        Long done = eval(Scripts.COMPLETE, ScriptOutputType.INTEGER, recordId, RecordCodec.longBytes(fencingToken),
+                RecordCodec.instant(now, "now"), RecordCodec.instant(expiresAt, "expiresAt"),
+                RecordCodec.response(response), channelBytes(recordId));
+        return done == 1;
+    }
+
+    @Override
+    public boolean release(String recordId, long fencingToken) {
+        Long done = eval(Scripts.RELEASE, ScriptOutputType.INTEGER, recordId, RecordCodec.longBytes(fencingToken),
+                channelBytes(recordId));
+        return done == 1;
+    }
+
+    @Override
+    public boolean renew(String recordId, long fencingToken, Instant leaseDeadline, Instant now) {
+        Long done = eval(Scripts.RENEW, ScriptOutputType.INTEGER, recordId, RecordCodec.longBytes(fencingToken),
+                RecordCodec.instant(leaseDeadline, "leaseDeadline"), RecordCodec.instant(now, "now"),
+                leaseGraceMillis);
+        return done == 1;
+    }
+
+    @Override
+    public Optional<IdempotencyRecord> find(String recordId, Instant now) {
+        byte[] value = await(commands().get(key(recordId)), "read a record");
+        if (value == null) {
+            return Optional.empty();
+        }
+        IdempotencyRecord record = RecordCodec.decode(recordId, value);
+        return record.expiresAt().isAfter(now) ? Optional.of(record) : Optional.empty();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Scans the keys under this store's prefix (at most {@link Builder#maxScannedKeys} of
+     * them), reads their first bytes to filter, then reads the newest matches in full.
+     */
+    @Override
+    public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
+        Objects.requireNonNull(query, "query");
+        record Candidate(byte[] key, Instant createdAt) {
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        RedisClusterAsyncCommands<byte[], byte[]> commands = commands();
+        scan(batch -> {
+            List<RedisFuture<byte[]>> heads = new ArrayList<>(batch.size());
+            for (byte[] key : batch) {
+                heads.add(commands.getrange(key, 0, SUMMARY_BYTES - 1));
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                byte[] head = await(heads.get(i), "scan records");
+                RecordCodec.Summary s = RecordCodec.summary(head);
+                if (s == null && head != null && head.length >= SUMMARY_BYTES) {
+                    // readable fields longer than the summary window: read the whole value
+                    s = RecordCodec.summary(await(commands.get(batch.get(i)), "scan records"));
+                }
+                if (s != null && s.expiresAt().isAfter(now) && matches(query, s)) {
+                    candidates.add(new Candidate(batch.get(i), s.createdAt()));
+                }
+            }
+            return false;
+        });
+        candidates.sort(Comparator.comparing(Candidate::createdAt).reversed());
+        List<Candidate> newest = candidates.subList(0, Math.min(candidates.size(), query.limit()));
+        List<RedisFuture<byte[]>> values = new ArrayList<>(newest.size());
+        for (Candidate c : newest) {
+            values.add(commands.get(c.key()));
+        }
+        List<IdempotencyRecord> records = new ArrayList<>(newest.size());
+        for (int i = 0; i < newest.size(); i++) {
+            byte[] value = await(values.get(i), "read records");
+            if (value != null) {
+                IdempotencyRecord r = RecordCodec.decode(recordIdOf(newest.get(i).key()), value);
+                if (r.expiresAt().isAfter(now) && query.matches(r)) {
+                    records.add(r);
+                }
+            }
+        }
+        return records;
+    }
+
+    private static boolean matches(RecordQuery query, RecordCodec.Summary s) {
+        return (query.keyPrefix() == null || (s.key() != null && s.key().startsWith(query.keyPrefix())))
+                && (query.state() == null || (query.state() == dev.semel.RecordState.COMPLETED)
+                        == (s.state() == RecordCodec.COMPLETED))
+                && (query.createdAfter() == null || !s.createdAt().isBefore(query.createdAfter()))
+                && (query.createdBefore() == null || s.createdAt().isBefore(query.createdBefore()));
+    }
+
+    @Override
+    public boolean delete(String recordId) {
+        Long n = eval(Scripts.DELETE, ScriptOutputType.INTEGER, recordId, channelBytes(recordId));
+        return n == 1;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Redis expires records by itself; this removes records that are logically gone by
+     * {@code now} earlier than their Redis TTL, examining at most {@link Builder#maxScannedKeys} keys.
+     */
+    @Override
+    public int purgeExpired(Instant now, int limit) {
+        if (limit < 1) {
+            return 0;
+        }
+        byte[] nowBytes = RecordCodec.instant(now, "now");
+        long nowMillis = now.toEpochMilli();
+        int[] removed = new int[1];
+        RedisClusterAsyncCommands<byte[], byte[]> commands = commands();
+        scan(batch -> {
+            List<RedisFuture<byte[]>> heads = new ArrayList<>(batch.size());
+            for (byte[] key : batch) {
+                heads.add(commands.getrange(key, 0, RecordCodec.HEADER_LENGTH - 1));
+            }
+            for (int i = 0; i < batch.size() && removed[0] < limit; i++) {
+                RecordCodec.Summary s = RecordCodec.summaryOfHeader(await(heads.get(i), "scan records"));
+                boolean gone = s != null && (s.expiresAt().toEpochMilli() <= nowMillis
+                        || (s.state() == RecordCodec.IN_PROGRESS && s.leaseDeadline().toEpochMilli() <= nowMillis));
+                if (gone) {
+                    // the script checks again atomically: the record may have been taken over meanwhile
+                    Long n = evalKey(Scripts.PURGE, ScriptOutputType.INTEGER, batch.get(i), nowBytes);
+                    removed[0] += n.intValue();
+                }
+            }
+            return removed[0] >= limit;
+        });
+        return removed[0];
+    }
+
+    /**
+     * Waits for a pub/sub message on the record's channel (published when it completes, is
+     * released or deleted), at most {@code timeout}. Checks the record once the subscription
+     * is active, so a change that happened just before is not missed. Without pub/sub it
+     * waits the timeout; the engine's next claim is the fallback poll.
+     */
+    @Override
+    public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
+        waiters.await(channel(recordId), timeout, () -> stillInProgress(recordId));
+    }
+
+    private boolean stillInProgress(String recordId) {
+        try {
+            byte[] head = await(commands().getrange(key(recordId), 0, 1), "read a record");
+            return head != null && head.length == 2 && head[1] == RecordCodec.IN_PROGRESS;
+        } catch (IdempotencyStoreException e) {
+            return true;
+        }
+    }
+
+    /** Closes the store's connections (not the client). */
+    @Override
+    public void close() {
+        connections.close();
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    /**
+     * The Redis key of a record.
+     *
+     * @param recordId the record id
+     * @return {@code <prefix>{<recordId>}}
+     */
+    String keyString(String recordId) {
+        return keyPrefix + "{" + recordId + "}";
+    }
+
+    /**
+     * The pub/sub channel a record's changes are published on.
+     *
+     * @param recordId the record id
+     * @return {@code <prefix>{<recordId>}:changed}
+     */
+    String channel(String recordId) {
+        return keyString(recordId) + ":changed";
+    }
+
+    boolean isWaiting(String recordId) {
+        return waiters.isWaiting(channel(recordId));
+    }
+
+    private byte[] key(String recordId) {
+        return keyString(recordId).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private byte[] channelBytes(String recordId) {
+        return channel(recordId).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private String recordIdOf(byte[] key) {
+        String k = new String(key, StandardCharsets.UTF_8);
+        return k.substring(keyPrefix.length() + 1, k.length() - 1);
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private RedisClusterAsyncCommands<byte[], byte[]> commands() {
+        return connections.commands();
+    }
+
+    private <T> T eval(Scripts script, ScriptOutputType type, String recordId, byte[]... args) {
+        return evalKey(script, type, key(recordId), args);
+    }
+
+    private <T> T evalKey(Scripts script, ScriptOutputType type, byte[] key, byte[]... args) {
+        byte[][] keys = {key};
+        RedisClusterAsyncCommands<byte[], byte[]> commands = commands();
+        try {
+            return awaitRaw(commands.<T>evalsha(script.sha(), type, keys, args));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RedisNoScriptException) {
+                // SCRIPT FLUSH, a restart or a failover emptied the script cache: EVAL runs and caches it again
+                try {
+                    return awaitRaw(commands.<T>eval(script.source(), type, keys, args));
+                } catch (ExecutionException again) {
+                    throw failure("run the " + script + " script", again.getCause());
+                }
+            }
+            throw failure("run the " + script + " script", e.getCause());
+        }
+    }
+
+    private <T> T await(RedisFuture<T> future, String what) {
+        try {
+            return awaitRaw(future);
+        } catch (ExecutionException e) {
+            throw failure(what, e.getCause());
+        }
+    }
+
+    private <T> T awaitRaw(CompletionStage<T> stage) throws ExecutionException {
+        var future = stage.toCompletableFuture();
+        try {
+            return future.get(commandTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            // a cancelled command still waiting for a reconnect is never sent
+            future.cancel(false);
+            throw new IdempotencyStoreException("Redis did not answer within " + commandTimeout.toMillis() + " ms", e);
+        } catch (InterruptedException e) {
+            future.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new IdempotencyStoreException("Interrupted while waiting for Redis", e);
+        } catch (CancellationException e) {
+            throw new IdempotencyStoreException("The Redis command was cancelled", e);
+        }
+    }
+
+    private static IdempotencyStoreException failure(String what, Throwable cause) {
+        if (cause instanceof IdempotencyStoreException storeException) {
+            return storeException;
+        }
+        return new IdempotencyStoreException("Redis failed to " + what + ": " + cause.getMessage(), cause);
+    }
+
+    /** Scans this store's keys in batches until the visitor says stop, the keys end or the bound is reached. */
+    private void scan(BatchVisitor visitor) {
+        RedisClusterAsyncCommands<byte[], byte[]> commands = commands();
+        ScanArgs args = ScanArgs.Builder.matches(ascii(globEscape(keyPrefix) + "{*}")).limit(SCAN_BATCH);
+        int scanned = 0;
+        KeyScanCursor<byte[]> cursor = await(commands.scan(args), "scan keys");
+        while (true) {
+            List<byte[]> keys = cursor.getKeys();
+            scanned += keys.size();
+            if (!keys.isEmpty() && visitor.visit(keys)) {
+                return;
+            }
+            if (cursor.isFinished() || scanned >= maxScannedKeys) {
+                return;
+            }
+            ScanCursor next = cursor;
+            cursor = await(commands.scan(next, args), "scan keys");
+        }
+    }
+
+    @FunctionalInterface
+    private interface BatchVisitor {
+        /** @return {@code true} to stop scanning */
+        boolean visit(List<byte[]> keys);
+    }
+
+    private static String globEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (char c : s.toCharArray()) {
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.toString();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Builds a {@link RedisIdempotencyStore}. */
+    public static final class Builder {
+        private final AbstractRedisClient client;
+        private String keyPrefix = DEFAULT_KEY_PREFIX;
+        private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+        private Duration leaseGrace = DEFAULT_LEASE_GRACE;
+        private int maxScannedKeys = DEFAULT_MAX_SCANNED_KEYS;
+
+        private Builder(AbstractRedisClient client) {
+            this.client = Objects.requireNonNull(client, "client");
+        }
+
+        /**
+         * Sets the prefix of every key and channel, so that several services or environments
+         * can share one Redis. Default {@value #DEFAULT_KEY_PREFIX}.
+         *
+         * @param keyPrefix a prefix without <code>{</code> or <code>}</code> (they would break the hash tag)
+         * @return this builder
+         */
+        public Builder keyPrefix(String keyPrefix) {
+            Objects.requireNonNull(keyPrefix, "keyPrefix");
+            if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+                throw new IllegalArgumentException("keyPrefix must not contain { or }: " + keyPrefix);
+            }
+            this.keyPrefix = keyPrefix;
+            return this;
+        }
+
+        /**
+         * Sets how long to wait for Redis to answer one command before reporting a store
+         * failure (a command not yet sent is then never sent). Default 2 seconds.
+         *
+         * @param commandTimeout a positive duration
+         * @return this builder
+         */
+        public Builder commandTimeout(Duration commandTimeout) {
+            this.commandTimeout = positive(commandTimeout, "commandTimeout");
+            return this;
+        }
+
+        /**
+         * Sets how long Redis keeps an in-progress record after its lease ended (so that a
+         * retry takes it over with the next fencing token, and a retry with another payload
+         * is told it mismatches) before it expires the key; the record's TTL bounds it.
+         * Default 1 hour.
+         *
+         * @param leaseGrace a positive duration
+         * @return this builder
+         */
+        public Builder leaseGrace(Duration leaseGrace) {
+            this.leaseGrace = positive(leaseGrace, "leaseGrace");
+            return this;
+        }
+
+        /**
+         * Sets the most keys one {@code query} or {@code purgeExpired} call examines. Default
+         * {@value #DEFAULT_MAX_SCANNED_KEYS}.
+         *
+         * @param maxScannedKeys a positive bound
+         * @return this builder
+         */
+        public Builder maxScannedKeys(int maxScannedKeys) {
+            if (maxScannedKeys < 1) {
+                throw new IllegalArgumentException("maxScannedKeys must be positive, was " + maxScannedKeys);
+            }
+            this.maxScannedKeys = maxScannedKeys;
+            return this;
+        }
+
+        /**
+         * Builds the store. Connections open on first use, so a Redis that is down at start
+         * only fails the calls made while it is down.
+         *
+         * @return the store
+         */
+        public RedisIdempotencyStore build() {
+            return new RedisIdempotencyStore(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package dev.semel.test.redis;
+
+import dev.semel.test.SharedServers;
+import dev.semel.test.TestEnvironment;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import redis.embedded.RedisServer;
+import redis.embedded.RedisShardedCluster;
+import redis.embedded.core.RedisServerBuilder;
+
+/**
+ * Redis servers for tests: the one {@code SEMEL_TEST_REDIS_URL} names when it is set, else
+ * an embedded {@code redis-server} started once per JVM; plus private servers and clusters
+ * that a test owns (to stop, restart or flush them without touching anyone else's Redis).
+ *
+ * <p>Needs {@code com.github.codemonstur:embedded-redis} on the test class path (semel-test
+ * declares it optional).
+ *
+ * <pre>{@code
+ * RedisClient client = RedisClient.create(TestRedis.url());
+ * try (TestRedis.Server own = TestRedis.startPrivate()) {
+ *     own.stop();   // only this test's server goes down
+ *     own.start();  // back on the same port
+ * }
+ * }</pre>
+ */
+public final class TestRedis {
+    /** The variable naming a running Redis, e.g. {@code redis://127.0.0.1:6379}. */
+    public static final String URL_VARIABLE = "SEMEL_TEST_REDIS_URL";
+
+    static {
+        try {
+            // a build may point java.io.tmpdir into its target folder, which starts out missing
+            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private TestRedis() {
+    }
+
+    /**
+     * Returns the URL of a Redis that tests may share (use a unique key prefix per test class).
+     *
+     * @return {@code SEMEL_TEST_REDIS_URL} when set, else the URL of an embedded server
+     */
+    public static String url() {
+        return TestEnvironment.variable(URL_VARIABLE)
+                .orElseGet(() -> SharedServers.getOrStart("redis", () -> startPrivate()).url());
+    }
+
+    /**
+     * Whether {@link #url()} points at a server named by the environment rather than an embedded one.
+     *
+     * @return {@code true} if {@code SEMEL_TEST_REDIS_URL} is set
+     */
+    public static boolean external() {
+        return TestEnvironment.variable(URL_VARIABLE).isPresent();
+    }
+
+    /**
+     * Starts an embedded standalone Redis on a free port that only the caller uses.
+     *
+     * @param settings extra {@code redis.conf} lines, e.g. {@code "appendonly yes"} so that
+     *     data survives {@link Server#stop()} and {@link Server#start()}
+     * @return the running server; close it when done
+     */
+    public static Server startPrivate(String... settings) {
+        Server server = new Server(freePort(), settings);
+        server.start();
+        return server;
+    }
+
+    /**
+     * Starts a real three-master Redis Cluster (no replicas) on free ports.
+     *
+     * @return the running cluster; close it when done (also deletes its temp folders)
+     */
+    public static Cluster startCluster() {
+        Set<Path> before = redisTempFolders();
+        try {
+            RedisShardedCluster cluster = RedisShardedCluster.newRedisCluster()
+                    .ephemeral()
+                    .shard("a", 0)
+                    .shard("b", 0)
+                    .shard("c", 0)
+                    .build();
+            cluster.start();
+            return new Cluster(cluster, before);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not start an embedded Redis Cluster", e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Set<Path> redisTempFolders() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> entries = Files.list(tmp)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("redis-") && Files.isDirectory(p))
+                    .collect(Collectors.toCollection(HashSet::new));
+        } catch (IOException e) {
+            return new HashSet<>();
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        } catch (IOException e) {
+            // best effort: a folder left in the temp dir is harmless
+        }
+    }
+
+    /** An embedded standalone Redis that one test owns: it may stop and restart it on the same port. */
+    public static final class Server implements AutoCloseable {
+        private final int port;
+        private final Path dataDir;
+        private final RedisServer server;
+
+        private Server(int port, String... settings) {
+            this.port = port;
+            try {
+                this.dataDir = Files.createTempDirectory("redis-data-");
+                RedisServerBuilder builder = RedisServer.newRedisServer()
+                        .port(port)
+                        .setting("dir " + dataDir.toAbsolutePath())
+                        .setting("bind 127.0.0.1")
+                        .setting("save \"\"");
+                for (String setting : settings) {
+                    builder.setting(setting);
+                }
+                this.server = builder.build();
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not configure an embedded Redis", e);
+            }
+        }
+
+        /** @return the server's port */
+        public int port() {
+            return port;
+        }
+
+        /** @return {@code redis://127.0.0.1:<port>} */
+        public String url() {
+            return "redis://127.0.0.1:" + port;
+        }
+
+        /** Starts (or restarts) the server on its port. */
+        public synchronized void start() {
+            try {
+                if (!server.isActive()) {
+                    server.start();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not start the embedded Redis on port " + port, e);
+            }
+        }
+
+        /** Stops the server; {@link #start()} brings it back, empty, on the same port. */
+        public synchronized void stop() {
+            try {
+                if (server.isActive()) {
+                    server.stop();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not stop the embedded Redis on port " + port, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                stop();
+            } finally {
+                deleteTree(dataDir);
+            }
+        }
+    }
+
+    /** An embedded three-master Redis Cluster that one test owns. */
+    public static final class Cluster implements AutoCloseable {
+        private final RedisShardedCluster cluster;
+        private final Set<Path> foldersBefore;
+
+        private Cluster(RedisShardedCluster cluster, Set<Path> foldersBefore) {
+            this.cluster = cluster;
+            this.foldersBefore = foldersBefore;
+        }
+
+        /** @return one {@code redis://} URL per master, to seed a cluster client */
+        public List<String> urls() {
+            return cluster.serverPorts().stream().map(p -> "redis://127.0.0.1:" + p).collect(Collectors.toList());
+        }
+
+        @Override
+        public void close() {
+            try {
+                cluster.stop();
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not stop the embedded Redis Cluster", e);
+            } finally {
+                Set<Path> now = redisTempFolders();
+                now.removeAll(foldersBefore);
+                now.forEach(TestRedis::deleteTree);
+            }
+        }
+    }
+}
