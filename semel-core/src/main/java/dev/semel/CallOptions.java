@@ -13,19 +13,21 @@ import java.util.Objects;
  */
 public final class CallOptions {
     /** No overrides. */
-    public static final CallOptions DEFAULTS = new CallOptions(null, null, null, null);
+    public static final CallOptions DEFAULTS = new CallOptions(null, null, null, null, ExceptionCodec.NONE);
 
     private final Duration ttl;
     private final Duration leaseDuration;
     private final InProgressPolicy inProgressPolicy;
     private final OutcomePolicy outcomePolicy;
+    private final ExceptionCodec exceptionCodec;
 
     private CallOptions(Duration ttl, Duration leaseDuration, InProgressPolicy inProgressPolicy,
-            OutcomePolicy outcomePolicy) {
+            OutcomePolicy outcomePolicy, ExceptionCodec exceptionCodec) {
         this.ttl = ttl;
         this.leaseDuration = leaseDuration;
         this.inProgressPolicy = inProgressPolicy;
         this.outcomePolicy = outcomePolicy;
+        this.exceptionCodec = exceptionCodec;
     }
 
     /**
@@ -53,9 +55,19 @@ public final class CallOptions {
         return outcomePolicy != null ? outcomePolicy : config.outcomePolicy();
     }
 
+    /**
+     * Returns which exceptions {@link Idempotency#once} stores and rethrows on replay.
+     *
+     * @return {@link ExceptionCodec#NONE} unless set
+     */
+    public ExceptionCodec exceptionCodec() {
+        return exceptionCodec;
+    }
+
     @Override
     public String toString() {
-        return "CallOptions[ttl=" + ttl + ", lease=" + leaseDuration + ", inProgress=" + inProgressPolicy + "]";
+        return "CallOptions[ttl=" + ttl + ", lease=" + leaseDuration + ", inProgress=" + inProgressPolicy
+                + ", exceptions=" + exceptionCodec + "]";
     }
 
     /** Builds {@link CallOptions}. */
@@ -64,6 +76,7 @@ public final class CallOptions {
         private Duration leaseDuration;
         private InProgressPolicy inProgressPolicy;
         private OutcomePolicy outcomePolicy;
+        private ExceptionCodec exceptionCodec = ExceptionCodec.NONE;
 
         private Builder() {
         }
@@ -113,12 +126,24 @@ public final class CallOptions {
         }
 
         /**
+         * Names the exceptions that {@link Idempotency#once} stores as final outcomes and
+         * rethrows on every replay; all others release the key. Default {@link ExceptionCodec#NONE}.
+         *
+         * @param codec which exceptions are stored, and how
+         * @return this builder
+         */
+        public Builder exceptionCodec(ExceptionCodec codec) {
+            this.exceptionCodec = Objects.requireNonNull(codec, "exceptionCodec");
+            return this;
+        }
+
+        /**
          * Builds the options.
          *
          * @return the options
          */
         public CallOptions build() {
-            return new CallOptions(ttl, leaseDuration, inProgressPolicy, outcomePolicy);
+            return new CallOptions(ttl, leaseDuration, inProgressPolicy, outcomePolicy, exceptionCodec);
         }
     }
 }

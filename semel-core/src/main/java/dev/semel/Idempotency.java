@@ -6,6 +6,7 @@ import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -36,6 +37,8 @@ import java.util.function.Supplier;
  */
 public final class Idempotency implements AutoCloseable {
     static final System.Logger LOG = System.getLogger(Idempotency.class.getName());
+    /** Marks a stored response that holds an exception rethrown on replay, not a result. */
+    static final String EXCEPTION_HEADER = "Semel-Exception";
 
     private final IdempotencyStore store;
     private final IdempotencyConfig config;
@@ -265,29 +268,67 @@ public final class Idempotency implements AutoCloseable {
      * @param <T> the result type
      * @param <E> the checked exception the operation may throw
      * @return the result, fresh or stored
-     * @throws E whatever the operation threw (the key is released)
+     * @throws E whatever the operation threw: the key is released, unless the options'
+     *         {@link ExceptionCodec} stores it, in which case every replay rethrows it
+     * @throws IllegalArgumentException if the result or a stored exception cannot be encoded
+     *         (the key is released, nothing is stored)
      */
     public <T, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload, ResultCodec<T> codec,
             CallOptions options, Callable<T, E> operation) throws E {
         Objects.requireNonNull(codec, "codec");
+        Objects.requireNonNull(operation, "operation");
+        ExceptionCodec exceptions = options.exceptionCodec();
         Object[] fresh = new Object[1];
+        Exception[] storedFailure = new Exception[1];
         Outcome outcome = execute(scope, key, Fingerprint.of(payload), options, lease -> {
-            T value = operation.call();
+            T value;
+            try {
+                value = operation.call();
+            } catch (Exception e) {
+                if (!exceptions.stores(e)) {
+                    throw e;
+                }
+                byte[] encoded;
+                try {
+                    encoded = exceptions.encode(e);
+                } catch (RuntimeException cannotStore) {
+                    cannotStore.addSuppressed(e);
+                    throw cannotStore;
+                }
+                storedFailure[0] = e;
+                return StoredResponse.of(200, List.of(new StoredResponse.Header(EXCEPTION_HEADER,
+                        e.getClass().getName())), encoded);
+            }
             fresh[0] = value;
             return StoredResponse.ofResult(codec.encode(value));
         });
         if (outcome instanceof Outcome.Executed) {
+            if (storedFailure[0] != null) {
+                throw Idempotency.<RuntimeException>sneakyThrow(storedFailure[0]);
+            }
             @SuppressWarnings("unchecked")
             T value = (T) fresh[0];
             return value;
         }
         if (outcome instanceof Decision.Replay replay) {
+            if (replay.response().header(EXCEPTION_HEADER).isPresent()) {
+                throw Idempotency.<RuntimeException>sneakyThrow(exceptions.decode(replay.response().body()));
+            }
             return codec.decode(replay.response().body());
         }
         if (outcome instanceof Decision.InProgress inProgress) {
             throw new IdempotencyInProgressException(key, inProgress.retryAfter());
         }
         throw new IdempotencyMismatchException(key);
+    }
+
+    /**
+     * Rethrows a stored exception as it was declared by the operation (a checked one was
+     * thrown by that same operation, so its callers handle it).
+     */
+    @SuppressWarnings("unchecked")
+    private static <X extends Throwable> X sneakyThrow(Throwable t) throws X {
+        throw (X) t;
     }
 
     /**

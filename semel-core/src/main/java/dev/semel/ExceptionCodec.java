@@ -1,0 +1,187 @@
+package dev.semel;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Which exceptions thrown by an operation run through {@link Idempotency#once} are final
+ * business outcomes: stored like a result and rethrown on every replay, instead of
+ * releasing the key.
+ *
+ * <p>By default ({@link #NONE}) every exception releases the key, so a retry runs the
+ * operation again: right for technical failures (a timeout, a lost connection). Some
+ * exceptions are answers, though: "insufficient funds" must not turn into a charge when
+ * the client retries after topping up its account with the same key. Name them:
+ *
+ * <pre>{@code
+ * CallOptions options = CallOptions.custom()
+ *         .exceptionCodec(ExceptionCodec.storing(InsufficientFundsException.class))
+ *         .build();
+ * Receipt receipt = idempotency.once(scope, key, payload, receipts, options, () -> payments.charge(order));
+ * }</pre>
+ *
+ * <p>A replay throws a new instance of the same class with the same message (its stack
+ * trace is the replay's). Stored exceptions are held to the same rule as results: if one
+ * cannot be stored, the first call fails with a clear message, never the replay.
+ */
+public interface ExceptionCodec {
+
+    /** Stores no exception: every exception releases the key. */
+    ExceptionCodec NONE = new ExceptionCodec() {
+        @Override
+        public boolean stores(Exception exception) {
+            return false;
+        }
+
+        @Override
+        public byte[] encode(Exception exception) {
+            throw new UnsupportedOperationException("ExceptionCodec.NONE stores no exception");
+        }
+
+        @Override
+        public Exception decode(byte[] bytes) {
+            throw new IllegalStateException("The stored outcome is an exception, but this call names no "
+                    + "ExceptionCodec to rebuild it (CallOptions.custom().exceptionCodec(...))");
+        }
+
+        @Override
+        public String toString() {
+            return "ExceptionCodec.NONE";
+        }
+    };
+
+    /**
+     * Whether this exception is a final outcome to store.
+     *
+     * @param exception what the operation threw
+     * @return {@code true} to store it and rethrow it on every replay
+     */
+    boolean stores(Exception exception);
+
+    /**
+     * Encodes an exception that {@link #stores} accepted.
+     *
+     * @param exception the exception
+     * @return its bytes
+     * @throws IllegalArgumentException if it cannot be stored (the first call fails with it)
+     */
+    byte[] encode(Exception exception);
+
+    /**
+     * Rebuilds a stored exception.
+     *
+     * @param bytes what {@link #encode} produced
+     * @return the exception to throw
+     */
+    Exception decode(byte[] bytes);
+
+    /**
+     * Stores exceptions of the given types (and their subtypes) by class name and message,
+     * and rebuilds them through their public {@code (String)} constructor (or the no-argument
+     * one when the message was {@code null}). Only classes assignable to a named type are
+     * ever instantiated on replay, whatever the store holds.
+     *
+     * @param types the business exception types to store
+     * @return the codec
+     * @throws IllegalArgumentException if no type is given
+     */
+    @SafeVarargs
+    static ExceptionCodec storing(Class<? extends Exception>... types) {
+        List<Class<? extends Exception>> named = new java.util.ArrayList<>(types.length);
+        for (Class<? extends Exception> type : types) {
+            named.add(Objects.requireNonNull(type, "exception type"));
+        }
+        return new MessageExceptionCodec(List.copyOf(named));
+    }
+}
+
+/** {@link ExceptionCodec#storing}: class name and message, rebuilt through a constructor. */
+final class MessageExceptionCodec implements ExceptionCodec {
+    private static final char NO_MESSAGE = '\0';
+
+    private final List<Class<? extends Exception>> types;
+
+    MessageExceptionCodec(List<Class<? extends Exception>> types) {
+        if (types.isEmpty()) {
+            throw new IllegalArgumentException("name at least one exception type to store");
+        }
+        this.types = types;
+    }
+
+    @Override
+    public boolean stores(Exception exception) {
+        for (Class<? extends Exception> type : types) {
+            if (type.isInstance(exception)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public byte[] encode(Exception exception) {
+        Class<?> type = exception.getClass();
+        String message = exception.getMessage();
+        // Fail now, on the first call, rather than when a replay cannot rebuild it.
+        constructor(type, message != null);
+        String text = type.getName() + '\n' + (message == null ? String.valueOf(NO_MESSAGE) : message);
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public Exception decode(byte[] bytes) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        int newline = text.indexOf('\n');
+        if (newline < 0) {
+            throw new IllegalStateException("The stored exception is malformed");
+        }
+        String className = text.substring(0, newline);
+        String message = text.substring(newline + 1);
+        boolean hasMessage = !(message.length() == 1 && message.charAt(0) == NO_MESSAGE);
+        Class<?> type = allowedClass(className);
+        try {
+            Constructor<?> constructor = constructor(type, hasMessage);
+            return (Exception) (hasMessage ? constructor.newInstance(message) : constructor.newInstance());
+        } catch (InstantiationException | IllegalAccessException | InvocationTargetException e) {
+            throw new IllegalStateException("Cannot rebuild the stored exception " + className, e);
+        }
+    }
+
+    private Class<?> allowedClass(String className) {
+        for (Class<? extends Exception> allowed : types) {
+            try {
+                Class<?> type = Class.forName(className, false, allowed.getClassLoader());
+                if (allowed.isAssignableFrom(type)) {
+                    return type;
+                }
+            } catch (ClassNotFoundException ignored) {
+                // try the next named type's class loader
+            }
+        }
+        throw new IllegalStateException("The stored exception " + className
+                + " is not one of the types this codec rebuilds: " + types);
+    }
+
+    private static Constructor<?> constructor(Class<?> type, boolean withMessage) {
+        if (Modifier.isAbstract(type.getModifiers()) || !Modifier.isPublic(type.getModifiers())) {
+            throw new IllegalArgumentException("Cannot store exception " + type.getName()
+                    + ": its class must be public and concrete so that a replay can rebuild it");
+        }
+        try {
+            return withMessage ? type.getConstructor(String.class) : type.getConstructor();
+        } catch (NoSuchMethodException e) {
+            throw new IllegalArgumentException("Cannot store exception " + type.getName() + ": it needs a public "
+                    + (withMessage ? "(String message)" : "no-argument") + " constructor so that a replay can rebuild it",
+                    e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ExceptionCodec.storing(" + types + ")";
+    }
+}

@@ -1,0 +1,376 @@
+package dev.semel.spring.method;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.semel.IdempotencyInProgressException;
+import dev.semel.IdempotencyMismatchException;
+import dev.semel.InvalidIdempotencyKeyException;
+import dev.semel.spring.IdempotencyConfigCustomizer;
+import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.method.Handlers.CardDeclinedException;
+import dev.semel.spring.method.Handlers.ChargeCommand;
+import dev.semel.spring.method.Handlers.Payments;
+import dev.semel.spring.method.Handlers.PaymentsController;
+import dev.semel.spring.method.Handlers.Receipt;
+import dev.semel.spring.method.Handlers.ShipOrder;
+import dev.semel.spring.method.Handlers.ShippingBus;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+class IdempotentMethodTest {
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, SemelAutoConfiguration.class,
+                    SemelMethodAutoConfiguration.class))
+            .withPropertyValues("semel.store.type=memory")
+            .withUserConfiguration(Beans.class);
+
+    @Configuration(proxyBeanMethods = false)
+    static class Beans {
+        @Bean
+        Payments payments() {
+            return new Payments();
+        }
+
+        @Bean
+        ShippingBus shippingBus() {
+            return new ShippingBus();
+        }
+
+        @Bean
+        PaymentsController paymentsController() {
+            return new PaymentsController();
+        }
+
+        @Bean
+        MutableClock clock() {
+            return new MutableClock();
+        }
+
+        @Bean
+        IdempotencyConfigCustomizer testClock(MutableClock clock) {
+            return builder -> builder.clock(clock);
+        }
+    }
+
+    /** Time that moves only when the test says so. */
+    static final class MutableClock extends Clock {
+        private volatile Instant now = Instant.parse("2030-01-01T00:00:00Z");
+
+        void advance(Duration duration) {
+            now = now.plus(duration);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void aRepeatedCallWithTheSameKeyReturnsTheStoredResultWithoutRunningAgain() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            ChargeCommand command = new ChargeCommand("req-1", "acc-9", 1250);
+            Receipt first = payments.charge(command);
+            Receipt again = payments.charge(command);
+            assertThat(again).isEqualTo(first).isEqualTo(new Receipt("r-1", "acc-9", 1250));
+            assertThat(payments.charge(new ChargeCommand("req-2", "acc-9", 1250)).id()).isEqualTo("r-2");
+            assertThat(payments.runs()).isEqualTo(2);
+            assertThat(payments.notAnnotated("req-1")).isEqualTo("run-3");
+            assertThat(payments.notAnnotated("req-1")).isEqualTo("run-4");
+        });
+    }
+
+    @Test
+    void theSameKeyWithOtherArgumentsIsAMismatchThatNamesTheKey() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            payments.charge(new ChargeCommand("req-1", "acc-9", 1250));
+            assertThatThrownBy(() -> payments.charge(new ChargeCommand("req-1", "acc-9", 9999)))
+                    .isInstanceOf(IdempotencyMismatchException.class)
+                    .hasMessageContaining("'req-1'");
+            assertThat(payments.runs()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void theScopeExpressionKeepsTenantsApart() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            Receipt alice = payments.chargeForTenant("alice", "k", 10);
+            Receipt bob = payments.chargeForTenant("bob", "k", 10);
+            assertThat(alice.id()).isEqualTo("r-1");
+            assertThat(bob.id()).isEqualTo("r-2");
+            assertThat(payments.chargeForTenant("alice", "k", 10)).isEqualTo(alice);
+        });
+    }
+
+    @Test
+    void genericCollectionsMapsOptionalsAndVoidAreReplayedAsTheirDeclaredTypes() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            List<Receipt> batch = payments.batch("b", 2);
+            assertThat(payments.batch("b", 2)).isEqualTo(batch).first().isInstanceOf(Receipt.class);
+            Map<String, List<Receipt>> byAccount = payments.byAccount("m");
+            assertThat(payments.byAccount("m")).isEqualTo(byAccount);
+            assertThat(payments.byAccount("m").get("acc").get(0)).isInstanceOf(Receipt.class);
+            assertThat(payments.find("o1", true)).contains(new Receipt("o-1", "acc", 1));
+            assertThat(payments.find("o1", true)).contains(new Receipt("o-1", "acc", 1));
+            assertThat(payments.find("o2", false)).isEmpty();
+            assertThat(payments.find("o2", false)).isEqualTo(Optional.empty());
+            payments.notify("n");
+            payments.notify("n");
+            assertThat(payments.runs()).isEqualTo(5);
+        });
+    }
+
+    @Test
+    void aCompletableFutureKeepsTheKeyUntilItCompletesThenReplaysItsValue() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            CompletableFuture<Receipt> pending = new CompletableFuture<>();
+            payments.asyncOutcome(pending);
+            CompletableFuture<Receipt> first = payments.chargeAsync("f");
+            assertThat(payments.chargeAsync("f")).failsWithin(Duration.ofSeconds(5))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withCauseInstanceOf(IdempotencyInProgressException.class);
+            pending.complete(new Receipt("async-1", "acc", 3));
+            assertThat(first).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(new Receipt("async-1", "acc", 3));
+            assertThat(payments.chargeAsync("f")).succeedsWithin(Duration.ofSeconds(5))
+                    .isEqualTo(new Receipt("async-1", "acc", 3));
+            assertThat(payments.runs()).isEqualTo(1);
+
+            CompletableFuture<Receipt> failing = new CompletableFuture<>();
+            payments.asyncOutcome(failing);
+            CompletableFuture<Receipt> failed = payments.chargeAsync("g");
+            failing.completeExceptionally(new IllegalStateException("gateway down"));
+            assertThat(failed).failsWithin(Duration.ofSeconds(5));
+            payments.asyncOutcome(CompletableFuture.completedFuture(new Receipt("ok", "acc", 1)));
+            assertThat(payments.chargeAsync("g")).succeedsWithin(Duration.ofSeconds(5))
+                    .isEqualTo(new Receipt("ok", "acc", 1));
+            assertThat(payments.runs()).isEqualTo(3);
+        });
+    }
+
+    @Test
+    void anExceptionReleasesTheKeySoTheRetryRunsTheMethod() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            ChargeCommand command = new ChargeCommand("req-1", "acc-9", 1250);
+            IllegalStateException timeout = new IllegalStateException("gateway timeout");
+            payments.failNext(timeout);
+            assertThatThrownBy(() -> payments.charge(command)).isSameAs(timeout);
+            assertThat(payments.charge(command).id()).isEqualTo("r-2");
+            assertThat(payments.charge(command).id()).isEqualTo("r-2");
+        });
+    }
+
+    @Test
+    void namedBusinessExceptionsAreStoredAndRethrownOnReplay() {
+        runner.withPropertyValues("semel.method.stored-exceptions=" + CardDeclinedException.class.getName())
+                .run(context -> {
+                    Payments payments = context.getBean(Payments.class);
+                    for (int i = 0; i < 3; i++) {
+                        assertThatThrownBy(() -> payments.decline("d-1"))
+                                .isExactlyInstanceOf(CardDeclinedException.class)
+                                .hasMessage("card declined for d-1");
+                    }
+                    assertThat(payments.runs()).isEqualTo(1);
+                });
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            assertThatThrownBy(() -> payments.decline("d-1")).isInstanceOf(CardDeclinedException.class);
+            assertThatThrownBy(() -> payments.decline("d-1")).isInstanceOf(CardDeclinedException.class);
+            assertThat(payments.runs()).as("without the property, the exception releases the key").isEqualTo(2);
+        });
+    }
+
+    @Test
+    void aResultThatCannotBeReadBackFailsTheFirstCallClearlyAndIsNotStored() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            assertThatThrownBy(() -> payments.shape("x"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Payments.class.getName() + ".shape")
+                    .hasMessageContaining("not read back");
+            assertThatThrownBy(() -> payments.shape("x")).isInstanceOf(IllegalArgumentException.class);
+            assertThat(payments.runs()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void aResultOverTheSizeLimitFailsTheFirstCallAndIsNotStored() {
+        runner.withPropertyValues("semel.method.max-result-size=100B").run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            assertThat(payments.big("small", 10)).hasSize(10);
+            assertThatThrownBy(() -> payments.big("large", 200))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("semel.method.max-result-size")
+                    .hasMessageContaining("202 bytes");
+            assertThatThrownBy(() -> payments.big("large", 200)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(payments.runs()).isEqualTo(3);
+        });
+    }
+
+    @Test
+    void aCommandCarriesItsOwnKeyAndTtl() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            MutableClock clock = context.getBean(MutableClock.class);
+            ShipOrder shortLived = new ShipOrder("s-1", "order-1", Duration.ofMinutes(5));
+            assertThat(payments.ship(shortLived)).isEqualTo("shipment-1-order-1");
+            assertThat(payments.ship(shortLived)).isEqualTo("shipment-1-order-1");
+            ShipOrder defaultTtl = new ShipOrder("s-2", "order-2", null);
+            assertThat(payments.ship(defaultTtl)).isEqualTo("shipment-2-order-2");
+            clock.advance(Duration.ofMinutes(6));
+            assertThat(payments.ship(shortLived)).as("past the command's TTL").isEqualTo("shipment-3-order-1");
+            assertThat(payments.ship(defaultTtl)).as("within the default 24 h").isEqualTo("shipment-2-order-2");
+        });
+    }
+
+    @Test
+    void theAnnotationsTtlBoundsHowLongTheResultIsReplayed() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            MutableClock clock = context.getBean(MutableClock.class);
+            payments.batch("t", 1);
+            clock.advance(Duration.ofMinutes(59));
+            payments.batch("t", 1);
+            assertThat(payments.runs()).isEqualTo(1);
+            clock.advance(Duration.ofMinutes(2));
+            payments.batch("t", 1);
+            assertThat(payments.runs()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void aClassLevelAnnotationCoversEveryPublicMethodOfACommandBus() {
+        runner.run(context -> {
+            ShippingBus bus = context.getBean(ShippingBus.class);
+            ShipOrder command = new ShipOrder("s-9", "order-9", null);
+            assertThat(bus.dispatch(command)).isEqualTo("dispatched-1");
+            assertThat(bus.dispatch(command)).isEqualTo("dispatched-1");
+        });
+    }
+
+    @Test
+    void aMissingKeyIsRejectedNamingTheMethodUnlessTheKeyIsOptional() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            assertThatThrownBy(() -> payments.charge(new ChargeCommand(null, "acc", 1)))
+                    .isInstanceOfSatisfying(InvalidIdempotencyKeyException.class,
+                            e -> assertThat(e.reason()).isEqualTo(InvalidIdempotencyKeyException.Reason.MISSING))
+                    .hasMessageContaining(Payments.class.getName() + ".charge")
+                    .hasMessageContaining("#command.requestId");
+            assertThat(payments.runs()).isEqualTo(0);
+            assertThat(payments.optionalKey(null)).isEqualTo("run-1");
+            assertThat(payments.optionalKey(null)).isEqualTo("run-2");
+            assertThat(payments.optionalKey("k")).isEqualTo("run-3");
+            assertThat(payments.optionalKey("k")).isEqualTo("run-3");
+        });
+    }
+
+    @Test
+    void controllersAreLeftToTheWebSupport() {
+        runner.run(context -> {
+            PaymentsController controller = context.getBean(PaymentsController.class);
+            assertThat(AopUtils.isAopProxy(controller)).isFalse();
+            assertThat(controller.create("a")).isEqualTo("created-1");
+            assertThat(controller.create("a")).isEqualTo("created-2");
+            assertThat(AopUtils.isAopProxy(context.getBean(Payments.class))).isTrue();
+        });
+    }
+
+    @Test
+    void fiftyConcurrentCallersWithOneKeyRunTheMethodOnceAndSeeItsResultOrAnInProgressAnswer() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            ChargeCommand command = new ChargeCommand("race", "acc", 100);
+            List<Object> seen = race(50, () -> payments.charge(command), payments);
+            assertThat(payments.runs()).isEqualTo(1);
+            assertThat(seen).hasSize(50).allSatisfy(outcome -> assertThat(outcome)
+                    .isInstanceOfAny(Receipt.class, IdempotencyInProgressException.class));
+            assertThat(seen).filteredOn(Receipt.class::isInstance).containsOnly(new Receipt("r-1", "acc", 100));
+        });
+    }
+
+    @Test
+    void underTheWaitPolicyAllFiftyConcurrentCallersGetTheOneResult() {
+        runner.withPropertyValues("semel.in-progress.max-wait=20s").run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            ChargeCommand command = new ChargeCommand("race", "acc", 100);
+            List<Object> seen = race(50, () -> payments.chargeWaiting(command), payments);
+            assertThat(payments.runs()).isEqualTo(1);
+            assertThat(seen).hasSize(50).containsOnly(new Receipt("r-1", "acc", 100));
+        });
+    }
+
+    /**
+     * Releases n callers together; the first to run the method is held inside it until every
+     * other caller has at least started, then let go.
+     */
+    private static List<Object> race(int n, java.util.concurrent.Callable<Object> call, Payments payments)
+            throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        payments.gate(gate);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Object>> futures = new ArrayList<>();
+            CountDownLatch ready = new CountDownLatch(n);
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> {
+                    ready.countDown();
+                    start.await();
+                    try {
+                        return call.call();
+                    } catch (IdempotencyInProgressException e) {
+                        return e;
+                    }
+                }));
+            }
+            ready.await();
+            start.countDown();
+            List<Object> seen = new ArrayList<>();
+            // the losers answer at once (reject) or wait (wait policy); opening the gate lets the winner finish
+            gate.countDown();
+            for (Future<Object> future : futures) {
+                seen.add(future.get(30, TimeUnit.SECONDS));
+            }
+            return seen;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
