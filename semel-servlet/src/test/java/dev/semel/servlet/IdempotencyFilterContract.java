@@ -66,6 +66,8 @@ abstract class IdempotencyFilterContract {
                 .route("/required/**", IdempotentRoute.builder().keyRequired(true).build())
                 .route("/waiting/**", IdempotentRoute.builder().options(CallOptions.custom()
                         .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(20))).build()).build())
+                .route("/briefwait/**", IdempotentRoute.builder().options(CallOptions.custom()
+                        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMillis(200))).build()).build())
                 .route("/**")
                 .routeResolver(IdempotencyFilterContract::template)
                 .bodyNormalizer(JsonBodyNormalizer.ignoring("/sentAt"))
@@ -365,6 +367,12 @@ abstract class IdempotencyFilterContract {
         String big = "\"" + "x".repeat(IdempotencyFilter.DEFAULT_MAX_BODY_BYTES) + "\"";
         HttpResponse<byte[]> response = post(path, "k" + path, big);
         assertProblem(response, 413, "request-too-large", path, "k" + path);
+        HttpResponse<byte[]> chunked = send(request(path).header("Idempotency-Key", "k" + path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
+                .build());
+        assertProblem(chunked, 413, "request-too-large", path, "k" + path);
         assertThat(app.executions(path)).isZero();
     }
 
@@ -438,6 +446,27 @@ abstract class IdempotencyFilterContract {
             }
             gate.countDown();
             assertSameResponse(waiting.get(), first.get());
+            assertThat(app.executions(path)).isEqualTo(1);
+        } finally {
+            gate.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void underTheWaitPolicyARetryThatOutwaitsTheBoundGetsA409() throws Exception {
+        String path = unique("/briefwait/slow");
+        CountDownLatch gate = new CountDownLatch(1);
+        app.slowGate = gate;
+        app.slowEntered = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<HttpResponse<byte[]>> first = pool.submit(() -> post(path, "k" + path, "{}"));
+            app.slowEntered.await();
+            HttpResponse<byte[]> conflict = post(path, "k" + path, "{}"); // the gate stays shut meanwhile
+            gate.countDown();
+            assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
+            assertThat(first.get().statusCode()).isEqualTo(200);
             assertThat(app.executions(path)).isEqualTo(1);
         } finally {
             gate.countDown();

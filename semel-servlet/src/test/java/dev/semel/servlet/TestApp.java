@@ -36,7 +36,7 @@ final class TestApp extends HttpServlet {
         byte[] body = req.getInputStream().readAllBytes();
         String[] segments = path.substring(1).split("/");
         String op = segments[0];
-        if ((op.equals("required") || op.equals("waiting")) && segments.length > 1) {
+        if ((op.equals("required") || op.equals("waiting") || op.equals("briefwait")) && segments.length > 1) {
             op = segments[1];
         }
         switch (op) {
