@@ -54,14 +54,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * 503 with {@code Retry-After} when the store is unavailable (fail-closed). Exceptions
  * thrown by the application release the key and propagate unchanged.
  *
- * {@snippet :
+ * <pre>{@code
  * Idempotency engine = Idempotency.create(new InMemoryIdempotencyStore());
  * IdempotencyFilter filter = IdempotencyFilter.builder(engine)
  *         .route("/payments/**", IdempotentRoute.builder().keyRequired(true).build())
  *         .route("/orders/*")
  *         .build();
  * servletContext.addFilter("idempotency", filter).addMappingForUrlPatterns(null, false, "/*");
- * }
+ * }</pre>
  *
  * <p>The scope of a key is the caller ({@link CallerResolver}), the method and the route
  * template ({@link RouteResolver}); the fingerprint covers the method, the concrete path
