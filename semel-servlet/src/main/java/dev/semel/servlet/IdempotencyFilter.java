@@ -136,7 +136,7 @@ public final class IdempotencyFilter implements Filter {
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
             throws IOException, ServletException {
         if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
-                || request.getDispatcherType() != DispatcherType.REQUEST) {
+                || request.getDispatcherType() != DispatcherType.REQUEST || isSafe(request.getMethod())) {
             chain.doFilter(req, res);
             return;
         }
@@ -190,6 +190,11 @@ public final class IdempotencyFilter implements Filter {
         } else {
             answerDuplicate(response, (Outcome) decision, instance, key);
         }
+    }
+
+    /** Safe methods are never protected (routes refuse them), so resolvers are not even asked. */
+    private static boolean isSafe(String method) {
+        return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS") || method.equals("TRACE");
     }
 
     private IdempotentRoute configuredRoute(HttpServletRequest request) {
