@@ -170,8 +170,8 @@ abstract class IdempotencyFilterContract {
     }
 
     @Test
-    void replaysEmptyBinaryAndStreamedBodies() throws Exception {
-        assertEachRunsOnceAndReplays(List.of("/empty", "/binary", "/stream"), 200, 204);
+    void replaysEmptyBinaryStreamedAndClosedBodies() throws Exception {
+        assertEachRunsOnceAndReplays(List.of("/empty", "/binary", "/stream", "/closed"), 200, 204);
     }
 
     @Test

@@ -51,6 +51,12 @@ final class TestApp extends HttpServlet {
                         + "\",\"received\":" + body.length + ",\"text\":\"h\u00e9llo\"}");
             }
             case "empty" -> resp.setStatus(204);
+            case "closed" -> {
+                resp.setContentType("text/plain");
+                PrintWriter w = resp.getWriter();
+                w.write("closed by the handler " + n);
+                w.close();
+            }
             case "binary" -> {
                 byte[] bytes = new byte[70_000];
                 new Random(n).nextBytes(bytes);
