@@ -407,70 +407,66 @@ abstract class IdempotencyFilterContract {
 
     // ------------------------------------------------------------ concurrency
 
+    /** A first request whose handler is running and held until {@link #release()}. */
+    final class Held implements AutoCloseable {
+        final CountDownLatch gate = new CountDownLatch(1);
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        final Future<HttpResponse<byte[]>> first;
+
+        Held(String path) throws InterruptedException {
+            app.slowGate = gate;
+            app.slowEntered = new CountDownLatch(1);
+            first = pool.submit(() -> post(path, "k" + path, "{}"));
+            app.slowEntered.await();
+        }
+
+        void release() {
+            gate.countDown();
+        }
+
+        @Override
+        public void close() {
+            gate.countDown();
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aRetryWhileTheFirstRequestRunsIsA409WithRetryAfter() throws Exception {
         String path = unique("/slow");
-        CountDownLatch gate = new CountDownLatch(1);
-        app.slowGate = gate;
-        app.slowEntered = new CountDownLatch(1);
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            Future<HttpResponse<byte[]>> first = pool.submit(() -> post(path, "k" + path, "{}"));
-            app.slowEntered.await();
+        try (Held held = new Held(path)) {
             HttpResponse<byte[]> conflict = post(path, "k" + path, "{}");
-            gate.countDown();
+            held.release();
             assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
             assertThat(Long.parseLong(conflict.headers().firstValue("Retry-After").orElseThrow())).isPositive();
-            HttpResponse<byte[]> done = first.get();
-            assertSameResponse(post(path, "k" + path, "{}"), done);
-        } finally {
-            gate.countDown();
-            pool.shutdownNow();
+            assertSameResponse(post(path, "k" + path, "{}"), held.first.get());
         }
     }
 
     @Test
     void underTheWaitPolicyARetryWaitsForTheFirstRequestAndGetsItsResponse() throws Exception {
         String path = unique("/waiting/slow");
-        CountDownLatch gate = new CountDownLatch(1);
-        app.slowGate = gate;
-        app.slowEntered = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            Future<HttpResponse<byte[]>> first = pool.submit(() -> post(path, "k" + path, "{}"));
-            app.slowEntered.await();
+        try (Held held = new Held(path)) {
             int claimsBefore = store.claims.get();
-            Future<HttpResponse<byte[]>> waiting = pool.submit(() -> post(path, "k" + path, "{}"));
+            Future<HttpResponse<byte[]>> waiting = held.pool.submit(() -> post(path, "k" + path, "{}"));
             while (store.claims.get() == claimsBefore) { // the duplicate has been told "in progress"
                 Thread.onSpinWait();
             }
-            gate.countDown();
-            assertSameResponse(waiting.get(), first.get());
+            held.release();
+            assertSameResponse(waiting.get(), held.first.get());
             assertThat(app.executions(path)).isEqualTo(1);
-        } finally {
-            gate.countDown();
-            pool.shutdownNow();
         }
     }
 
     @Test
     void underTheWaitPolicyARetryThatOutwaitsTheBoundGetsA409() throws Exception {
         String path = unique("/briefwait/slow");
-        CountDownLatch gate = new CountDownLatch(1);
-        app.slowGate = gate;
-        app.slowEntered = new CountDownLatch(1);
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            Future<HttpResponse<byte[]>> first = pool.submit(() -> post(path, "k" + path, "{}"));
-            app.slowEntered.await();
+        try (Held held = new Held(path)) {
             HttpResponse<byte[]> conflict = post(path, "k" + path, "{}"); // the gate stays shut meanwhile
-            gate.countDown();
+            held.release();
             assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
-            assertThat(first.get().statusCode()).isEqualTo(200);
+            assertThat(held.first.get().statusCode()).isEqualTo(200);
             assertThat(app.executions(path)).isEqualTo(1);
-        } finally {
-            gate.countDown();
-            pool.shutdownNow();
         }
     }
 
