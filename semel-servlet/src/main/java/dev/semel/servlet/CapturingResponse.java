@@ -42,6 +42,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private String sentRedirect;
     private boolean deferring = true;
     private int deferredStatus;
+    private java.io.Closeable deferredClose;
     private ServletOutputStream teeStream;
     private PrintWriter teeWriter;
     private Writer captureWriter;
@@ -80,7 +81,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
                 @Override
                 public void close() throws IOException {
-                    real.close();
+                    closeReal(real);
                 }
 
                 @Override
@@ -138,12 +139,25 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 @Override
                 public void close() throws IOException {
                     captureWriter.flush();
-                    real.close();
+                    closeReal(real);
                 }
             };
             teeWriter = new PrintWriter(tee, false);
         }
         return teeWriter;
+    }
+
+    /**
+     * Closing the output completes the response: the client would have it before the
+     * record is stored and could retry into a 409. On the synchronous path the close
+     * waits until the record is stored (see sendDeferred).
+     */
+    private void closeReal(java.io.Closeable real) throws IOException {
+        if (deferring) {
+            deferredClose = real;
+        } else {
+            real.close();
+        }
     }
 
     private static Charset charset(String name) {
@@ -292,10 +306,15 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         sendDeferred();
     }
 
-    /** Hands a recorded sendError or sendRedirect to the container. */
+    /** Hands a recorded sendError, sendRedirect or close to the container. */
     void sendDeferred() throws IOException {
+        java.io.Closeable close = deferredClose;
+        deferredClose = null;
         int status = deferredStatus;
         if (status == 0) {
+            if (close != null) {
+                close.close();
+            }
             return;
         }
         deferredStatus = 0;

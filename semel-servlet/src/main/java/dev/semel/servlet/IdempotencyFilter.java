@@ -54,14 +54,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * 503 with {@code Retry-After} when the store is unavailable (fail-closed). Exceptions
  * thrown by the application release the key and propagate unchanged.
  *
- * {@snippet :
+ * <pre>{@code
  * Idempotency engine = Idempotency.create(new InMemoryIdempotencyStore());
  * IdempotencyFilter filter = IdempotencyFilter.builder(engine)
  *         .route("/payments/**", IdempotentRoute.builder().keyRequired(true).build())
  *         .route("/orders/*")
  *         .build();
  * servletContext.addFilter("idempotency", filter).addMappingForUrlPatterns(null, false, "/*");
- * }
+ * }</pre>
  *
  * <p>The scope of a key is the caller ({@link CallerResolver}), the method and the route
  * template ({@link RouteResolver}); the fingerprint covers the method, the concrete path
@@ -136,7 +136,7 @@ public final class IdempotencyFilter implements Filter {
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
             throws IOException, ServletException {
         if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
-                || request.getDispatcherType() != DispatcherType.REQUEST) {
+                || request.getDispatcherType() != DispatcherType.REQUEST || isSafe(request.getMethod())) {
             chain.doFilter(req, res);
             return;
         }
@@ -190,6 +190,11 @@ public final class IdempotencyFilter implements Filter {
         } else {
             answerDuplicate(response, (Outcome) decision, instance, key);
         }
+    }
+
+    /** Safe methods are never protected (routes refuse them), so resolvers are not even asked. */
+    private static boolean isSafe(String method) {
+        return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS") || method.equals("TRACE");
     }
 
     private IdempotentRoute configuredRoute(HttpServletRequest request) {

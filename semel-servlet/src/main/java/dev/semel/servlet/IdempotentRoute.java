@@ -18,7 +18,7 @@ import java.util.TreeSet;
  * request by a {@link RouteResolver} (a framework that knows the handler, such as Spring
  * MVC with an {@code @Idempotent} annotation, decides per endpoint this way).
  *
- * {@snippet :
+ * <pre>{@code
  * IdempotentRoute payments = IdempotentRoute.builder()
  *         .keyRequired(true)
  *         .options(CallOptions.custom()
@@ -26,7 +26,7 @@ import java.util.TreeSet;
  *                 .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
  *                 .build())
  *         .build();
- * }
+ * }</pre>
  */
 public final class IdempotentRoute {
     /** The methods protected unless a route says otherwise. */

@@ -13,7 +13,7 @@ import jakarta.servlet.http.HttpServletRequest;
  * the application when the servlet is mapped to {@code /} or {@code /*}). Frameworks that
  * know their handler mappings supply their own:
  *
- * {@snippet :
+ * <pre>{@code
  * RouteResolver byHandler = new RouteResolver() {
  *     @Override
  *     public String routeTemplate(HttpServletRequest request) {
@@ -30,7 +30,7 @@ import jakarta.servlet.http.HttpServletRequest;
  *                 .build();
  *     }
  * };
- * }
+ * }</pre>
  */
 @FunctionalInterface
 public interface RouteResolver {

@@ -66,6 +66,8 @@ abstract class IdempotencyFilterContract {
                 .route("/required/**", IdempotentRoute.builder().keyRequired(true).build())
                 .route("/waiting/**", IdempotentRoute.builder().options(CallOptions.custom()
                         .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(20))).build()).build())
+                .route("/briefwait/**", IdempotentRoute.builder().options(CallOptions.custom()
+                        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMillis(200))).build()).build())
                 .route("/**")
                 .routeResolver(IdempotencyFilterContract::template)
                 .bodyNormalizer(JsonBodyNormalizer.ignoring("/sentAt"))
@@ -168,8 +170,8 @@ abstract class IdempotencyFilterContract {
     }
 
     @Test
-    void replaysEmptyBinaryAndStreamedBodies() throws Exception {
-        assertEachRunsOnceAndReplays(List.of("/empty", "/binary", "/stream"), 200, 204);
+    void replaysEmptyBinaryStreamedAndClosedBodies() throws Exception {
+        assertEachRunsOnceAndReplays(List.of("/empty", "/binary", "/stream", "/closed"), 200, 204);
     }
 
     @Test
@@ -365,6 +367,12 @@ abstract class IdempotencyFilterContract {
         String big = "\"" + "x".repeat(IdempotencyFilter.DEFAULT_MAX_BODY_BYTES) + "\"";
         HttpResponse<byte[]> response = post(path, "k" + path, big);
         assertProblem(response, 413, "request-too-large", path, "k" + path);
+        HttpResponse<byte[]> chunked = send(request(path).header("Idempotency-Key", "k" + path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
+                .build());
+        assertProblem(chunked, 413, "request-too-large", path, "k" + path);
         assertThat(app.executions(path)).isZero();
     }
 
@@ -399,49 +407,66 @@ abstract class IdempotencyFilterContract {
 
     // ------------------------------------------------------------ concurrency
 
-    @Test
-    void aRetryWhileTheFirstRequestRunsIsA409WithRetryAfter() throws Exception {
-        String path = unique("/slow");
-        CountDownLatch gate = new CountDownLatch(1);
-        app.slowGate = gate;
-        app.slowEntered = new CountDownLatch(1);
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            Future<HttpResponse<byte[]>> first = pool.submit(() -> post(path, "k" + path, "{}"));
+    /** A first request whose handler is running and held until {@link #release()}. */
+    final class Held implements AutoCloseable {
+        final CountDownLatch gate = new CountDownLatch(1);
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        final Future<HttpResponse<byte[]>> first;
+
+        Held(String path) throws InterruptedException {
+            app.slowGate = gate;
+            app.slowEntered = new CountDownLatch(1);
+            first = pool.submit(() -> post(path, "k" + path, "{}"));
             app.slowEntered.await();
-            HttpResponse<byte[]> conflict = post(path, "k" + path, "{}");
+        }
+
+        void release() {
             gate.countDown();
-            assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
-            assertThat(Long.parseLong(conflict.headers().firstValue("Retry-After").orElseThrow())).isPositive();
-            HttpResponse<byte[]> done = first.get();
-            assertSameResponse(post(path, "k" + path, "{}"), done);
-        } finally {
+        }
+
+        @Override
+        public void close() {
             gate.countDown();
             pool.shutdownNow();
         }
     }
 
     @Test
+    void aRetryWhileTheFirstRequestRunsIsA409WithRetryAfter() throws Exception {
+        String path = unique("/slow");
+        try (Held held = new Held(path)) {
+            HttpResponse<byte[]> conflict = post(path, "k" + path, "{}");
+            held.release();
+            assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
+            assertThat(Long.parseLong(conflict.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+            assertSameResponse(post(path, "k" + path, "{}"), held.first.get());
+        }
+    }
+
+    @Test
     void underTheWaitPolicyARetryWaitsForTheFirstRequestAndGetsItsResponse() throws Exception {
         String path = unique("/waiting/slow");
-        CountDownLatch gate = new CountDownLatch(1);
-        app.slowGate = gate;
-        app.slowEntered = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            Future<HttpResponse<byte[]>> first = pool.submit(() -> post(path, "k" + path, "{}"));
-            app.slowEntered.await();
+        try (Held held = new Held(path)) {
             int claimsBefore = store.claims.get();
-            Future<HttpResponse<byte[]>> waiting = pool.submit(() -> post(path, "k" + path, "{}"));
+            Future<HttpResponse<byte[]>> waiting = held.pool.submit(() -> post(path, "k" + path, "{}"));
             while (store.claims.get() == claimsBefore) { // the duplicate has been told "in progress"
                 Thread.onSpinWait();
             }
-            gate.countDown();
-            assertSameResponse(waiting.get(), first.get());
+            held.release();
+            assertSameResponse(waiting.get(), held.first.get());
             assertThat(app.executions(path)).isEqualTo(1);
-        } finally {
-            gate.countDown();
-            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void underTheWaitPolicyARetryThatOutwaitsTheBoundGetsA409() throws Exception {
+        String path = unique("/briefwait/slow");
+        try (Held held = new Held(path)) {
+            HttpResponse<byte[]> conflict = post(path, "k" + path, "{}"); // the gate stays shut meanwhile
+            held.release();
+            assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
+            assertThat(held.first.get().statusCode()).isEqualTo(200);
+            assertThat(app.executions(path)).isEqualTo(1);
         }
     }
 

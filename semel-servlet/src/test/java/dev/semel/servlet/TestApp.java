@@ -36,7 +36,7 @@ final class TestApp extends HttpServlet {
         byte[] body = req.getInputStream().readAllBytes();
         String[] segments = path.substring(1).split("/");
         String op = segments[0];
-        if ((op.equals("required") || op.equals("waiting")) && segments.length > 1) {
+        if ((op.equals("required") || op.equals("waiting") || op.equals("briefwait")) && segments.length > 1) {
             op = segments[1];
         }
         switch (op) {
@@ -51,6 +51,12 @@ final class TestApp extends HttpServlet {
                         + "\",\"received\":" + body.length + ",\"text\":\"h\u00e9llo\"}");
             }
             case "empty" -> resp.setStatus(204);
+            case "closed" -> {
+                resp.setContentType("text/plain");
+                PrintWriter w = resp.getWriter();
+                w.write("closed by the handler " + n);
+                w.close();
+            }
             case "binary" -> {
                 byte[] bytes = new byte[70_000];
                 new Random(n).nextBytes(bytes);
