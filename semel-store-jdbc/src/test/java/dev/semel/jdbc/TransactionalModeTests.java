@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -212,7 +211,7 @@ class TransactionalModeTests {
             for (int k = 0; k < keysInRace(); k++) {
                 IdempotencyKey key = newKey();
                 keys.add(key);
-                List<String> answers = race(20, i -> {
+                List<String> answers = Races.together(20, i -> {
                     try {
                         return engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> pay(key, "t" + i));
                     } catch (IdempotencyInProgressException e) {
@@ -228,38 +227,6 @@ class TransactionalModeTests {
             assertThat(Tables.count(dataSource(), "SELECT COUNT(DISTINCT idem_key) FROM " + payments))
                     .isEqualTo(keys.size());
             assertThat(executions).hasValue(keys.size());
-        }
-
-        @FunctionalInterface
-        interface Task<T> {
-            T run(int index) throws Exception;
-        }
-
-        static <T> List<T> race(int n, Task<T> task) throws Exception {
-            ExecutorService pool = Executors.newFixedThreadPool(n);
-            CountDownLatch ready = new CountDownLatch(n);
-            CountDownLatch go = new CountDownLatch(1);
-            try {
-                List<Future<T>> futures = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    int index = i;
-                    Callable<T> c = () -> {
-                        ready.countDown();
-                        go.await();
-                        return task.run(index);
-                    };
-                    futures.add(pool.submit(c));
-                }
-                assertThat(ready.await(60, TimeUnit.SECONDS)).isTrue();
-                go.countDown();
-                List<T> results = new ArrayList<>();
-                for (Future<T> f : futures) {
-                    results.add(f.get(120, TimeUnit.SECONDS));
-                }
-                return results;
-            } finally {
-                pool.shutdownNow();
-            }
         }
     }
 

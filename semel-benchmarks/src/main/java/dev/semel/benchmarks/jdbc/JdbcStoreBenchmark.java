@@ -26,7 +26,6 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope.Benchmark;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
@@ -50,7 +49,7 @@ public class JdbcStoreBenchmark {
             List.of(new StoredResponse.Header("Content-Type", "application/json")), BODY_1K);
 
     /** One pool, three record tables, a bare table and a business table, fresh per run. */
-    @State(Benchmark)
+    @State(org.openjdk.jmh.annotations.Scope.Benchmark)
     public static class Db {
         final AtomicLong counter = new AtomicLong();
         final String run = Long.toString(System.nanoTime(), 36);
