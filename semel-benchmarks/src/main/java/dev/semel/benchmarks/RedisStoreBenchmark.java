@@ -10,6 +10,8 @@ import dev.semel.Outcome;
 import dev.semel.Scope;
 import dev.semel.StoredResponse;
 import dev.semel.redis.RedisIdempotencyStore;
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
@@ -19,6 +21,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -63,6 +66,7 @@ public class RedisStoreBenchmark {
             "application/json"));
     private final Fingerprint fingerprint = Fingerprint.of("{\"amount\":1}".getBytes(StandardCharsets.UTF_8));
     private final byte[] claimValue = new byte[90];
+    private StoredResponse response;
 
     private RedisClient client;
     private StatefulRedisConnection<byte[], byte[]> bare;
@@ -75,6 +79,7 @@ public class RedisStoreBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Arrays.fill(body, (byte) 'x');
+        response = StoredResponse.of(201, headers, body);
         String url = System.getProperty("semel.redis.url",
                 System.getenv().getOrDefault("SEMEL_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
         client = RedisClient.create(url);
@@ -118,6 +123,19 @@ public class RedisStoreBenchmark {
     private Outcome engineFirstRequest(IdempotencyKey key) {
         return engine.execute(SCOPE, key, fingerprint, CallOptions.DEFAULTS,
                 lease -> StoredResponse.of(201, headers, body));
+    }
+
+    /** The store alone, without the engine: claim script + complete script on a new key. */
+    @Benchmark
+    public boolean storeFirstRequest() {
+        String id = SCOPE.recordId(IdempotencyKey.of("s" + sequence.incrementAndGet()));
+        Instant now = Instant.now();
+        ClaimRequest claim = new ClaimRequest(id, "k", "bench", fingerprint.bytes(), "bench", 1, now.plusSeconds(30),
+                now.plus(TTL), now);
+        if (!(store.claim(claim) instanceof ClaimResult.Claimed)) {
+            throw new IllegalStateException("key taken");
+        }
+        return store.complete(id, 1, response, now.plus(TTL), now);
     }
 
     /** The same writes without the engine: {@code SET NX PX} for the claim, {@code SET PX} for the response. */
