@@ -23,11 +23,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -108,36 +103,20 @@ class JettyFilterEndToEndTest {
         RetryingHttpClient client = RetryingHttpClient.builder(http).retryPolicy(policy()).build();
         URI uri = URI.create("http://127.0.0.1:" + proxy.port() + "/payments");
         int operations = 12;
-        ExecutorService pool = Executors.newFixedThreadPool(operations);
-        CountDownLatch go = new CountDownLatch(1);
-        try {
-            List<Future<RetriedResponse<String>>> futures = new ArrayList<>();
-            for (int i = 0; i < operations; i++) {
-                HttpRequest request = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                        .POST(BodyPublishers.ofString("{\"amount\":" + i + "}")).build();
-                futures.add(pool.submit(() -> {
-                    go.await();
-                    return client.send(request, BodyHandlers.ofString());
-                }));
-            }
-            go.countDown();
-            List<RetriedResponse<String>> responses = new ArrayList<>();
-            for (Future<RetriedResponse<String>> f : futures) {
-                responses.add(f.get(60, TimeUnit.SECONDS));
-            }
+        List<RetriedResponse<String>> responses = Race.run(operations, i -> () -> client.send(
+                HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                        .POST(BodyPublishers.ofString("{\"amount\":" + i + "}")).build(),
+                BodyHandlers.ofString()));
 
-            assertThat(executions).hasValue(operations);
-            assertThat(proxy.dropped()).isEqualTo(operations);
-            assertThat(responses).allSatisfy(r -> {
-                assertThat(r.statusCode()).isEqualTo(201);
-                assertThat(r.replayed()).isTrue();
-                assertThat(r.attempts()).isEqualTo(2);
-                assertThat(requestsByKey.get(r.idempotencyKey().orElseThrow())).hasValue(2);
-            });
-            assertThat(responses).extracting(RetriedResponse::body).doesNotHaveDuplicates();
-        } finally {
-            pool.shutdownNow();
-        }
+        assertThat(executions).hasValue(operations);
+        assertThat(proxy.dropped()).isEqualTo(operations);
+        assertThat(responses).allSatisfy(r -> {
+            assertThat(r.statusCode()).isEqualTo(201);
+            assertThat(r.replayed()).isTrue();
+            assertThat(r.attempts()).isEqualTo(2);
+            assertThat(requestsByKey.get(r.idempotencyKey().orElseThrow())).hasValue(2);
+        });
+        assertThat(responses).extracting(RetriedResponse::body).doesNotHaveDuplicates();
     }
 
     @Test
