@@ -366,6 +366,30 @@ class RetryingHttpClientTest {
         assertThat(server.executions()).isEqualTo(1);
     }
 
+    @Test
+    void anInterruptDuringTheWaitEndsTheOperationWithInterruptedException() {
+        server.answerNext(503, Map.of("Retry-After", "5"));
+        RetryPolicy policy = policy().sleeper(delay -> {
+            throw new InterruptedException("shutting down");
+        }).build();
+
+        assertThatThrownBy(() -> client(policy).send(post(server.uri(), "{}"), BodyHandlers.ofString()))
+                .isInstanceOf(InterruptedException.class);
+        assertThat(server.requests()).isEqualTo(1);
+    }
+
+    @Test
+    void refusesARequestThatCarriesTwoKeys() {
+        HttpRequest request = HttpRequest.newBuilder(server.uri())
+                .header("Idempotency-Key", "a").header("Idempotency-Key", "b")
+                .POST(BodyPublishers.ofString("{}")).build();
+
+        assertThatThrownBy(() -> client(policy().build()).send(request, BodyHandlers.ofString()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 Idempotency-Key headers");
+        assertThat(server.requests()).isZero();
+    }
+
     /** A random generator that always draws the same number. */
     private record FixedRandom(double value) implements java.util.random.RandomGenerator {
         @Override
