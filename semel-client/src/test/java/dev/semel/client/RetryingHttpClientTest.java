@@ -26,9 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -123,32 +120,16 @@ class RetryingHttpClientTest {
     void concurrentOperationsReleasedTogetherEachRunExactlyOnce() throws Exception {
         RetryingHttpClient client = client(policy().build());
         int operations = 16;
-        ExecutorService pool = Executors.newFixedThreadPool(operations);
-        CountDownLatch go = new CountDownLatch(1);
-        try {
-            List<Future<RetriedResponse<String>>> futures = new ArrayList<>();
-            for (int i = 0; i < operations; i++) {
-                String body = "{\"amount\":" + i + "}";
-                futures.add(pool.submit(() -> {
-                    go.await();
-                    return client.send(post(viaProxy(), body), BodyHandlers.ofString());
-                }));
-            }
-            go.countDown();
-            List<RetriedResponse<String>> responses = new ArrayList<>();
-            for (Future<RetriedResponse<String>> f : futures) {
-                responses.add(f.get(30, TimeUnit.SECONDS));
-            }
-            assertThat(server.executions()).isEqualTo(operations);
-            assertThat(responses).allSatisfy(r -> {
-                assertThat(r.statusCode()).isEqualTo(201);
-                assertThat(r.replayed()).isTrue();
-                assertThat(server.bodiesByKey().get(r.idempotencyKey().orElseThrow())).hasSize(2);
-            });
-            assertThat(responses).extracting(RetriedResponse::body).doesNotHaveDuplicates();
-        } finally {
-            pool.shutdownNow();
-        }
+        List<RetriedResponse<String>> responses = Race.run(operations, i -> () ->
+                client.send(post(viaProxy(), "{\"amount\":" + i + "}"), BodyHandlers.ofString()));
+
+        assertThat(server.executions()).isEqualTo(operations);
+        assertThat(responses).allSatisfy(r -> {
+            assertThat(r.statusCode()).isEqualTo(201);
+            assertThat(r.replayed()).isTrue();
+            assertThat(server.bodiesByKey().get(r.idempotencyKey().orElseThrow())).hasSize(2);
+        });
+        assertThat(responses).extracting(RetriedResponse::body).doesNotHaveDuplicates();
     }
 
     @Test
@@ -383,6 +364,30 @@ class RetryingHttpClientTest {
         assertThat(second.replayed()).isTrue();
         assertThat(second.body()).isEqualTo(first.join().body());
         assertThat(server.executions()).isEqualTo(1);
+    }
+
+    @Test
+    void anInterruptDuringTheWaitEndsTheOperationWithInterruptedException() {
+        server.answerNext(503, Map.of("Retry-After", "5"));
+        RetryPolicy policy = policy().sleeper(delay -> {
+            throw new InterruptedException("shutting down");
+        }).build();
+
+        assertThatThrownBy(() -> client(policy).send(post(server.uri(), "{}"), BodyHandlers.ofString()))
+                .isInstanceOf(InterruptedException.class);
+        assertThat(server.requests()).isEqualTo(1);
+    }
+
+    @Test
+    void refusesARequestThatCarriesTwoKeys() {
+        HttpRequest request = HttpRequest.newBuilder(server.uri())
+                .header("Idempotency-Key", "a").header("Idempotency-Key", "b")
+                .POST(BodyPublishers.ofString("{}")).build();
+
+        assertThatThrownBy(() -> client(policy().build()).send(request, BodyHandlers.ofString()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 Idempotency-Key headers");
+        assertThat(server.requests()).isZero();
     }
 
     /** A random generator that always draws the same number. */

@@ -150,4 +150,22 @@ class RetryingRestClientInterceptorTest {
         assertThat(attempts).extracting(Attempt::status).containsExactly(502, 400);
         assertThat(sleeper.delays()).containsExactly(Duration.ofSeconds(1));
     }
+
+    @Test
+    void anInterruptDuringTheWaitSurfacesAsInterruptedIoAndKeepsTheFlag() {
+        server.answerNext(503, Map.of("Retry-After", "5"));
+        RestClient client = restClient(server.port(), policy().sleeper(delay -> {
+            throw new InterruptedException("shutting down");
+        }).build());
+
+        try {
+            assertThatThrownBy(() -> pay(client, "{}"))
+                    .hasRootCauseInstanceOf(InterruptedException.class)
+                    .cause().isInstanceOf(java.io.InterruptedIOException.class);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(server.requests()).isEqualTo(1);
+    }
 }
