@@ -36,6 +36,17 @@ final class CompositeIdempotencyListener implements IdempotencyListener {
     }
 
     @Override
+    public void onStoreCallStart(StoreOperation operation) {
+        for (IdempotencyListener listener : listeners) {
+            try {
+                listener.onStoreCallStart(operation);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Idempotency listener " + listener + " failed", e);
+            }
+        }
+    }
+
+    @Override
     public void onStoreCall(StoreOperation operation, Duration duration, Throwable failure) {
         for (IdempotencyListener listener : listeners) {
             try {

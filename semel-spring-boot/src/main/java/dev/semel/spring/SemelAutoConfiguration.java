@@ -3,37 +3,37 @@ package dev.semel.spring;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyListener;
-import dev.semel.InMemoryIdempotencyStore;
 import dev.semel.InProgressPolicy;
 import dev.semel.OutcomePolicy;
 import dev.semel.spi.IdempotencyStore;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 /**
  * Auto-configures the Semel engine: an {@link Idempotency} bean built from {@code semel.*}
  * over an {@link IdempotencyStore} bean. Any bean the application declares itself (store,
  * configuration, engine) wins.
  *
- * <p>Without a store bean (and without the JDBC or Redis store configured), records are kept in
- * memory with a startup warning: memory protects a single instance only and forgets on restart.
+ * <p>The store, unless the application declares one, follows {@code semel.store.type}; when
+ * unset, it is chosen from what the application has: a {@code DataSource} gives the JDBC store
+ * (transactional through Spring's transaction manager), else a Redis connection gives the Redis
+ * store, else records are kept in memory with a startup warning (memory protects a single
+ * instance only and forgets on restart).
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
         "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+        "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration",
         "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration"})
 @ConditionalOnProperty(prefix = "semel", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(SemelProperties.class)
+@Import({JdbcStoreConfiguration.class, RedisStoreConfiguration.class, InMemoryStoreConfiguration.class})
 public class SemelAutoConfiguration {
-    private static final Log LOG = LogFactory.getLog(SemelAutoConfiguration.class);
-
     /** Created by Spring. */
     public SemelAutoConfiguration() {
     }
@@ -76,30 +76,22 @@ public class SemelAutoConfiguration {
     /**
      * The engine.
      *
-     * @param store the store
+     * @param store the store chosen by the store configurations, or the application's
      * @param config the configuration
+     * @param properties the properties
      * @return the engine, closed with the context
      */
     @Bean
     @ConditionalOnMissingBean
-    public Idempotency semelIdempotency(IdempotencyStore store, IdempotencyConfig config) {
-        return Idempotency.create(store, config);
-    }
-
-    /** The last resort: records in memory, with a warning, when no other store was configured. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnMissingBean(IdempotencyStore.class)
-    @ConditionalOnProperty(prefix = "semel.store", name = "type", havingValue = "memory", matchIfMissing = true)
-    static class InMemoryStoreConfiguration {
-        @Bean
-        InMemoryIdempotencyStore semelIdempotencyStore(SemelProperties properties) {
-            if (properties.getStore().getType() == null) {
-                LOG.warn("Semel keeps idempotency records in memory: they protect this instance only and are lost "
-                        + "on restart. With more than one instance, add a DataSource (semel-store-jdbc) or Redis "
-                        + "(semel-store-redis), or set semel.store.type=memory to silence this warning.");
-            }
-            return new InMemoryIdempotencyStore();
+    public Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
+            SemelProperties properties) {
+        IdempotencyStore chosen = store.getIfUnique();
+        if (chosen == null) {
+            throw new IllegalStateException("No idempotency store for semel.store.type="
+                    + properties.getStore().getType() + ": for jdbc add semel-store-jdbc and a DataSource, for redis "
+                    + "add semel-store-redis and a Redis connection (spring.data.redis.*), or declare an "
+                    + "IdempotencyStore bean");
         }
+        return Idempotency.create(chosen, config);
     }
-
 }

@@ -60,6 +60,8 @@ public class SemelProperties {
 
     private final Capture capture = new Capture();
 
+    private final FingerprintSettings fingerprint = new FingerprintSettings();
+
     private final Store store = new Store();
 
     private final Web web = new Web();
@@ -156,6 +158,11 @@ public class SemelProperties {
         return capture;
     }
 
+    /** @return the fingerprint settings */
+    public FingerprintSettings getFingerprint() {
+        return fingerprint;
+    }
+
     /** @return the store settings */
     public Store getStore() {
         return store;
@@ -195,6 +202,14 @@ public class SemelProperties {
         JDBC,
         /** The application's Redis connection settings (semel-store-redis). */
         REDIS
+    }
+
+    /** Where a transactional JDBC store commits the claim of a new key (see semel-store-jdbc's ClaimMode). */
+    public enum JdbcClaimMode {
+        /** The claim is the business transaction's first statement: one commit per first request. */
+        IN_BUSINESS_TRANSACTION,
+        /** The claim commits on its own first, visible to every instance at once; two commits. */
+        SEPARATE_TRANSACTION
     }
 
     /** Settings under {@code semel.in-progress}. */
@@ -245,9 +260,6 @@ public class SemelProperties {
          */
         private List<String> excludedHeaders = new ArrayList<>();
 
-        /** JSON request fields ignored by the fingerprint (e.g. a client timestamp), as top-level names. */
-        private List<String> ignoredJsonFields = new ArrayList<>();
-
         /** @return the largest stored response body */
         public DataSize getMaxBodySize() {
             return maxBodySize;
@@ -277,15 +289,37 @@ public class SemelProperties {
         public void setExcludedHeaders(List<String> excludedHeaders) {
             this.excludedHeaders = excludedHeaders;
         }
+    }
 
-        /** @return JSON fields ignored by the fingerprint */
-        public List<String> getIgnoredJsonFields() {
-            return ignoredJsonFields;
+    /** Settings under {@code semel.fingerprint}: what makes two requests "the same request". */
+    public static class FingerprintSettings {
+        /** Request headers that are part of the fingerprint: a retry must send the same values. */
+        private List<String> headers = new ArrayList<>(List.of("Content-Type"));
+
+        /**
+         * JSON Pointers (RFC 6901, e.g. /clientTimestamp) of request body members that the
+         * fingerprint ignores, so retries that differ only there still replay.
+         */
+        private List<String> ignoredJsonPointers = new ArrayList<>();
+
+        /** @return the fingerprinted headers */
+        public List<String> getHeaders() {
+            return headers;
         }
 
-        /** @param ignoredJsonFields JSON fields ignored by the fingerprint */
-        public void setIgnoredJsonFields(List<String> ignoredJsonFields) {
-            this.ignoredJsonFields = ignoredJsonFields;
+        /** @param headers the fingerprinted headers */
+        public void setHeaders(List<String> headers) {
+            this.headers = headers;
+        }
+
+        /** @return the ignored JSON pointers */
+        public List<String> getIgnoredJsonPointers() {
+            return ignoredJsonPointers;
+        }
+
+        /** @param ignoredJsonPointers the ignored JSON pointers */
+        public void setIgnoredJsonPointers(List<String> ignoredJsonPointers) {
+            this.ignoredJsonPointers = ignoredJsonPointers;
         }
     }
 
@@ -337,6 +371,19 @@ public class SemelProperties {
          */
         private boolean transactional = true;
 
+        /**
+         * Transactional mode: where the claim of a new key commits. in-business-transaction
+         * (one commit; a concurrent duplicate waits on the row lock up to lock-wait-timeout) or
+         * separate-transaction (the claim commits first, so every instance sees the key in progress).
+         */
+        private JdbcClaimMode claimMode = JdbcClaimMode.IN_BUSINESS_TRANSACTION;
+
+        /** Transactional mode: how long a duplicate waits for the transaction holding its key before 409. */
+        private Duration lockWaitTimeout = Duration.ofSeconds(2);
+
+        /** How often expired records are deleted, in small batches, by each instance; 0 disables the purge. */
+        private Duration purgeInterval = Duration.ofMinutes(10);
+
         /** @return the table name */
         public String getTableName() {
             return tableName;
@@ -357,6 +404,36 @@ public class SemelProperties {
             this.createTable = createTable;
         }
 
+        /** @return where claims commit in transactional mode */
+        public JdbcClaimMode getClaimMode() {
+            return claimMode;
+        }
+
+        /** @param claimMode where claims commit in transactional mode */
+        public void setClaimMode(JdbcClaimMode claimMode) {
+            this.claimMode = claimMode;
+        }
+
+        /** @return the lock wait bound */
+        public Duration getLockWaitTimeout() {
+            return lockWaitTimeout;
+        }
+
+        /** @param lockWaitTimeout the lock wait bound */
+        public void setLockWaitTimeout(Duration lockWaitTimeout) {
+            this.lockWaitTimeout = lockWaitTimeout;
+        }
+
+        /** @return the purge interval, zero for none */
+        public Duration getPurgeInterval() {
+            return purgeInterval;
+        }
+
+        /** @param purgeInterval the purge interval, zero for none */
+        public void setPurgeInterval(Duration purgeInterval) {
+            this.purgeInterval = purgeInterval;
+        }
+
         /** @return whether transactional mode is on */
         public boolean isTransactional() {
             return transactional;
@@ -372,6 +449,19 @@ public class SemelProperties {
     public static class Redis {
         /** Prefix of every Redis key the store writes. */
         private String keyPrefix = "semel:";
+
+        /** How long the store waits for Redis to answer one command before the request fails (closed or open). */
+        private Duration commandTimeout = Duration.ofSeconds(2);
+
+        /** @return the command timeout */
+        public Duration getCommandTimeout() {
+            return commandTimeout;
+        }
+
+        /** @param commandTimeout the command timeout */
+        public void setCommandTimeout(Duration commandTimeout) {
+            this.commandTimeout = commandTimeout;
+        }
 
         /** @return the key prefix */
         public String getKeyPrefix() {

@@ -1,0 +1,54 @@
+package dev.semel.spring;
+
+import dev.semel.micrometer.IdempotencyStoreObservationConvention;
+import dev.semel.micrometer.MicrometerIdempotencyListener;
+import dev.semel.spi.IdempotencyStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Records Semel's metrics ({@code semel.requests}, {@code semel.store.duration}, ...; see
+ * docs/metrics.md) in the application's {@link MeterRegistry}, and an Observation per store
+ * call when an {@link ObservationRegistry} exists (traces through Micrometer Tracing). A
+ * {@link IdempotencyStoreObservationConvention} bean replaces the default convention.
+ */
+@AutoConfiguration(after = SemelAutoConfiguration.class, afterName = {
+        "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
+        "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration"})
+@ConditionalOnClass({MicrometerIdempotencyListener.class, MeterRegistry.class})
+@ConditionalOnBean({MeterRegistry.class, IdempotencyStore.class})
+public class SemelMetricsAutoConfiguration {
+
+    /** Created by Spring. */
+    public SemelMetricsAutoConfiguration() {
+    }
+
+    /**
+     * The listener; the engine configuration picks up every listener bean.
+     *
+     * @param meterRegistry the registry
+     * @param observationRegistry the observation registry, if any
+     * @param convention a custom observation convention, if any
+     * @param store the store, to tag meters with its kind
+     * @return the listener
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public MicrometerIdempotencyListener semelMicrometerListener(MeterRegistry meterRegistry,
+            ObjectProvider<ObservationRegistry> observationRegistry,
+            ObjectProvider<IdempotencyStoreObservationConvention> convention, IdempotencyStore store) {
+        return MicrometerIdempotencyListener.builder(meterRegistry)
+                .observationRegistry(observationRegistry.getIfAvailable(() -> ObservationRegistry.NOOP))
+                .observationConvention(convention.getIfAvailable())
+                .store(store)
+                .build();
+    }
+}

@@ -1,0 +1,138 @@
+package dev.semel.spring.web;
+
+import dev.semel.Idempotency;
+import dev.semel.servlet.CallerResolver;
+import dev.semel.servlet.IdempotencyFilter;
+import dev.semel.servlet.IdempotentRoute;
+import dev.semel.servlet.JsonBodyNormalizer;
+import dev.semel.servlet.RouteResolver;
+import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.SemelProperties;
+import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.util.function.SingletonSupplier;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.HandlerMapping;
+
+/**
+ * Registers the {@link IdempotencyFilter} in a Spring MVC application: handlers annotated
+ * {@code @Idempotent} and paths matching {@code semel.web.path-patterns} are protected, the
+ * route template from Spring MVC is part of the scope ({@link SpringMvcRouteResolver}), and
+ * the caller is Spring Security's principal when Spring Security is present
+ * ({@link SpringSecurityCallerResolver}). Errors are RFC 9457 problem details
+ * ({@code application/problem+json}), the format of Spring's {@code ProblemDetail}.
+ *
+ * <p>Every piece backs off when the application declares its own: a {@link RouteResolver}, a
+ * {@link CallerResolver}, a {@code BodyNormalizer} bean, or a filter registration named
+ * {@code semelIdempotencyFilter}; {@link IdempotencyFilterCustomizer} beans adjust the filter.
+ */
+@AutoConfiguration(after = SemelAutoConfiguration.class, afterName = {
+        "org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration",
+        "org.springframework.boot.webmvc.autoconfigure.DispatcherServletAutoConfiguration"})
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass({IdempotencyFilter.class, DispatcherServlet.class})
+@ConditionalOnBean(Idempotency.class)
+@ConditionalOnProperty(prefix = "semel.web", name = "enabled", havingValue = "true", matchIfMissing = true)
+public class SemelWebMvcAutoConfiguration {
+
+    /** Created by Spring. */
+    public SemelWebMvcAutoConfiguration() {
+    }
+
+    /**
+     * Route templates and {@code @Idempotent} rules from Spring MVC's handler mappings.
+     *
+     * @param handlerMappings the handler mapping beans, which the DispatcherServlet uses in this order
+     * @param properties the properties
+     * @return the resolver
+     */
+    @Bean
+    @ConditionalOnMissingBean(RouteResolver.class)
+    public SpringMvcRouteResolver semelRouteResolver(ObjectProvider<HandlerMapping> handlerMappings,
+            SemelProperties properties) {
+        return new SpringMvcRouteResolver(SingletonSupplier.of(() -> handlerMappings.orderedStream().toList()),
+                properties.getInProgress().getMaxWait());
+    }
+
+    /** The caller from Spring Security, when it is present. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(SecurityContextHolder.class)
+    static class SecurityCallerConfiguration {
+        @Bean
+        @ConditionalOnMissingBean(CallerResolver.class)
+        SpringSecurityCallerResolver semelCallerResolver() {
+            return new SpringSecurityCallerResolver();
+        }
+    }
+
+    /**
+     * The filter, mapped to every path, ordered after Spring Security's filter chain.
+     *
+     * @param idempotency the engine
+     * @param properties the properties
+     * @param routeResolver the route resolver
+     * @param callerResolver the caller resolver, if any (else the servlet principal)
+     * @param bodyNormalizer the body normalizer, if any (else semantic JSON)
+     * @param customizers filter customizers
+     * @return the registration
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "semelIdempotencyFilter")
+    public FilterRegistrationBean<IdempotencyFilter> semelIdempotencyFilter(Idempotency idempotency,
+            SemelProperties properties, RouteResolver routeResolver, ObjectProvider<CallerResolver> callerResolver,
+            ObjectProvider<dev.semel.BodyNormalizer> bodyNormalizer,
+            ObjectProvider<IdempotencyFilterCustomizer> customizers) {
+        IdempotencyFilter.Builder builder = IdempotencyFilter.builder(idempotency)
+                .headerName(properties.getHeaderName())
+                .routeResolver(routeResolver)
+                .callerResolver(callerResolver.getIfAvailable(() -> CallerResolver.PRINCIPAL))
+                .bodyNormalizer(bodyNormalizer.getIfAvailable(() -> normalizer(properties)))
+                .maxRequestBodyBytes(bytes(properties.getCapture().getMaxRequestBodySize().toBytes(),
+                        "semel.capture.max-request-body-size"))
+                .maxCapturedBodyBytes(bytes(properties.getCapture().getMaxBodySize().toBytes(),
+                        "semel.capture.max-body-size"))
+                .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new));
+        if (!properties.getCapture().getExcludedHeaders().isEmpty()) {
+            builder.excludeResponseHeaders(properties.getCapture().getExcludedHeaders().toArray(String[]::new));
+        }
+        SemelProperties.Web web = properties.getWeb();
+        if (!web.getPathPatterns().isEmpty()) {
+            IdempotentRoute route = IdempotentRoute.builder()
+                    .methods(web.getMethods().toArray(String[]::new))
+                    .keyRequired(web.isKeyRequired())
+                    .build();
+            for (String pattern : web.getPathPatterns()) {
+                builder.route(pattern, route);
+            }
+        }
+        customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
+        FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(builder.build());
+        registration.setName("semelIdempotencyFilter");
+        registration.addUrlPatterns("/*");
+        registration.setOrder(web.getFilterOrder());
+        return registration;
+    }
+
+    private static JsonBodyNormalizer normalizer(SemelProperties properties) {
+        List<String> pointers = properties.getFingerprint().getIgnoredJsonPointers();
+        return pointers.isEmpty() ? JsonBodyNormalizer.create()
+                : JsonBodyNormalizer.ignoring(pointers.toArray(String[]::new));
+    }
+
+    private static int bytes(long bytes, String property) {
+        if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(property + " must be between 1 byte and 2 GB, was " + bytes + " bytes");
+        }
+        return (int) bytes;
+    }
+}

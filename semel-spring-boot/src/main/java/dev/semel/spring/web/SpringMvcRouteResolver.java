@@ -1,0 +1,177 @@
+package dev.semel.spring.web;
+
+import dev.semel.InProgressPolicy;
+import dev.semel.servlet.IdempotentRoute;
+import dev.semel.servlet.RouteResolver;
+import dev.semel.spring.Idempotent;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.HandlerExecutionChain;
+import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.util.ServletRequestPathUtils;
+
+/**
+ * Finds the Spring MVC handler a request goes to, before the {@code DispatcherServlet} runs,
+ * and tells the idempotency filter what it needs from it:
+ *
+ * <ul>
+ *   <li>the route template ({@code /payments/{id}/refunds}) Spring MVC matched, which goes into
+ *       the idempotency scope (the concrete path goes into the fingerprint);
+ *   <li>the handler's {@link Idempotent @Idempotent} rule (on the method, else on the controller
+ *       class): key required or optional, TTL, in-progress policy. Handlers without the
+ *       annotation get the rule of the {@code semel.web.path-patterns} that matched, if any.
+ * </ul>
+ *
+ * <p>The lookup runs the application's handler mappings on a copy of the request's attributes,
+ * so the {@code DispatcherServlet} later finds the request untouched; the result is kept for
+ * the rest of the request.
+ */
+public final class SpringMvcRouteResolver implements RouteResolver {
+    private static final String RESOLUTION = SpringMvcRouteResolver.class.getName() + ".RESOLUTION";
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+
+    private final Supplier<List<HandlerMapping>> handlerMappings;
+    private final Duration defaultMaxWait;
+
+    /**
+     * A resolver over the application's handler mappings.
+     *
+     * @param handlerMappings the handler mappings, in the DispatcherServlet's order (looked up per request,
+     *     so the supplier may read them once the context is refreshed)
+     * @param defaultMaxWait the wait bound for {@code @Idempotent(inProgress = WAIT)}
+     */
+    public SpringMvcRouteResolver(Supplier<List<HandlerMapping>> handlerMappings, Duration defaultMaxWait) {
+        this.handlerMappings = Objects.requireNonNull(handlerMappings, "handlerMappings");
+        this.defaultMaxWait = Objects.requireNonNull(defaultMaxWait, "defaultMaxWait");
+    }
+
+    @Override
+    public String routeTemplate(HttpServletRequest request) {
+        String pattern = resolve(request).pattern();
+        return pattern != null ? pattern : RouteResolver.SERVLET_PATH.routeTemplate(request);
+    }
+
+    @Override
+    public IdempotentRoute route(HttpServletRequest request, IdempotentRoute configured) {
+        Idempotent annotation = resolve(request).annotation();
+        if (annotation == null) {
+            return configured;
+        }
+        String method = request.getMethod();
+        if (SAFE_METHODS.contains(method)) {
+            return null; // a safe method needs no key: an @Idempotent GET handler runs unprotected
+        }
+        IdempotentRoute.Builder route = IdempotentRoute.builder()
+                .methods(method)
+                .keyRequired(annotation.required());
+        if (!annotation.ttl().isBlank()) {
+            route.ttl(DurationStyle.detectAndParse(annotation.ttl()));
+        }
+        switch (annotation.inProgress()) {
+            case REJECT -> route.inProgressPolicy(InProgressPolicy.reject());
+            case WAIT -> route.inProgressPolicy(InProgressPolicy.waitUpTo(defaultMaxWait));
+            case DEFAULT -> {
+                // the engine's configured policy
+            }
+        }
+        return route.build();
+    }
+
+    private Resolution resolve(HttpServletRequest request) {
+        Object cached = request.getAttribute(RESOLUTION);
+        if (cached instanceof Resolution resolution) {
+            return resolution;
+        }
+        Resolution resolution = lookup(request);
+        request.setAttribute(RESOLUTION, resolution);
+        return resolution;
+    }
+
+    private Resolution lookup(HttpServletRequest request) {
+        IsolatedAttributesRequest isolated = new IsolatedAttributesRequest(request);
+        for (HandlerMapping mapping : handlerMappings.get()) {
+            try {
+                if (mapping.usesPathPatterns() && !ServletRequestPathUtils.hasParsedRequestPath(isolated)) {
+                    ServletRequestPathUtils.parseAndCache(isolated);
+                }
+                HandlerExecutionChain chain = mapping.getHandler(isolated);
+                if (chain == null) {
+                    continue;
+                }
+                Object pattern = isolated.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+                Idempotent annotation = chain.getHandler() instanceof HandlerMethod handler ? annotationOf(handler)
+                        : null;
+                return new Resolution(pattern == null ? null : pattern.toString(), annotation);
+            } catch (Exception e) {
+                // no handler for this method/media type: the DispatcherServlet answers (405, 415...)
+                return Resolution.NONE;
+            }
+        }
+        return Resolution.NONE;
+    }
+
+    private static Idempotent annotationOf(HandlerMethod handler) {
+        Idempotent onMethod = AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
+        return onMethod != null ? onMethod
+                : AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), Idempotent.class);
+    }
+
+    private record Resolution(String pattern, Idempotent annotation) {
+        static final Resolution NONE = new Resolution(null, null);
+    }
+
+    /** Keeps what the handler mappings write to the request's attributes away from the real request. */
+    private static final class IsolatedAttributesRequest extends HttpServletRequestWrapper {
+        private final Map<String, Object> written = new HashMap<>();
+        private final Set<String> removed = new HashSet<>();
+
+        IsolatedAttributesRequest(HttpServletRequest request) {
+            super(request);
+        }
+
+        @Override
+        public Object getAttribute(String name) {
+            if (written.containsKey(name)) {
+                return written.get(name);
+            }
+            return removed.contains(name) ? null : super.getAttribute(name);
+        }
+
+        @Override
+        public Enumeration<String> getAttributeNames() {
+            Set<String> names = new HashSet<>(Collections.list(super.getAttributeNames()));
+            names.removeAll(removed);
+            names.addAll(written.keySet());
+            return Collections.enumeration(names);
+        }
+
+        @Override
+        public void setAttribute(String name, Object value) {
+            if (value == null) {
+                removeAttribute(name);
+                return;
+            }
+            written.put(name, value);
+            removed.remove(name);
+        }
+
+        @Override
+        public void removeAttribute(String name) {
+            written.remove(name);
+            removed.add(name);
+        }
+    }
+}
