@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.semel.jdbc.JdbcIdempotencyStore;
-import dev.semel.jdbc.TransactionBoundary;
 import dev.semel.jdbc.TransactionalJdbcIdempotencyStore;
-import dev.semel.spi.TransactionalIdempotencyStore.TransactionalWork;
+import dev.semel.spi.IdempotencyStore;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.jdbc.SpringTransactionBoundary;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.util.Locale;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -25,15 +26,13 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * {@code @Idempotent} on a {@code @Transactional} method with the JDBC store in transactional
- * mode, on a real database (PostgreSQL from {@code SEMEL_TEST_POSTGRES_URL}, else H2): the
+ * {@code @Idempotent} on a {@code @Transactional} method with the JDBC store in transactional mode
+ * (joined to Spring's transaction manager by {@link SpringTransactionBoundary}), on a real database (PostgreSQL from {@code SEMEL_TEST_POSTGRES_URL}, else H2): the
  * record and the method's writes commit or roll back together.
  */
 class TransactionalIdempotentMethodTest {
@@ -46,6 +45,16 @@ class TransactionalIdempotentMethodTest {
             .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, SemelAutoConfiguration.class,
                     SemelMethodAutoConfiguration.class))
             .withUserConfiguration(Database.class);
+
+    /** Leaves nothing behind in a shared database. */
+    @AfterAll
+    static void dropTables() {
+        new ApplicationContextRunner().withUserConfiguration(Database.class).run(context -> {
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            jdbc.execute("DROP TABLE IF EXISTS " + DEPOSITS);
+            jdbc.execute("DROP TABLE IF EXISTS " + RECORDS);
+        });
+    }
 
     @Configuration(proxyBeanMethods = false)
     @EnableTransactionManagement
@@ -70,57 +79,20 @@ class TransactionalIdempotentMethodTest {
             return jdbc;
         }
 
+        /*
+         * Declared explicitly: in this ApplicationContextRunner set-up the auto-configured JDBC store came out
+         * non-transactional (reported to the Spring Boot module's owner); the test pins the transactional one,
+         * joined to Spring's transaction manager exactly as the auto-configuration means to build it.
+         */
         @Bean
         TransactionalJdbcIdempotencyStore idempotencyStore(DataSource dataSource, PlatformTransactionManager tm) {
             return JdbcIdempotencyStore.builder(dataSource).tableName(RECORDS).createTableIfMissing(true)
-                    .transactionBoundary(new SpringTransactionBoundary(dataSource, tm)).buildTransactional();
+                    .transactionBoundary(new SpringTransactionBoundary(tm, dataSource)).buildTransactional();
         }
 
         @Bean
         Deposits deposits(JdbcTemplate jdbc, DataSource dataSource) {
             return new Deposits(jdbc, dataSource);
-        }
-    }
-
-    /** Runs the store's transactions through Spring's, so that @Transactional methods join them. */
-    static final class SpringTransactionBoundary implements TransactionBoundary {
-        private final DataSource dataSource;
-        private final TransactionTemplate template;
-
-        SpringTransactionBoundary(DataSource dataSource, PlatformTransactionManager transactionManager) {
-            this.dataSource = dataSource;
-            this.template = new TransactionTemplate(transactionManager);
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T, E extends Exception> T inTransaction(TransactionalWork<T, E> work) throws E {
-            try {
-                return template.execute(status -> {
-                    try {
-                        return work.run();
-                    } catch (RuntimeException e) {
-                        throw e;
-                    } catch (Exception e) {
-                        throw new CheckedFailure(e);
-                    }
-                });
-            } catch (CheckedFailure failure) {
-                throw (E) failure.getCause();
-            }
-        }
-
-        @Override
-        public Connection currentConnection() {
-            return DataSourceUtils.getConnection(dataSource);
-        }
-
-        private static final class CheckedFailure extends RuntimeException {
-            private static final long serialVersionUID = 1L;
-
-            CheckedFailure(Exception cause) {
-                super(cause);
-            }
         }
     }
 
@@ -181,6 +153,7 @@ class TransactionalIdempotentMethodTest {
         runner.run(context -> {
             Deposits deposits = context.getBean(Deposits.class);
             long before = deposits.records();
+            assertThat(context.getBean(IdempotencyStore.class)).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
             assertThat(deposits.deposit("tx-1", 500)).isEqualTo("deposited 500");
             assertThat(deposits.recordsSeenFromOutside())
                     .as("the claim is part of the method's uncommitted transaction").isEqualTo(before);
