@@ -12,6 +12,8 @@ import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
@@ -86,21 +88,26 @@ class ContractCatchesBrokenStoresTest {
 
     /** Looks first, then writes: the classic lost race (a store without an atomic claim). */
     static final class CheckThenSetStore extends DelegatingStore {
+        /** Holds the first reader until a second one has read too, so the lost race happens under any load. */
+        private final CountDownLatch twoReaders = new CountDownLatch(2);
+
         @Override
         public ClaimResult claim(ClaimRequest request) {
             Optional<IdempotencyRecord> existing = delegate.find(request.recordId(), request.now());
             if (existing.isPresent()) {
                 return ClaimResult.found(existing.get());
             }
-            pause(); // the window a network round trip opens between the read and the write
+            // the window a network round trip opens between the read and the write
+            twoReaders.countDown();
+            awaitQuietly(twoReaders);
             delegate.delete(request.recordId());
             return delegate.claim(request);
         }
     }
 
-    static void pause() {
+    static void awaitQuietly(CountDownLatch latch) {
         try {
-            Thread.sleep(2);
+            latch.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
