@@ -26,6 +26,7 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
@@ -86,6 +87,18 @@ class StoreAndIntegrationAutoConfigurationTest {
         runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_named")
                 .run(context -> assertThat(((JdbcIdempotencyStore) context.getBean(Idempotency.class).store())
                         .tableName()).isEqualTo("semel_ctx_named"));
+    }
+
+    @Test
+    void theHealthIndicatorReportsAJdbcStoreWhoseTableIsMissingDown() {
+        runner.withBean("dataSource", DataSource.class, () -> TestDatabases.h2("semel-spring-no-table"),
+                        bd -> bd.setDestroyMethodName(""))
+                .withPropertyValues("semel.store.jdbc.create-table=false", "semel.store.jdbc.table-name=semel_absent")
+                .run(context -> assertThat(context.getBean(IdempotencyStoreHealthIndicator.class).health().getStatus())
+                        .isEqualTo(Status.DOWN));
+        runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_health")
+                .run(context -> assertThat(context.getBean(IdempotencyStoreHealthIndicator.class).health().getStatus())
+                        .isEqualTo(Status.UP));
     }
 
     @Test
