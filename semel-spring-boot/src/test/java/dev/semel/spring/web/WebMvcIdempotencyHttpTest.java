@@ -2,11 +2,16 @@ package dev.semel.spring.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.semel.Idempotency;
+import dev.semel.IdempotencyRecord;
+import dev.semel.RecordQuery;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +46,9 @@ class WebMvcIdempotencyHttpTest {
 
     @Autowired
     MeterRegistry meters;
+
+    @Autowired
+    Idempotency idempotency;
 
     Http http;
 
@@ -187,6 +195,19 @@ class WebMvcIdempotencyHttpTest {
         assertThat(http.post("/slow", "{}", "Idempotency-Key", key).header("Idempotent-Replayed")).isEqualTo("true");
     }
 
+    @Test
+    void anEndpointsOwnTtlFromTheAnnotationOverridesTheConfiguredOne() {
+        String key = key();
+
+        assertThat(http.post("/quotes", "{}", "Idempotency-Key", key).status()).isEqualTo(200);
+
+        IdempotencyRecord record = idempotency.store()
+                .query(RecordQuery.all().withKeyPrefix(key), Instant.now()).get(0);
+        // 90 minutes from completion, not the configured 24 hours
+        assertThat(Duration.between(record.createdAt(), record.expiresAt()))
+                .isBetween(Duration.ofMinutes(90), Duration.ofMinutes(91));
+    }
+
     @RestController
     static class Payments {
         static final AtomicInteger CHARGES = new AtomicInteger();
@@ -217,6 +238,12 @@ class WebMvcIdempotencyHttpTest {
         @PostMapping("/configured/{x}")
         Map<String, Object> configured(@PathVariable String x) {
             return Map.of("n", CONFIGURED.incrementAndGet());
+        }
+
+        @Idempotent(ttl = "90m")
+        @PostMapping("/quotes")
+        Map<String, Object> quote() {
+            return Map.of("quote", 42);
         }
 
         @Idempotent
