@@ -9,11 +9,15 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.TransactionalIdempotencyStore;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -26,6 +30,10 @@ import org.springframework.test.context.DynamicPropertySource;
 class TransactionalModeTest {
     @LocalServerPort
     int port;
+    @Autowired
+    IdempotencyStore store;
+    @Autowired
+    JdbcClient jdbc;
     Api api;
 
     @DynamicPropertySource
@@ -57,16 +65,32 @@ class TransactionalModeTest {
     }
 
     @Test
+    void byDefaultTheRecordsLiveInTheApplicationsDatabaseInTransactionalMode() {
+        long before = records();
+
+        api.post("/payments", payment("1.00", "EUR", "tx-" + UUID.randomUUID()), UUID.randomUUID().toString());
+
+        assertThat(store).isInstanceOf(TransactionalIdempotencyStore.class);
+        assertThat(records()).isEqualTo(before + 1);
+    }
+
+    private long records() {
+        return jdbc.sql("SELECT COUNT(*) FROM semel_idempotency").query(Long.class).single();
+    }
+
+    @Test
     void aRequestThatDiesAfterWritingItsPaymentLeavesNoPaymentAndNoRecord() {
         String key = UUID.randomUUID().toString();
         String to = "crash-" + UUID.randomUUID();
         String body = payment("20.00", "EUR", to);
+        long recordsBefore = records();
 
         Api.Reply crashed = api.post("/payments", body, key);
 
         assertThat(crashed.status()).isEqualTo(500);
         assertThat(crashed.header("Content-Type")).isEqualTo("application/problem+json");
         assertThat(api.get("/payments?recipient=" + to).json().size()).isZero();
+        assertThat(records()).isEqualTo(recordsBefore);
 
         Api.Reply retry = api.post("/payments", body, key);
         Api.Reply again = api.post("/payments", body, key);
@@ -75,5 +99,6 @@ class TransactionalModeTest {
         assertThat(retry.header("Idempotent-Replayed")).isNull();
         assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
         assertThat(api.get("/payments?recipient=" + to).json().size()).isEqualTo(1);
+        assertThat(records()).isEqualTo(recordsBefore + 1);
     }
 }
