@@ -34,7 +34,13 @@ public final class Fingerprint {
      * @return its fingerprint
      */
     public static Fingerprint of(byte[] payload) {
-        return builder().add("payload", payload).build();
+        Objects.requireNonNull(payload, "payload");
+        // the same bytes as builder().add("payload", payload).build(), without a digest per call
+        MessageDigest digest = Hashing.threadSha256();
+        Hashing.field(digest, "payload");
+        digest.update((byte) 1);
+        Hashing.field(digest, payload);
+        return new Fingerprint(digest.digest());
     }
 
     /**

@@ -10,7 +10,6 @@ import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -42,6 +41,9 @@ public final class Idempotency implements AutoCloseable {
     private final IdempotencyConfig config;
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
+    private final LeaseRenewals renewals;
+    /** False with {@link IdempotencyListener#NONE}: then no event is built and no store call timed. */
+    private final boolean listening;
 
     private Idempotency(IdempotencyStore store, IdempotencyConfig config) {
         this.store = Objects.requireNonNull(store, "store");
@@ -59,6 +61,8 @@ public final class Idempotency implements AutoCloseable {
             this.scheduler = executor;
             this.ownsScheduler = true;
         }
+        this.renewals = new LeaseRenewals(scheduler);
+        this.listening = config.listener() != IdempotencyListener.NONE;
     }
 
     /**
@@ -329,7 +333,7 @@ public final class Idempotency implements AutoCloseable {
             }
             return storeFailed(scope, key, recordId, options, e);
         }
-        Duration claimTime = Duration.ofNanos(System.nanoTime() - start);
+        Duration claimTime = listening ? Duration.ofNanos(System.nanoTime() - start) : Duration.ZERO;
         if (result instanceof ClaimResult.Claimed claimed) {
             if (claimed.takeover()) {
                 emit(IdempotencyEvent.of(IdempotencyEvent.Type.LEASE_TAKEN_OVER, scope, key, claimTime));
@@ -337,7 +341,9 @@ public final class Idempotency implements AutoCloseable {
                         "Took over the abandoned lease of idempotency key ''{0}'' (fencing token {1})", key,
                         claimed.fencingToken());
             }
-            emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
+            if (listening) {
+                emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
+            }
             return new Decision.Execute(new Lease(this, scope, key, recordId, claimed.fencingToken(), ttl, lease,
                     options.outcomePolicy(config), true));
         }
@@ -348,8 +354,10 @@ public final class Idempotency implements AutoCloseable {
                 return new Decision.Mismatch(key);
             }
             if (record.state() == RecordState.COMPLETED) {
-                emit(new IdempotencyEvent(IdempotencyEvent.Type.REPLAYED, scope, key, claimTime,
-                        record.response().status(), record.response().bodyLength(), null));
+                if (listening) {
+                    emit(new IdempotencyEvent(IdempotencyEvent.Type.REPLAYED, scope, key, claimTime,
+                            record.response().status(), record.response().bodyLength(), null));
+                }
                 return new Decision.Replay(record.response());
             }
             return new Decision.InProgress(retryAfter(record.leaseDeadline(), now));
@@ -440,14 +448,21 @@ public final class Idempotency implements AutoCloseable {
         Duration interval = leaseDuration.equals(config.leaseDuration())
                 ? config.leaseRenewInterval()
                 : leaseDuration.dividedBy(3);
-        long millis = Math.max(1, interval.toMillis());
-        try {
-            lease.startRenewal(scheduler.scheduleAtFixedRate(lease::renewInBackground, millis, millis,
-                    TimeUnit.MILLISECONDS));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            LOG.log(System.Logger.Level.WARNING,
-                    "Lease renewal scheduler refused a task (engine closed?); the lease will not be renewed", e);
-        }
+        renewals.add(lease, interval, leaseDuration);
+    }
+
+    /** @return whether a listener other than {@link IdempotencyListener#NONE} wants events */
+    boolean listening() {
+        return listening;
+    }
+
+    void stopRenewal(Lease lease) {
+        renewals.remove(lease);
+    }
+
+    /** How many leases the engine is renewing (for tests). */
+    int renewingLeases() {
+        return renewals.size();
     }
 
     boolean storeComplete(Lease lease, StoredResponse response, Duration ttl) {
@@ -508,6 +523,9 @@ public final class Idempotency implements AutoCloseable {
 
     /** Tells the listener a store call starts; returns the start time for {@link #reportStoreCall}. */
     private long startStoreCall(StoreOperation operation) {
+        if (!listening) {
+            return 0L;
+        }
         try {
             config.listener().onStoreCallStart(operation);
         } catch (RuntimeException e) {
@@ -517,6 +535,9 @@ public final class Idempotency implements AutoCloseable {
     }
 
     private void reportStoreCall(StoreOperation operation, long startNanos, Throwable failure) {
+        if (!listening) {
+            return;
+        }
         try {
             config.listener().onStoreCall(operation, Duration.ofNanos(System.nanoTime() - startNanos), failure);
         } catch (RuntimeException e) {

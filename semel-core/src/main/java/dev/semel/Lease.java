@@ -1,7 +1,6 @@
 package dev.semel;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -39,7 +38,8 @@ public final class Lease implements AutoCloseable {
     private final boolean guarded;
     private final long claimedAtNanos = System.nanoTime();
     private final AtomicReference<Status> status = new AtomicReference<>(Status.ACTIVE);
-    private volatile ScheduledFuture<?> renewal;
+    private long renewIntervalNanos;
+    private volatile long nextRenewalNanos;
 
     Lease(Idempotency engine, Scope scope, IdempotencyKey key, String recordId, long fencingToken, Duration ttl,
             Duration leaseDuration, OutcomePolicy outcomePolicy, boolean guarded) {
@@ -131,8 +131,10 @@ public final class Lease implements AutoCloseable {
             lost("complete");
         }
         status.set(Status.COMPLETED);
-        engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(), response.status(),
-                response.bodyLength(), null));
+        if (engine.listening()) {
+            engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(),
+                    response.status(), response.bodyLength(), null));
+        }
     }
 
     /**
@@ -153,7 +155,9 @@ public final class Lease implements AutoCloseable {
             lost("release");
         }
         status.set(Status.RELEASED);
-        engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
+        if (engine.listening()) {
+            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
+        }
     }
 
     /**
@@ -195,18 +199,22 @@ public final class Lease implements AutoCloseable {
         }
     }
 
-    void startRenewal(ScheduledFuture<?> future) {
-        this.renewal = future;
-        if (!isActive()) {
-            future.cancel(false);
+    void renewEvery(long intervalNanos, long firstRenewalNanos) {
+        this.renewIntervalNanos = intervalNanos;
+        this.nextRenewalNanos = firstRenewalNanos;
+    }
+
+    /** Whether a background renewal is due; if so, the next one is scheduled from now. */
+    boolean renewalDue(long nowNanos) {
+        if (nowNanos - nextRenewalNanos < 0) {
+            return false;
         }
+        nextRenewalNanos = nowNanos + renewIntervalNanos;
+        return true;
     }
 
     private void stopRenewal() {
-        ScheduledFuture<?> r = renewal;
-        if (r != null) {
-            r.cancel(false);
-        }
+        engine.stopRenewal(this);
     }
 
     private void checkActive() {

@@ -79,7 +79,7 @@ public final class Scope {
      * @return 64 hexadecimal characters
      */
     public String recordId(IdempotencyKey key) {
-        MessageDigest digest = Hashing.sha256();
+        MessageDigest digest = Hashing.threadSha256();
         digest.update((byte) (caller == null ? 0 : 1));
         Hashing.field(digest, caller == null ? "" : caller);
         Hashing.field(digest, operation);

@@ -104,7 +104,10 @@ public final class MicrometerIdempotencyListener implements IdempotencyListener 
         this.executionsCompleted = executionTimer("completed");
         this.executionsReleased = executionTimer("released");
         this.executionsLost = executionTimer("lease_lost");
-        this.observations = observationRegistry.isNoop() ? null : ThreadLocal.withInitial(ObservationState::new);
+        // Not isNoop(): a registry may get its handlers after this listener is built (Spring
+        // Boot configures them late); whether to observe is decided per store call.
+        this.observations = observationRegistry == ObservationRegistry.NOOP ? null
+                : ThreadLocal.withInitial(ObservationState::new);
     }
 
     /**
@@ -229,6 +232,9 @@ public final class MicrometerIdempotencyListener implements IdempotencyListener 
 
         void start(StoreOperation operation) {
             finishPendingClaim("in_progress", null);
+            if (observationRegistry.isNoop()) {
+                return;
+            }
             if (operation == StoreOperation.RENEW && observationRegistry.getCurrentObservation() == null) {
                 // background renewals belong to no request: a root span every few seconds
                 // per running operation would only be noise

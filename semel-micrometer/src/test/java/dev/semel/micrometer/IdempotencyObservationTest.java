@@ -28,6 +28,8 @@ import dev.semel.spi.IdempotencyStore;
 import io.micrometer.common.KeyValues;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -227,5 +229,29 @@ class IdempotencyObservationTest {
         assertThat(observations).hasNumberOfObservationsWithNameEqualTo("semel.store", 2)
                 .forAllObservationsWithNameEqualTo("semel.store",
                         o -> o.doesNotHaveLowCardinalityKeyValue("semel.operation", "renew"));
+    }
+
+    @Test
+    void handlersAddedToTheRegistryAfterTheListenerWasBuiltStillSeeTheStoreCalls() {
+        ObservationRegistry late = ObservationRegistry.create();
+        IdempotencyStore store = new InMemoryIdempotencyStore();
+        IdempotencyListener listener = MicrometerIdempotencyListener.builder(meters).observationRegistry(late)
+                .store(store).build();
+        List<String> stopped = new CopyOnWriteArrayList<>();
+        late.observationConfig().observationHandler(new ObservationHandler<Observation.Context>() {
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+
+            @Override
+            public void onStop(Observation.Context context) {
+                stopped.add(context.getContextualName());
+            }
+        });
+        engine = Idempotency.create(store, IdempotencyConfig.custom().listener(listener).build());
+        engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> created("paid"));
+
+        assertThat(stopped).containsExactly("semel claim", "semel complete");
     }
 }

@@ -65,6 +65,11 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         if (!asyncStarted) {
             asyncStarted = true;
             context.addListener(asyncListener);
+            try {
+                response.stopDeferring();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
         return context;
     }

@@ -12,9 +12,9 @@ import java.security.Principal;
  * that is what identifies a client (only a value the client cannot forge for another
  * caller; behind authentication, that is usually the principal):
  *
- * {@snippet :
+ * <pre>{@code
  * CallerResolver byTenant = request -> request.getHeader("X-Tenant-Id");
- * }
+ * }</pre>
  */
 @FunctionalInterface
 public interface CallerResolver {

@@ -40,6 +40,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private boolean overflow;
     private String sentError;
     private String sentRedirect;
+    private boolean deferring = true;
+    private int deferredStatus;
+    private java.io.Closeable deferredClose;
     private ServletOutputStream teeStream;
     private PrintWriter teeWriter;
     private Writer captureWriter;
@@ -78,7 +81,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
                 @Override
                 public void close() throws IOException {
-                    real.close();
+                    closeReal(real);
                 }
 
                 @Override
@@ -136,12 +139,25 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 @Override
                 public void close() throws IOException {
                     captureWriter.flush();
-                    real.close();
+                    closeReal(real);
                 }
             };
             teeWriter = new PrintWriter(tee, false);
         }
         return teeWriter;
+    }
+
+    /**
+     * Closing the output completes the response: the client would have it before the
+     * record is stored and could retry into a 409. On the synchronous path the close
+     * waits until the record is stored (see sendDeferred).
+     */
+    private void closeReal(java.io.Closeable real) throws IOException {
+        if (deferring) {
+            deferredClose = real;
+        } else {
+            real.close();
+        }
     }
 
     private static Charset charset(String name) {
@@ -200,40 +216,125 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     // ------------------------------------------------------- errors, redirects
 
+    /*
+     * sendError and sendRedirect may make the container send the response at once (Jetty
+     * does for redirects), before the filter has stored it: a client retrying right away
+     * would get a 409. So on the synchronous path they are recorded and handed to the
+     * container only after the record is complete (see sendDeferred).
+     */
+
     @Override
     public void sendError(int sc) throws IOException {
-        super.sendError(sc);
-        sentError = "";
+        sendError(sc, null);
     }
 
     @Override
     public void sendError(int sc, String msg) throws IOException {
-        super.sendError(sc, msg);
+        if (!deferring) {
+            super.sendError(sc, msg);
+        } else {
+            checkNotCommitted();
+            super.resetBuffer();
+            discardBody();
+            deferredStatus = sc;
+        }
         sentError = msg == null ? "" : msg;
     }
 
     @Override
     public void sendRedirect(String location) throws IOException {
-        super.sendRedirect(location);
-        sentRedirect = location;
+        redirect(location, SC_FOUND);
     }
 
     @Override
     public void sendRedirect(String location, int sc) throws IOException {
-        super.sendRedirect(location, sc);
-        sentRedirect = location;
+        redirect(location, sc);
     }
 
     @Override
     public void sendRedirect(String location, boolean clearBuffer) throws IOException {
-        super.sendRedirect(location, clearBuffer);
-        sentRedirect = location;
+        redirect(location, SC_FOUND);
     }
 
     @Override
     public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
-        super.sendRedirect(location, sc, clearBuffer);
+        redirect(location, sc);
+    }
+
+    private void redirect(String location, int sc) throws IOException {
+        if (!deferring) {
+            if (sc == SC_FOUND) {
+                super.sendRedirect(location);
+            } else {
+                super.sendRedirect(location, sc);
+            }
+        } else {
+            checkNotCommitted();
+            super.resetBuffer();
+            discardBody();
+            deferredStatus = sc;
+        }
         sentRedirect = location;
+    }
+
+    private void checkNotCommitted() {
+        if (isCommitted()) {
+            throw new IllegalStateException("The response is already committed");
+        }
+    }
+
+    @Override
+    public boolean isCommitted() {
+        return deferredStatus != 0 || super.isCommitted();
+    }
+
+    @Override
+    public void setStatus(int sc) {
+        if (deferredStatus == 0) {
+            super.setStatus(sc);
+        }
+    }
+
+    @Override
+    public int getStatus() {
+        return deferredStatus != 0 ? deferredStatus : super.getStatus();
+    }
+
+    /** From now on (async processing started) errors and redirects go to the container at once. */
+    void stopDeferring() throws IOException {
+        deferring = false;
+        sendDeferred();
+    }
+
+    /** Hands a recorded sendError, sendRedirect or close to the container. */
+    void sendDeferred() throws IOException {
+        java.io.Closeable close = deferredClose;
+        deferredClose = null;
+        int status = deferredStatus;
+        if (status == 0) {
+            if (close != null) {
+                close.close();
+            }
+            return;
+        }
+        deferredStatus = 0;
+        HttpServletResponse real = (HttpServletResponse) getResponse();
+        sendAgain(real, status, sentError, sentRedirect);
+    }
+
+    /** Lets the container render an error or a redirect, as the application asked. */
+    static void sendAgain(HttpServletResponse response, int status, String error, String redirect)
+            throws IOException {
+        if (error != null) {
+            response.sendError(status, error.isEmpty() ? null : error);
+        } else if (status == SC_FOUND) {
+            response.sendRedirect(redirect);
+        } else {
+            // Servlet 6.0 containers (Jetty 12 ee10) lack sendRedirect(location, status)
+            response.resetBuffer();
+            response.setStatus(status);
+            response.setHeader("Location", redirect);
+        }
     }
 
     // ------------------------------------------------------------- snapshot
@@ -256,9 +357,10 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (contentType != null && sentError == null && sentRedirect == null) {
             headers.add(new StoredResponse.Header("Content-Type", contentType));
         }
+        Set<String> seen = new java.util.HashSet<>();
         for (String name : real.getHeaderNames()) {
             String lower = name.toLowerCase(Locale.ROOT);
-            if (lower.equals("content-type") || excluded.contains(lower)) {
+            if (lower.equals("content-type") || excluded.contains(lower) || !seen.add(lower)) {
                 continue;
             }
             for (String value : real.getHeaders(name)) {
@@ -273,7 +375,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         } else if (sentRedirect != null) {
             headers.add(new StoredResponse.Header(SEND_REDIRECT, printable(sentRedirect)));
         }
-        int status = real.getStatus();
+        int status = getStatus();
         if (overflow) {
             return StoredResponse.withoutBody(status, headers);
         }
@@ -287,7 +389,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** The headers a response already has, to tell them apart from the application's. */
     static List<StoredResponse.Header> headersOf(HttpServletResponse response) {
         List<StoredResponse.Header> headers = new ArrayList<>();
+        Set<String> seen = new java.util.HashSet<>();
         for (String name : response.getHeaderNames()) {
+            if (!seen.add(name.toLowerCase(Locale.ROOT))) {
+                continue;
+            }
             for (String value : response.getHeaders(name)) {
                 headers.add(new StoredResponse.Header(name, value));
             }

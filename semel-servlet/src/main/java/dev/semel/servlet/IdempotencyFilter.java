@@ -54,14 +54,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * 503 with {@code Retry-After} when the store is unavailable (fail-closed). Exceptions
  * thrown by the application release the key and propagate unchanged.
  *
- * {@snippet :
+ * <pre>{@code
  * Idempotency engine = Idempotency.create(new InMemoryIdempotencyStore());
  * IdempotencyFilter filter = IdempotencyFilter.builder(engine)
  *         .route("/payments/**", IdempotentRoute.builder().keyRequired(true).build())
  *         .route("/orders/*")
  *         .build();
  * servletContext.addFilter("idempotency", filter).addMappingForUrlPatterns(null, false, "/*");
- * }
+ * }</pre>
  *
  * <p>The scope of a key is the caller ({@link CallerResolver}), the method and the route
  * template ({@link RouteResolver}); the fingerprint covers the method, the concrete path
@@ -136,7 +136,7 @@ public final class IdempotencyFilter implements Filter {
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
             throws IOException, ServletException {
         if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
-                || request.getDispatcherType() != DispatcherType.REQUEST) {
+                || request.getDispatcherType() != DispatcherType.REQUEST || isSafe(request.getMethod())) {
             chain.doFilter(req, res);
             return;
         }
@@ -190,6 +190,11 @@ public final class IdempotencyFilter implements Filter {
         } else {
             answerDuplicate(response, (Outcome) decision, instance, key);
         }
+    }
+
+    /** Safe methods are never protected (routes refuse them), so resolvers are not even asked. */
+    private static boolean isSafe(String method) {
+        return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS") || method.equals("TRACE");
     }
 
     private IdempotentRoute configuredRoute(HttpServletRequest request) {
@@ -298,12 +303,14 @@ public final class IdempotencyFilter implements Filter {
         }
         if (request.isAsyncStarted()) {
             // started on the unwrapped request (by an outer component): follow it too
+            capture.stopDeferring();
             request.getAsyncContext().addListener(asyncListener);
             return;
         }
         if (ended.compareAndSet(false, true)) {
             finish(lease, capture, before);
         }
+        capture.sendDeferred();
     }
 
     private void finish(Lease lease, CapturingResponse capture, List<StoredResponse.Header> before) {
@@ -376,7 +383,9 @@ public final class IdempotencyFilter implements Filter {
         } catch (Exception e) {
             throw new ServletException(e);
         }
-        if (!(outcome instanceof Outcome.Executed)) {
+        if (outcome instanceof Outcome.Executed) {
+            capture.sendDeferred();
+        } else {
             answerDuplicate(response, outcome, request.getRequestURI(), key);
         }
     }
@@ -428,17 +437,13 @@ public final class IdempotencyFilter implements Filter {
         for (StoredResponse.Header h : headers) {
             if (h.name().equalsIgnoreCase("Content-Type")) {
                 response.setContentType(h.value());
-            } else if (sendRedirect == null || !h.name().equalsIgnoreCase("Location")) {
+            } else {
                 response.addHeader(h.name(), h.value());
             }
         }
         response.setHeader(REPLAYED_HEADER, "true");
-        if (sendError != null) {
-            response.sendError(stored.status(), sendError.isEmpty() ? null : sendError);
-            return;
-        }
-        if (sendRedirect != null) {
-            response.sendRedirect(sendRedirect, stored.status());
+        if (sendError != null || sendRedirect != null) {
+            CapturingResponse.sendAgain(response, stored.status(), sendError, sendRedirect);
             return;
         }
         if (!stored.bodyRetained()) {

@@ -1,10 +1,9 @@
 package dev.semel.servlet;
 
 import dev.semel.CallOptions;
-import dev.semel.InProgressPolicy;
-import dev.semel.OutcomePolicy;
-import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -19,50 +18,32 @@ import java.util.TreeSet;
  * request by a {@link RouteResolver} (a framework that knows the handler, such as Spring
  * MVC with an {@code @Idempotent} annotation, decides per endpoint this way).
  *
- * {@snippet :
+ * <pre>{@code
  * IdempotentRoute payments = IdempotentRoute.builder()
  *         .keyRequired(true)
- *         .ttl(Duration.ofHours(1))
- *         .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
+ *         .options(CallOptions.custom()
+ *                 .ttl(Duration.ofHours(1))
+ *                 .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
+ *                 .build())
  *         .build();
- * }
+ * }</pre>
  */
 public final class IdempotentRoute {
     /** The methods protected unless a route says otherwise. */
-    public static final Set<String> DEFAULT_METHODS = Set.of("POST", "PATCH");
+    public static final Set<String> DEFAULT_METHODS =
+            Collections.unmodifiableSortedSet(new TreeSet<>(List.of("PATCH", "POST")));
 
     /** POST and PATCH, key optional, the engine's defaults for everything else. */
     public static final IdempotentRoute DEFAULTS = builder().build();
 
     private final Set<String> methods;
     private final boolean keyRequired;
-    private final Duration ttl;
-    private final Duration leaseDuration;
-    private final InProgressPolicy inProgressPolicy;
-    private final OutcomePolicy outcomePolicy;
     private final CallOptions callOptions;
 
     private IdempotentRoute(Builder b) {
         this.methods = b.methods;
         this.keyRequired = b.keyRequired;
-        this.ttl = b.ttl;
-        this.leaseDuration = b.leaseDuration;
-        this.inProgressPolicy = b.inProgressPolicy;
-        this.outcomePolicy = b.outcomePolicy;
-        CallOptions.Builder options = CallOptions.custom();
-        if (ttl != null) {
-            options.ttl(ttl);
-        }
-        if (leaseDuration != null) {
-            options.leaseDuration(leaseDuration);
-        }
-        if (inProgressPolicy != null) {
-            options.inProgressPolicy(inProgressPolicy);
-        }
-        if (outcomePolicy != null) {
-            options.outcomePolicy(outcomePolicy);
-        }
-        this.callOptions = options.build();
+        this.callOptions = b.callOptions;
     }
 
     /**
@@ -83,10 +64,7 @@ public final class IdempotentRoute {
         Builder b = new Builder();
         b.methods = methods;
         b.keyRequired = keyRequired;
-        b.ttl = ttl;
-        b.leaseDuration = leaseDuration;
-        b.inProgressPolicy = inProgressPolicy;
-        b.outcomePolicy = outcomePolicy;
+        b.callOptions = callOptions;
         return b;
     }
 
@@ -134,10 +112,7 @@ public final class IdempotentRoute {
     public static final class Builder {
         private Set<String> methods = DEFAULT_METHODS;
         private boolean keyRequired;
-        private Duration ttl;
-        private Duration leaseDuration;
-        private InProgressPolicy inProgressPolicy;
-        private OutcomePolicy outcomePolicy;
+        private CallOptions callOptions = CallOptions.DEFAULTS;
 
         private Builder() {
         }
@@ -154,7 +129,7 @@ public final class IdempotentRoute {
             if (methods.length == 0) {
                 throw new IllegalArgumentException("at least one method is required");
             }
-            Set<String> set = new TreeSet<>();
+            TreeSet<String> set = new TreeSet<>();
             for (String m : Arrays.asList(methods)) {
                 String upper = Objects.requireNonNull(m, "method").trim().toUpperCase(Locale.ROOT);
                 if (upper.isEmpty()) {
@@ -165,7 +140,7 @@ public final class IdempotentRoute {
                 }
                 set.add(upper);
             }
-            this.methods = Set.copyOf(set);
+            this.methods = Collections.unmodifiableSortedSet(set);
             return this;
         }
 
@@ -181,48 +156,14 @@ public final class IdempotentRoute {
         }
 
         /**
-         * Sets how long a completed response is replayed on this route.
+         * Sets this route's overrides of the engine's configuration: TTL, lease duration,
+         * in-progress policy (409 at once or wait), outcome policy.
          *
-         * @param ttl positive duration; default: the engine's
+         * @param options the overrides; default {@link CallOptions#DEFAULTS} (the engine's settings)
          * @return this builder
          */
-        public Builder ttl(Duration ttl) {
-            CallOptions.custom().ttl(ttl); // validates
-            this.ttl = ttl;
-            return this;
-        }
-
-        /**
-         * Sets the lease duration for handlers known to run long.
-         *
-         * @param leaseDuration positive duration; default: the engine's
-         * @return this builder
-         */
-        public Builder leaseDuration(Duration leaseDuration) {
-            CallOptions.custom().leaseDuration(leaseDuration); // validates
-            this.leaseDuration = leaseDuration;
-            return this;
-        }
-
-        /**
-         * Sets what a duplicate does while the first request runs: 409 at once, or wait.
-         *
-         * @param policy the policy; default: the engine's
-         * @return this builder
-         */
-        public Builder inProgressPolicy(InProgressPolicy policy) {
-            this.inProgressPolicy = Objects.requireNonNull(policy, "inProgressPolicy");
-            return this;
-        }
-
-        /**
-         * Sets which statuses are stored for replay on this route.
-         *
-         * @param policy the policy; default: the engine's
-         * @return this builder
-         */
-        public Builder outcomePolicy(OutcomePolicy policy) {
-            this.outcomePolicy = Objects.requireNonNull(policy, "outcomePolicy");
+        public Builder options(CallOptions options) {
+            this.callOptions = Objects.requireNonNull(options, "options");
             return this;
         }
 

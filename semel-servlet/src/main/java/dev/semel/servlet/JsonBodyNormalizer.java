@@ -32,9 +32,9 @@ import tools.jackson.core.json.JsonFactory;
  * not valid JSON is reported with {@link IllegalArgumentException}, and the filter then
  * falls back to comparing its bytes (the application decides how to answer it).
  *
- * {@snippet :
+ * <pre>{@code
  * BodyNormalizer json = JsonBodyNormalizer.ignoring("/sentAt", "/meta/traceId");
- * }
+ * }</pre>
  */
 public final class JsonBodyNormalizer implements BodyNormalizer {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();

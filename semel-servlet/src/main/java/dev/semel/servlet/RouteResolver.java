@@ -13,7 +13,7 @@ import jakarta.servlet.http.HttpServletRequest;
  * the application when the servlet is mapped to {@code /} or {@code /*}). Frameworks that
  * know their handler mappings supply their own:
  *
- * {@snippet :
+ * <pre>{@code
  * RouteResolver byHandler = new RouteResolver() {
  *     @Override
  *     public String routeTemplate(HttpServletRequest request) {
@@ -26,11 +26,11 @@ import jakarta.servlet.http.HttpServletRequest;
  *         return annotation == null ? configured : IdempotentRoute.builder()
  *                 .methods(request.getMethod())
  *                 .keyRequired(annotation.required())
- *                 .ttl(Duration.parse(annotation.ttl()))
+ *                 .options(CallOptions.custom().ttl(Duration.parse(annotation.ttl())).build())
  *                 .build();
  *     }
  * };
- * }
+ * }</pre>
  */
 @FunctionalInterface
 public interface RouteResolver {

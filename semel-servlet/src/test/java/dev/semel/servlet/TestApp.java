@@ -34,11 +34,15 @@ final class TestApp extends HttpServlet {
         String path = req.getRequestURI();
         int n = executions.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         byte[] body = req.getInputStream().readAllBytes();
-        String op = path.substring(1).split("/")[0];
+        String[] segments = path.substring(1).split("/");
+        String op = segments[0];
+        if ((op.equals("required") || op.equals("waiting") || op.equals("briefwait")) && segments.length > 1) {
+            op = segments[1];
+        }
         switch (op) {
             case "payments" -> {
                 resp.setStatus(201);
-                resp.setContentType("application/json");
+                resp.setContentType("application/json;charset=UTF-8");
                 resp.setHeader("Location", path + "/" + n);
                 resp.addHeader("X-Trace", "a");
                 resp.addHeader("X-Trace", "b");
@@ -47,6 +51,12 @@ final class TestApp extends HttpServlet {
                         + "\",\"received\":" + body.length + ",\"text\":\"h\u00e9llo\"}");
             }
             case "empty" -> resp.setStatus(204);
+            case "closed" -> {
+                resp.setContentType("text/plain");
+                PrintWriter w = resp.getWriter();
+                w.write("closed by the handler " + n);
+                w.close();
+            }
             case "binary" -> {
                 byte[] bytes = new byte[70_000];
                 new Random(n).nextBytes(bytes);

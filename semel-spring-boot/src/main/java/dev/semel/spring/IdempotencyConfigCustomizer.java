@@ -7,10 +7,7 @@ import dev.semel.IdempotencyConfig;
  * {@link dev.semel.Idempotency} bean is created; every customizer bean is applied in order.
  *
  * <pre>{@code
- * @Bean
- * IdempotencyConfigCustomizer clock(Clock clock) {
- *     return builder -> builder.clock(clock);
- * }
+ * IdempotencyConfigCustomizer fixedClock = builder -> builder.clock(clock);   // declared as a bean
  * }</pre>
  *
  * <p>To replace the configuration entirely, declare an {@link IdempotencyConfig} bean instead.

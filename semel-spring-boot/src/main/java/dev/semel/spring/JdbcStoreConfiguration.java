@@ -5,13 +5,16 @@ import dev.semel.jdbc.JdbcIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spring.jdbc.SpringTransactionBoundary;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
@@ -23,7 +26,7 @@ import org.springframework.transaction.PlatformTransactionManager;
 @ConditionalOnClass({JdbcIdempotencyStore.class, DataSource.class})
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnProperty(prefix = "semel.store", name = "type", havingValue = "jdbc", matchIfMissing = true)
-@Import({JdbcStoreConfiguration.Transactional.class, JdbcStoreConfiguration.NonTransactional.class})
+@Import({JdbcStoreConfiguration.WithSpringJdbc.class, JdbcStoreConfiguration.WithoutSpringJdbc.class})
 class JdbcStoreConfiguration {
 
     static JdbcIdempotencyStore.Builder builder(DataSource dataSource, SemelProperties properties) {
@@ -40,27 +43,33 @@ class JdbcStoreConfiguration {
         return builder;
     }
 
-    /** Records commit with the request's writes, through the application's transaction manager. */
+    /**
+     * With Spring's JDBC support: transactional through the application's transaction manager
+     * when there is exactly one and {@code semel.store.jdbc.transactional} is true (decided when
+     * the store is created, so the order of auto-configurations does not matter).
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(PlatformTransactionManager.class)
-    @ConditionalOnSingleCandidate(PlatformTransactionManager.class)
+    @ConditionalOnClass({PlatformTransactionManager.class, DataSourceUtils.class})
     @ConditionalOnMissingBean(IdempotencyStore.class)
-    @ConditionalOnProperty(prefix = "semel.store.jdbc", name = "transactional", havingValue = "true",
-            matchIfMissing = true)
-    static class Transactional {
+    static class WithSpringJdbc {
         @Bean
-        JdbcIdempotencyStore semelIdempotencyStore(DataSource dataSource, PlatformTransactionManager transactionManager,
-                SemelProperties properties) {
-            return builder(dataSource, properties)
-                    .transactionBoundary(new SpringTransactionBoundary(transactionManager, dataSource))
+        JdbcIdempotencyStore semelIdempotencyStore(DataSource dataSource,
+                ObjectProvider<PlatformTransactionManager> transactionManager, SemelProperties properties) {
+            JdbcIdempotencyStore.Builder builder = builder(dataSource, properties);
+            PlatformTransactionManager manager = transactionManager.getIfUnique();
+            if (!properties.getStore().getJdbc().isTransactional() || manager == null) {
+                return builder.build();
+            }
+            return builder.transactionBoundary(new SpringTransactionBoundary(manager, dataSource))
                     .buildTransactional();
         }
     }
 
-    /** Every store call commits on its own. */
+    /** A DataSource without Spring's JDBC support: every store call commits on its own. */
     @Configuration(proxyBeanMethods = false)
+    @ConditionalOnMissingClass("org.springframework.jdbc.datasource.DataSourceUtils")
     @ConditionalOnMissingBean(IdempotencyStore.class)
-    static class NonTransactional {
+    static class WithoutSpringJdbc {
         @Bean
         JdbcIdempotencyStore semelIdempotencyStore(DataSource dataSource, SemelProperties properties) {
             return builder(dataSource, properties).build();

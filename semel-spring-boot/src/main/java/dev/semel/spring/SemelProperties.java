@@ -480,7 +480,7 @@ public class SemelProperties {
         private boolean enabled = true;
 
         /**
-         * Path patterns (e.g. /payments/**, Spring's PathPattern syntax) whose requests are idempotent
+         * Path patterns over the path within the application (e.g. /payments/**; * or {name} matches one segment, ** any number) whose requests are idempotent
          * without {@code @Idempotent}, for applications that prefer configuration.
          */
         private List<String> pathPatterns = new ArrayList<>();

@@ -8,13 +8,14 @@ import java.util.Objects;
 import javax.sql.DataSource;
 
 /**
- * The plain-JDBC {@link TransactionBoundary}: borrows a connection from a {@link DataSource},
- * turns autocommit off, binds it to the current thread for the work, then commits or rolls back
- * and returns it to the pool. A nested call on the same thread joins the outer transaction.
+ * The plain-JDBC {@link TransactionBoundary}: binds a transaction to the current thread for the
+ * work, borrows a connection from a {@link DataSource} when the work first asks for it, turns
+ * autocommit off, then commits or rolls back and returns it to the pool. A nested call on the
+ * same thread joins the outer transaction.
  */
 public final class DataSourceTransactionBoundary implements TransactionBoundary {
     private final DataSource dataSource;
-    private final ThreadLocal<Connection> current = new ThreadLocal<>();
+    private final ThreadLocal<Transaction> current = new ThreadLocal<>();
 
     /**
      * Creates a boundary over a data source.
@@ -30,41 +31,65 @@ public final class DataSourceTransactionBoundary implements TransactionBoundary 
         if (current.get() != null) {
             return work.run();
         }
-        Connection c;
-        try {
-            c = dataSource.getConnection();
-            c.setAutoCommit(false);
-        } catch (SQLException e) {
-            throw new IdempotencyStoreException("Could not begin a transaction: " + e.getMessage(), e);
-        }
-        current.set(c);
+        Transaction tx = new Transaction();
+        current.set(tx);
         boolean done = false;
         try {
             T result = work.run();
-            try {
-                c.commit();
-            } catch (SQLException e) {
-                throw new IdempotencyStoreException("Could not commit the transaction: " + e.getMessage(), e);
+            if (tx.connection != null) {
+                try {
+                    tx.connection.commit();
+                } catch (SQLException e) {
+                    throw new IdempotencyStoreException("Could not commit the transaction: " + e.getMessage(), e);
+                }
             }
             done = true;
             return result;
         } finally {
             current.remove();
-            if (!done) {
-                rollbackQuietly(c);
+            if (tx.connection != null) {
+                if (!done) {
+                    rollbackQuietly(tx.connection);
+                }
+                closeQuietly(tx.connection);
             }
-            closeQuietly(c);
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The connection is borrowed on the first call, so a transaction that never touches the
+     * database (a replay) holds no connection, and a claim committed on its own connection
+     * ({@link ClaimMode#SEPARATE_TRANSACTION}) returns that one before this one is borrowed.
+     */
     @Override
     public Connection currentConnection() {
-        Connection c = current.get();
-        if (c == null) {
+        Transaction tx = current.get();
+        if (tx == null) {
             throw new IllegalStateException("No transaction of this boundary runs on thread "
                     + Thread.currentThread().getName());
         }
-        return c;
+        if (tx.connection == null) {
+            try {
+                Connection c = dataSource.getConnection();
+                try {
+                    c.setAutoCommit(false);
+                } catch (SQLException e) {
+                    closeQuietly(c);
+                    throw e;
+                }
+                tx.connection = c;
+            } catch (SQLException e) {
+                throw new IdempotencyStoreException("Could not begin a transaction: " + e.getMessage(), e);
+            }
+        }
+        return tx.connection;
+    }
+
+    /** The connection of one transaction, borrowed on first use. */
+    private static final class Transaction {
+        Connection connection;
     }
 
     private static void rollbackQuietly(Connection c) {

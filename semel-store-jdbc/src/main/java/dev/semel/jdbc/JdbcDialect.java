@@ -67,6 +67,11 @@ public enum JdbcDialect {
         }
 
         @Override
+        String purge(String table, String condition) {
+            return "DELETE FROM " + table + " WHERE " + condition + " FETCH FIRST ? ROWS ONLY";
+        }
+
+        @Override
         boolean isLockTimeout(SQLException e) {
             // HYT00 lock timeout, 57014 statement cancelled by the query timeout
             return hasState(e, "HYT00") || hasState(e, "57014") || e.getErrorCode() == 50200;

@@ -127,22 +127,15 @@ final class RecordCodec {
      * @return the summary, or {@code null} if the bytes end before the key does
      */
     static Summary summary(byte[] value) {
-        if (value == null || value.length < HEADER_LENGTH) {
+        Summary header = summaryOfHeader(value);
+        if (header == null) {
             return null;
         }
         try {
-            ByteBuffer b = ByteBuffer.wrap(value);
-            checkVersion(b.get());
-            byte state = b.get();
-            b.getLong();
-            Instant lease = Instant.ofEpochMilli(b.getLong());
-            Instant created = Instant.ofEpochMilli(b.getLong());
-            b.getLong();
-            Instant expires = Instant.ofEpochMilli(b.getLong());
-            b.position(HEADER_LENGTH);
+            ByteBuffer b = ByteBuffer.wrap(value).position(HEADER_LENGTH);
             readShortString(b);
-            String key = readShortString(b);
-            return new Summary(state, created, expires, lease, key);
+            return new Summary(header.state(), header.createdAt(), header.expiresAt(), header.leaseDeadline(),
+                    readShortString(b));
         } catch (BufferUnderflowException | IndexOutOfBoundsException | IllegalArgumentException e) {
             return null;
         }
@@ -158,14 +151,8 @@ final class RecordCodec {
             return null;
         }
         ByteBuffer b = ByteBuffer.wrap(head);
-        b.position(1);
-        byte state = b.get();
-        b.getLong();
-        Instant lease = Instant.ofEpochMilli(b.getLong());
-        Instant created = Instant.ofEpochMilli(b.getLong());
-        b.getLong();
-        Instant expires = Instant.ofEpochMilli(b.getLong());
-        return new Summary(state, created, expires, lease, null);
+        return new Summary(head[1], Instant.ofEpochMilli(b.getLong(18)), Instant.ofEpochMilli(b.getLong(34)),
+                Instant.ofEpochMilli(b.getLong(10)), null);
     }
 
     static IdempotencyRecord decode(String recordId, byte[] value) {

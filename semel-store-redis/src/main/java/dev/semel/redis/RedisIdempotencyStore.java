@@ -46,15 +46,15 @@ import java.util.concurrent.TimeoutException;
  * <p>The store opens two connections on the client you give it (commands and pub/sub) and
  * closes them in {@link #close()}; the client stays yours.
  *
- * {@snippet :
+ * <pre>{@code
  * RedisClient client = RedisClient.create("redis://localhost:6379");
  * RedisIdempotencyStore store = RedisIdempotencyStore.builder(client)
  *         .keyPrefix("payments:idem:")
  *         .build();
  * Idempotency engine = Idempotency.create(store, IdempotencyConfig.ofDefaults());
- * }
+ * }</pre>
  *
- * @see <a href="https://github.com/semel-dev/semel/blob/main/docs/redis.md">docs/redis.md</a>
+ * <p>Key layout, encoding and failure behaviour: {@code docs/redis.md}.
  */
 public final class RedisIdempotencyStore implements IdempotencyStore, AutoCloseable {
     /** The default key prefix: {@value}. */

@@ -46,9 +46,11 @@ enum Scripts {
             if #h < 42 or string.byte(h, 2) ~= 1 or string.sub(h, 3, 10) ~= ARGV[1] then return 0 end
             local now = num(ARGV[2], 1)
             if num(h, 35) <= now then return 0 end
-            local v = redis.call('GET', KEYS[1])
-            local nv = string.char(1, 2) .. string.sub(v, 3, 26) .. ARGV[2] .. ARGV[3] .. string.sub(v, 43) .. ARGV[4]
-            redis.call('SET', KEYS[1], nv, 'PX', px(num(ARGV[3], 1), nil, now, 0))
+            -- in place: state, completed-at and expires-at (adjacent), then the response appended
+            redis.call('SETRANGE', KEYS[1], 1, string.char(2))
+            redis.call('SETRANGE', KEYS[1], 26, ARGV[2] .. ARGV[3])
+            redis.call('APPEND', KEYS[1], ARGV[4])
+            redis.call('PEXPIRE', KEYS[1], px(num(ARGV[3], 1), nil, now, 0))
             redis.call('PUBLISH', ARGV[5], 'completed')
             return 1
             """),

@@ -25,11 +25,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * uses it when {@code semel.store.jdbc.transactional=true} (the default) and the application
  * has one transaction manager; build it yourself for a hand-made store:
  *
- * {@snippet :
+ * <pre>{@code
  * TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
  *         .transactionBoundary(new SpringTransactionBoundary(transactionManager, dataSource))
  *         .buildTransactional();
- * }
+ * }</pre>
  *
  * <p>The data source must be the one the transaction manager manages.
  */

@@ -4,14 +4,12 @@ import dev.semel.servlet.IdempotencyFilter;
 
 /**
  * Adjusts the {@link IdempotencyFilter} the auto-configuration builds from {@code semel.*},
- * e.g. to add routes with their own rules:
+ * e.g. to add routes with their own rules (declare it as a bean):
  *
- * {@snippet :
- * @Bean
- * IdempotencyFilterCustomizer orders() {
- *     return builder -> builder.route("/orders/**", IdempotentRoute.builder().keyRequired(true).build());
- * }
- * }
+ * <pre>{@code
+ * IdempotencyFilterCustomizer orders =
+ *         builder -> builder.route("/orders/**", IdempotentRoute.builder().keyRequired(true).build());
+ * }</pre>
  */
 @FunctionalInterface
 public interface IdempotencyFilterCustomizer {

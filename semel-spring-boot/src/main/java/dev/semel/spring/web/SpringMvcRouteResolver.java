@@ -1,5 +1,6 @@
 package dev.semel.spring.web;
 
+import dev.semel.CallOptions;
 import dev.semel.InProgressPolicy;
 import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.RouteResolver;
@@ -74,20 +75,22 @@ public final class SpringMvcRouteResolver implements RouteResolver {
         if (SAFE_METHODS.contains(method)) {
             return null; // a safe method needs no key: an @Idempotent GET handler runs unprotected
         }
-        IdempotentRoute.Builder route = IdempotentRoute.builder()
-                .methods(method)
-                .keyRequired(annotation.required());
+        CallOptions.Builder options = CallOptions.custom();
         if (!annotation.ttl().isBlank()) {
-            route.ttl(DurationStyle.detectAndParse(annotation.ttl()));
+            options.ttl(DurationStyle.detectAndParse(annotation.ttl()));
         }
         switch (annotation.inProgress()) {
-            case REJECT -> route.inProgressPolicy(InProgressPolicy.reject());
-            case WAIT -> route.inProgressPolicy(InProgressPolicy.waitUpTo(defaultMaxWait));
+            case REJECT -> options.inProgressPolicy(InProgressPolicy.reject());
+            case WAIT -> options.inProgressPolicy(InProgressPolicy.waitUpTo(defaultMaxWait));
             case DEFAULT -> {
                 // the engine's configured policy
             }
         }
-        return route.build();
+        return IdempotentRoute.builder()
+                .methods(method)
+                .keyRequired(annotation.required())
+                .options(options.build())
+                .build();
     }
 
     private Resolution resolve(HttpServletRequest request) {

@@ -2,9 +2,16 @@ package dev.semel.spring.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.semel.Idempotency;
+import dev.semel.IdempotencyRecord;
+import dev.semel.RecordQuery;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -36,6 +44,12 @@ class WebMvcIdempotencyHttpTest {
     @LocalServerPort
     int port;
 
+    @Autowired
+    MeterRegistry meters;
+
+    @Autowired
+    Idempotency idempotency;
+
     Http http;
 
     @BeforeEach
@@ -51,6 +65,7 @@ class WebMvcIdempotencyHttpTest {
     void replaysTheFirstResponseToARetryWithTheSameKeyWithoutRunningTheHandlerAgain() {
         String key = key();
         int before = Payments.CHARGES.get();
+        double replaysBefore = requests("replayed");
 
         Http.Response first = http.post("/payments", "{\"amount\": 10}", "Idempotency-Key", key);
         Http.Response retry = http.post("/payments", "{ \"amount\":10 }", "Idempotency-Key", key);
@@ -61,6 +76,12 @@ class WebMvcIdempotencyHttpTest {
         assertThat(retry.body()).isEqualTo(first.body());
         assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
         assertThat(Payments.CHARGES.get() - before).isEqualTo(1);
+        assertThat(requests("replayed") - replaysBefore).isGreaterThanOrEqualTo(1);
+    }
+
+    private double requests(String outcome) {
+        Counter counter = meters.find("semel.requests").tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
@@ -153,6 +174,7 @@ class WebMvcIdempotencyHttpTest {
     @Test
     void aDuplicateWhileTheFirstRequestStillRunsGets409WithRetryAfter() throws Exception {
         String key = key();
+        double conflictsBefore = requests("conflict");
         Payments.slowEntered = new CountDownLatch(1);
         Payments.slowRelease = new CountDownLatch(1);
         CompletableFuture<Http.Response> first = CompletableFuture.supplyAsync(
@@ -165,11 +187,25 @@ class WebMvcIdempotencyHttpTest {
             assertThat(duplicate.status()).isEqualTo(409);
             assertThat(duplicate.header("Retry-After")).isNotNull();
             assertThat(duplicate.json().path("type").asString()).endsWith("/request-in-progress");
+            assertThat(requests("conflict") - conflictsBefore).isEqualTo(1);
         } finally {
             Payments.slowRelease.countDown();
         }
         assertThat(first.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
         assertThat(http.post("/slow", "{}", "Idempotency-Key", key).header("Idempotent-Replayed")).isEqualTo("true");
+    }
+
+    @Test
+    void anEndpointsOwnTtlFromTheAnnotationOverridesTheConfiguredOne() {
+        String key = key();
+
+        assertThat(http.post("/quotes", "{}", "Idempotency-Key", key).status()).isEqualTo(200);
+
+        IdempotencyRecord record = idempotency.store()
+                .query(RecordQuery.all().withKeyPrefix(key), Instant.now()).get(0);
+        // 90 minutes from completion, not the configured 24 hours
+        assertThat(Duration.between(record.createdAt(), record.expiresAt()))
+                .isBetween(Duration.ofMinutes(90), Duration.ofMinutes(91));
     }
 
     @RestController
@@ -202,6 +238,12 @@ class WebMvcIdempotencyHttpTest {
         @PostMapping("/configured/{x}")
         Map<String, Object> configured(@PathVariable String x) {
             return Map.of("n", CONFIGURED.incrementAndGet());
+        }
+
+        @Idempotent(ttl = "90m")
+        @PostMapping("/quotes")
+        Map<String, Object> quote() {
+            return Map.of("quote", 42);
         }
 
         @Idempotent

@@ -1,0 +1,85 @@
+package dev.semel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.semel.spi.ForwardingIdempotencyStore;
+import dev.semel.spi.IdempotencyStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Every lease is renewed by one periodic task, not one scheduled task each. */
+class LeaseRenewalsTest {
+    private static final Scope SCOPE = Scope.of("alice", "POST /payments");
+
+    @Test
+    void manyRunningOperationsAreAllRenewedByASingleScheduledTask() throws Exception {
+        int leases = 50;
+        Set<String> renewedRecords = ConcurrentHashMap.newKeySet();
+        CountDownLatch allRenewed = new CountDownLatch(leases);
+        IdempotencyStore counting = new ForwardingIdempotencyStore(new InMemoryIdempotencyStore()) {
+            @Override
+            public boolean renew(String recordId, long token, Instant deadline, Instant now) {
+                boolean ok = super.renew(recordId, token, deadline, now);
+                if (ok && renewedRecords.add(recordId)) {
+                    allRenewed.countDown();
+                }
+                return ok;
+            }
+        };
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+        try (Idempotency engine = Idempotency.create(counting, IdempotencyConfig.custom().scheduler(scheduler)
+                .leaseDuration(Duration.ofSeconds(30)).leaseRenewInterval(Duration.ofMillis(10)).build())) {
+            List<Lease> running = new ArrayList<>();
+            for (int i = 0; i < leases; i++) {
+                running.add(((Decision.Execute) engine.begin(SCOPE, IdempotencyKey.of("k" + i),
+                        Fingerprint.of(new byte[0]))).lease());
+            }
+            assertThat(scheduler.getQueue()).hasSize(1);
+            assertThat(engine.renewingLeases()).isEqualTo(leases);
+
+            assertThat(allRenewed.await(30, TimeUnit.SECONDS)).isTrue();
+            for (Lease lease : running) {
+                lease.complete(StoredResponse.of(200, List.of(), new byte[0]));
+            }
+            assertThat(engine.renewingLeases()).isZero();
+            assertThat(running).allSatisfy(l -> assertThat(l.status()).isEqualTo(Lease.Status.COMPLETED));
+        } finally {
+            scheduler.shutdownNow();
+        }
+    }
+
+    @Test
+    void aShorterPerCallLeaseMakesTheSingleTaskTickFaster() throws Exception {
+        CountDownLatch renewed = new CountDownLatch(2);
+        IdempotencyStore counting = new ForwardingIdempotencyStore(new InMemoryIdempotencyStore()) {
+            @Override
+            public boolean renew(String recordId, long token, Instant deadline, Instant now) {
+                renewed.countDown();
+                return super.renew(recordId, token, deadline, now);
+            }
+        };
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+        // the default lease would first tick after minutes; the per-call lease needs one within 10 ms
+        try (Idempotency engine = Idempotency.create(counting, IdempotencyConfig.custom().scheduler(scheduler)
+                .leaseDuration(Duration.ofMinutes(30)).build())) {
+            engine.begin(SCOPE, IdempotencyKey.of("slow"), Fingerprint.of(new byte[0]));
+            Lease fast = ((Decision.Execute) engine.begin(SCOPE, IdempotencyKey.of("fast"),
+                    Fingerprint.of(new byte[0]), CallOptions.custom().leaseDuration(Duration.ofMillis(60)).build()))
+                    .lease();
+            assertThat(renewed.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(scheduler.getQueue()).filteredOn(task -> !((Future<?>) task).isCancelled()).hasSize(1);
+            fast.release();
+        } finally {
+            scheduler.shutdownNow();
+        }
+    }
+}

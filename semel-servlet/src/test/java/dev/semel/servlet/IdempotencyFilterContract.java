@@ -1,0 +1,578 @@
+package dev.semel.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.semel.CallOptions;
+import dev.semel.Idempotency;
+import dev.semel.IdempotencyConfig;
+import dev.semel.InMemoryIdempotencyStore;
+import dev.semel.InProgressPolicy;
+import dev.semel.IdempotencyStoreException;
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
+import dev.semel.spi.ForwardingIdempotencyStore;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What a client observes from the filter over real HTTP, on a real container. Each
+ * subclass only says which container runs it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class IdempotencyFilterContract {
+    final TestApp app = new TestApp();
+    final SwitchableStore store = new SwitchableStore();
+    Idempotency engine;
+    EmbeddedServer server;
+    final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
+    abstract EmbeddedServer start(List<Filter> filters, TestApp app) throws Exception;
+
+    @BeforeAll
+    void startServer() throws Exception {
+        engine = Idempotency.create(store, IdempotencyConfig.custom().waitPollInterval(Duration.ofMillis(20)).build());
+        IdempotencyFilter filter = IdempotencyFilter.builder(engine)
+                .route("/required/**", IdempotentRoute.builder().keyRequired(true).build())
+                .route("/waiting/**", IdempotentRoute.builder().options(CallOptions.custom()
+                        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(20))).build()).build())
+                .route("/briefwait/**", IdempotentRoute.builder().options(CallOptions.custom()
+                        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMillis(200))).build()).build())
+                .route("/**")
+                .routeResolver(IdempotencyFilterContract::template)
+                .bodyNormalizer(JsonBodyNormalizer.ignoring("/sentAt"))
+                .build();
+        server = start(List.of(new FakeLogin(), filter), app);
+    }
+
+    /** Route templates as a framework would know them: ids become {id}. */
+    static String template(HttpServletRequest request) {
+        return "/" + java.util.Arrays.stream(PathPattern.pathWithinApplication(request).substring(1).split("/"))
+                .map(s -> s.matches("[A-Z0-9]+") ? "{id}" : s)
+                .collect(Collectors.joining("/"));
+    }
+
+    @AfterAll
+    void stopServer() throws Exception {
+        server.stop();
+        engine.close();
+    }
+
+    @BeforeEach
+    void storeUp() {
+        store.failing.set(false);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    static String unique(String prefix) {
+        return prefix + "/" + UUID.randomUUID().toString().replace("-", "").toLowerCase();
+    }
+
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofSeconds(30));
+    }
+
+    HttpResponse<byte[]> send(HttpRequest request) throws IOException, InterruptedException {
+        return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    HttpResponse<byte[]> post(String path, String key, String json) throws IOException, InterruptedException {
+        HttpRequest.Builder b = request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (key != null) {
+            b.header("Idempotency-Key", key);
+        }
+        return send(b.build());
+    }
+
+    static String text(HttpResponse<byte[]> response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    static boolean replayed(HttpResponse<byte[]> response) {
+        return response.headers().firstValue("Idempotent-Replayed").isPresent();
+    }
+
+    /** Headers a replay must reproduce: all but those the container writes per response. */
+    static Map<String, List<String>> replayableHeaders(HttpResponse<byte[]> response) {
+        Map<String, List<String>> headers = new TreeMap<>(response.headers().map());
+        for (String h : List.of("date", "idempotent-replayed", "set-cookie", "content-length", "connection",
+                "transfer-encoding", "server", "keep-alive")) {
+            headers.remove(h);
+        }
+        return headers;
+    }
+
+    static void assertSameResponse(HttpResponse<byte[]> replay, HttpResponse<byte[]> first) {
+        assertThat(replay.statusCode()).isEqualTo(first.statusCode());
+        assertThat(replay.body()).isEqualTo(first.body());
+        assertThat(replayableHeaders(replay)).isEqualTo(replayableHeaders(first));
+        assertThat(replayed(first)).as("the first response never says it was replayed").isFalse();
+        assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
+    }
+
+    // ------------------------------------------------------------ replay
+
+    @Test
+    void replaysStatusHeadersAndBodyByteForByteWithoutRunningTheHandlerAgain() throws Exception {
+        String path = unique("/payments");
+        HttpResponse<byte[]> first = post(path, "k-" + path, "{\"amount\":10}");
+        HttpResponse<byte[]> replay = post(path, "k-" + path, "{\"amount\":10}");
+
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(text(first)).contains("\"execution\":1").contains("h\u00e9llo");
+        assertSameResponse(replay, first);
+        assertThat(replay.headers().allValues("X-Trace")).containsExactly("a", "b");
+        assertThat(first.headers().allValues("Set-Cookie")).isNotEmpty();
+        assertThat(replay.headers().allValues("Set-Cookie")).as("cookies are never replayed").isEmpty();
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    @Test
+    void quotedAndBareFormsOfAKeyAreTheSameKey() throws Exception {
+        String path = unique("/payments");
+        HttpResponse<byte[]> first = post(path, "abc-" + path.substring(10), "{}");
+        HttpResponse<byte[]> replay = post(path, "\"abc-" + path.substring(10) + "\"", "{}");
+        assertSameResponse(replay, first);
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    @Test
+    void replaysEmptyBinaryStreamedAndClosedBodies() throws Exception {
+        assertEachRunsOnceAndReplays(List.of("/empty", "/binary", "/stream", "/closed"), 200, 204);
+    }
+
+    @Test
+    void replaysSendErrorAndRedirectsAsTheContainerRenderedThem() throws Exception {
+        assertEachRunsOnceAndReplays(List.of("/error", "/redirect"), 402, 302);
+    }
+
+    private void assertEachRunsOnceAndReplays(List<String> prefixes, Integer... firstStatuses) throws Exception {
+        for (String prefix : prefixes) {
+            String path = unique(prefix);
+            HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+            HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
+            assertThat(first.statusCode()).as(prefix).isIn((Object[]) firstStatuses);
+            assertSameResponse(replay, first);
+            assertThat(app.executions(path)).as(prefix).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void replaysAnAsyncResponseCompletedOnAnotherThread() throws Exception {
+        String path = unique("/async");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
+        assertThat(first.statusCode()).isEqualTo(202);
+        assertThat(text(first)).isEqualTo("async 1");
+        assertSameResponse(replay, first);
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    @Test
+    void aResponseOverTheCaptureLimitCompletesTheRecordAndItsReplaySaysTheBodyWasNotKept() throws Exception {
+        String path = unique("/big");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
+        assertThat(first.body()).hasSize(40 * 64 * 1024);
+        assertThat(replay.statusCode()).isEqualTo(200);
+        assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(replay.headers().firstValue("Idempotent-Body-Retained")).contains("false");
+        assertThat(replay.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
+        assertThat(replay.body()).isEmpty();
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------ outcomes
+
+    @Test
+    void aHandlerThatThrowsReleasesTheKeySoARetryRunsAgain() throws Exception {
+        String path = unique("/throw");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        HttpResponse<byte[]> retry = post(path, "k" + path, "{}");
+        assertThat(first.statusCode()).isEqualTo(500);
+        assertThat(retry.statusCode()).isEqualTo(500);
+        assertThat(replayed(retry)).isFalse();
+        assertThat(app.executions(path)).isEqualTo(2);
+    }
+
+    @Test
+    void a500IsNotStoredSoARetryRunsAgain() throws Exception {
+        String path = unique("/fail");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        HttpResponse<byte[]> retry = post(path, "k" + path, "{}");
+        assertThat(first.statusCode()).isEqualTo(500);
+        assertThat(text(retry)).isEqualTo("failed 2");
+        assertThat(app.executions(path)).isEqualTo(2);
+    }
+
+    @Test
+    void a402IsStoredAndReplayed() throws Exception {
+        String path = unique("/status402");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        HttpResponse<byte[]> retry = post(path, "k" + path, "{}");
+        assertThat(first.statusCode()).isEqualTo(402);
+        assertSameResponse(retry, first);
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------ fingerprint
+
+    @Test
+    void theSameKeyOnAnotherConcreteTargetOfTheSameRouteIsA422NeverAReplay() throws Exception {
+        String id = UUID.randomUUID().toString();
+        HttpResponse<byte[]> a = post("/payments/A/refunds", "refund-" + id, "{\"amount\":5}");
+        HttpResponse<byte[]> b = post("/payments/B/refunds", "refund-" + id, "{\"amount\":5}");
+        assertThat(a.statusCode()).isEqualTo(201);
+        assertProblem(b, 422, "idempotency-key-reused", "/payments/B/refunds", "refund-" + id);
+    }
+
+    @Test
+    void theSameKeyWithAnotherBodyIsA422WithAProblemDocument() throws Exception {
+        String path = unique("/payments");
+        post(path, "k" + path, "{\"amount\":10}");
+        HttpResponse<byte[]> other = post(path, "k" + path, "{\"amount\":11}");
+        assertProblem(other, 422, "idempotency-key-reused", path, "k" + path);
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    @Test
+    void jsonBodiesWithOtherKeyOrderWhitespaceAndNumberSpellingAreTheSamePayload() throws Exception {
+        String path = unique("/payments");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{\"amount\":1.50,\"currency\":\"EUR\",\"n\":[1,2]}");
+        HttpResponse<byte[]> replay = post(path, "k" + path,
+                "{ \"n\" : [ 1 , 2.0 ] ,\n \"currency\":\"EUR\", \"amount\": 15e-1 }");
+        assertSameResponse(replay, first);
+    }
+
+    @Test
+    void ignoredJsonFieldsMayChangeBetweenRetries() throws Exception {
+        String path = unique("/payments");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{\"amount\":1,\"sentAt\":\"10:00\"}");
+        HttpResponse<byte[]> replay = post(path, "k" + path, "{\"amount\":1,\"sentAt\":\"10:05\"}");
+        assertSameResponse(replay, first);
+    }
+
+    @Test
+    void invalidJsonIsComparedByBytesAndLeftToTheApplication() throws Exception {
+        String path = unique("/payments");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{not json");
+        HttpResponse<byte[]> replay = post(path, "k" + path, "{not json");
+        HttpResponse<byte[]> other = post(path, "k" + path, "{not json!");
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertSameResponse(replay, first);
+        assertThat(other.statusCode()).isEqualTo(422);
+    }
+
+    @Test
+    void anotherContentTypeIsAnotherPayload() throws Exception {
+        String path = unique("/payments");
+        post(path, "k" + path, "{}");
+        HttpResponse<byte[]> other = send(request(path).header("Idempotency-Key", "k" + path)
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        assertThat(other.statusCode()).isEqualTo(422);
+    }
+
+    @Test
+    void formParametersStillReachTheApplication() throws Exception {
+        String path = unique("/form") + "?q=search";
+        HttpRequest req = request(path).header("Idempotency-Key", "k" + path)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("amount=12%2C50")).build();
+        HttpResponse<byte[]> first = send(req);
+        HttpResponse<byte[]> replay = send(req);
+        assertThat(text(first)).isEqualTo("amount=12,50 q=search execution 1");
+        assertSameResponse(replay, first);
+    }
+
+    // ------------------------------------------------------------ keys
+
+    @Test
+    void aRouteThatRequiresAKeyAnswersA400ProblemWithoutOne() throws Exception {
+        String path = unique("/required/payments");
+        HttpResponse<byte[]> response = post(path, null, "{}");
+        assertProblem(response, 400, "idempotency-key-missing", path, null);
+        assertThat(app.executions(path)).isZero();
+    }
+
+    @Test
+    void withoutAKeyAnOptionalRoutePassesThroughEveryTime() throws Exception {
+        String path = unique("/payments");
+        post(path, null, "{}");
+        HttpResponse<byte[]> second = post(path, null, "{}");
+        assertThat(text(second)).contains("\"execution\":2");
+        assertThat(replayed(second)).isFalse();
+    }
+
+    @Test
+    void malformedKeysAreA400Problem() throws Exception {
+        String path = unique("/payments");
+        for (String key : List.of("a, b", "\"unterminated", "x".repeat(256), "\"\"")) {
+            HttpResponse<byte[]> response = post(path, key, "{}");
+            assertProblem(response, 400, "idempotency-key-malformed", path, null);
+        }
+        HttpResponse<byte[]> twice = send(request(path).header("Idempotency-Key", "a").header("Idempotency-Key", "b")
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        assertProblem(twice, 400, "idempotency-key-malformed", path, null);
+        assertThat(app.executions(path)).isZero();
+    }
+
+    @Test
+    void getAndHeadPassThroughUntouchedEvenWithAKey() throws Exception {
+        String path = unique("/plain");
+        HttpResponse<byte[]> get1 = send(request(path).header("Idempotency-Key", "k").GET().build());
+        HttpResponse<byte[]> get2 = send(request(path).header("Idempotency-Key", "k").GET().build());
+        HttpResponse<byte[]> head = send(request(path).header("Idempotency-Key", "k")
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(text(get2)).isEqualTo("GET " + path + " execution 2");
+        assertThat(replayed(get1) || replayed(get2) || replayed(head)).isFalse();
+        assertThat(app.executions(path)).isEqualTo(3);
+    }
+
+    @Test
+    void aRequestBodyOverTheLimitIsA413WithoutRunningTheHandler() throws Exception {
+        String path = unique("/payments");
+        String big = "\"" + "x".repeat(IdempotencyFilter.DEFAULT_MAX_BODY_BYTES) + "\"";
+        HttpResponse<byte[]> response = post(path, "k" + path, big);
+        assertProblem(response, 413, "request-too-large", path, "k" + path);
+        HttpResponse<byte[]> chunked = send(request(path).header("Idempotency-Key", "k" + path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
+                .build());
+        assertProblem(chunked, 413, "request-too-large", path, "k" + path);
+        assertThat(app.executions(path)).isZero();
+    }
+
+    // ------------------------------------------------------------ scope
+
+    @Test
+    void theSameKeyFromTwoPrincipalsRunsTwiceAndAnonymousCallersShareOneScope() throws Exception {
+        String path = unique("/payments");
+        String key = "k" + path;
+        HttpResponse<byte[]> alice = send(request(path).header("X-User", "alice").header("Idempotency-Key", key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        HttpResponse<byte[]> bob = send(request(path).header("X-User", "bob").header("Idempotency-Key", key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        HttpResponse<byte[]> anonymous1 = post(path, key, "{}");
+        HttpResponse<byte[]> anonymous2 = post(path, key, "{}");
+        assertThat(replayed(alice) || replayed(bob) || replayed(anonymous1)).isFalse();
+        assertThat(app.executions(path)).isEqualTo(3);
+        assertSameResponse(anonymous2, anonymous1);
+    }
+
+    @Test
+    void theSameKeyOnTwoRoutesRunsOnEach() throws Exception {
+        String key = "shared-" + UUID.randomUUID();
+        String one = unique("/payments");
+        String two = unique("/orders");
+        assertThat(replayed(post(one, key, "{}"))).isFalse();
+        HttpResponse<byte[]> other = post(two, key, "{}");
+        assertThat(other.statusCode()).isEqualTo(200);
+        assertThat(replayed(other)).isFalse();
+        assertThat(app.executions(two)).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------ concurrency
+
+    /** A first request whose handler is running and held until {@link #release()}. */
+    final class Held implements AutoCloseable {
+        final CountDownLatch gate = new CountDownLatch(1);
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        final Future<HttpResponse<byte[]>> first;
+
+        Held(String path) throws InterruptedException {
+            app.slowGate = gate;
+            app.slowEntered = new CountDownLatch(1);
+            first = pool.submit(() -> post(path, "k" + path, "{}"));
+            app.slowEntered.await();
+        }
+
+        void release() {
+            gate.countDown();
+        }
+
+        @Override
+        public void close() {
+            gate.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aRetryWhileTheFirstRequestRunsIsA409WithRetryAfter() throws Exception {
+        String path = unique("/slow");
+        try (Held held = new Held(path)) {
+            HttpResponse<byte[]> conflict = post(path, "k" + path, "{}");
+            held.release();
+            assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
+            assertThat(Long.parseLong(conflict.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+            assertSameResponse(post(path, "k" + path, "{}"), held.first.get());
+        }
+    }
+
+    @Test
+    void underTheWaitPolicyARetryWaitsForTheFirstRequestAndGetsItsResponse() throws Exception {
+        String path = unique("/waiting/slow");
+        try (Held held = new Held(path)) {
+            int claimsBefore = store.claims.get();
+            Future<HttpResponse<byte[]>> waiting = held.pool.submit(() -> post(path, "k" + path, "{}"));
+            while (store.claims.get() == claimsBefore) { // the duplicate has been told "in progress"
+                Thread.onSpinWait();
+            }
+            held.release();
+            assertSameResponse(waiting.get(), held.first.get());
+            assertThat(app.executions(path)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void underTheWaitPolicyARetryThatOutwaitsTheBoundGetsA409() throws Exception {
+        String path = unique("/briefwait/slow");
+        try (Held held = new Held(path)) {
+            HttpResponse<byte[]> conflict = post(path, "k" + path, "{}"); // the gate stays shut meanwhile
+            held.release();
+            assertProblem(conflict, 409, "request-in-progress", path, "k" + path);
+            assertThat(held.first.get().statusCode()).isEqualTo(200);
+            assertThat(app.executions(path)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void fiftyConcurrentRequestsWithOneKeyRunTheHandlerOnceAndEveryOtherGetsA409OrTheReplay() throws Exception {
+        String path = unique("/payments");
+        int n = 50;
+        CountDownLatch ready = new CountDownLatch(n);
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<HttpResponse<byte[]>>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> {
+                    ready.countDown();
+                    go.await();
+                    return post(path, "k" + path, "{\"amount\":1}");
+                }));
+            }
+            ready.await();
+            go.countDown();
+            int executed = 0;
+            for (Future<HttpResponse<byte[]>> f : futures) {
+                HttpResponse<byte[]> r = f.get();
+                if (r.statusCode() == 409) {
+                    assertProblem(r, 409, "request-in-progress", path, "k" + path);
+                } else {
+                    assertThat(r.statusCode()).isEqualTo(201);
+                    assertThat(text(r)).contains("\"execution\":1");
+                    if (!replayed(r)) {
+                        executed++;
+                    }
+                }
+            }
+            assertThat(executed).isEqualTo(1);
+            assertThat(app.executions(path)).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    // ------------------------------------------------------------ store failure
+
+    @Test
+    void anUnavailableStoreIsA503WithRetryAfterAndTheHandlerDoesNotRun() throws Exception {
+        String path = unique("/payments");
+        store.failing.set(true);
+        HttpResponse<byte[]> response = post(path, "k" + path, "{}");
+        assertProblem(response, 503, "store-unavailable", path, "k" + path);
+        assertThat(response.headers().firstValue("Retry-After")).contains("1");
+        assertThat(text(response)).doesNotContain("Exception").doesNotContain("at dev.");
+        assertThat(app.executions(path)).isZero();
+    }
+
+    // ------------------------------------------------------------ support
+
+    static void assertProblem(HttpResponse<byte[]> response, int status, String type, String instance, String key) {
+        assertThat(response.statusCode()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).contains("application/problem+json");
+        String body = text(response);
+        assertThat(body).contains("\"type\":\"https://semel.dev/problems/" + type + "\"")
+                .contains("\"status\":" + status).contains("\"title\":\"").contains("\"detail\":\"")
+                .contains("\"instance\":\"" + instance.replaceAll("\\?.*", "") + "\"");
+        if (key != null) {
+            assertThat(body).contains("\"idempotencyKey\":\"" + key + "\"");
+        }
+        assertThat(replayed(response)).isFalse();
+    }
+
+    /** The in-memory store, with a switch that makes it unreachable and a count of claims. */
+    static final class SwitchableStore extends ForwardingIdempotencyStore {
+        final AtomicBoolean failing = new AtomicBoolean();
+        final AtomicInteger claims = new AtomicInteger();
+
+        SwitchableStore() {
+            super(new InMemoryIdempotencyStore());
+        }
+
+        @Override
+        public ClaimResult claim(ClaimRequest request) {
+            if (failing.get()) {
+                throw new IdempotencyStoreException("connection refused", null);
+            }
+            ClaimResult result = super.claim(request);
+            claims.incrementAndGet();
+            return result;
+        }
+    }
+
+    /** Stands in for authentication: the X-User header becomes the principal. */
+    static final class FakeLogin implements Filter {
+        @Override
+        public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+                throws IOException, ServletException {
+            HttpServletRequest http = (HttpServletRequest) request;
+            String user = http.getHeader("X-User");
+            if (user == null) {
+                chain.doFilter(request, response);
+                return;
+            }
+            chain.doFilter(new HttpServletRequestWrapper(http) {
+                @Override
+                public Principal getUserPrincipal() {
+                    return () -> user;
+                }
+            }, response);
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package dev.semel.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.semel.Idempotency;
+import dev.semel.InMemoryIdempotencyStore;
+import dev.semel.jdbc.JdbcIdempotencyStore;
+import dev.semel.jdbc.TransactionalJdbcIdempotencyStore;
+import dev.semel.micrometer.MicrometerIdempotencyListener;
+import dev.semel.redis.RedisIdempotencyStore;
+import dev.semel.servlet.CallerResolver;
+import dev.semel.servlet.IdempotencyFilter;
+import dev.semel.servlet.RouteResolver;
+import dev.semel.spi.IdempotencyStore;
+import dev.semel.spring.actuate.IdempotencyEndpoint;
+import dev.semel.spring.actuate.IdempotencyStoreHealthIndicator;
+import dev.semel.spring.actuate.SemelActuatorAutoConfiguration;
+import dev.semel.spring.web.SemelWebMvcAutoConfiguration;
+import dev.semel.spring.web.SpringMvcRouteResolver;
+import dev.semel.spring.web.SpringSecurityCallerResolver;
+import dev.semel.test.jdbc.TestDatabases;
+import dev.semel.test.redis.TestRedis;
+import io.lettuce.core.RedisClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+import org.springframework.security.core.context.SecurityContextHolder;
+
+/** Every auto-configuration decision, with the classes and beans an application may or may not have. */
+@ExtendWith(OutputCaptureExtension.class)
+class StoreAndIntegrationAutoConfigurationTest {
+    private static final AutoConfigurations ALL = AutoConfigurations.of(SemelAutoConfiguration.class,
+            SemelMetricsAutoConfiguration.class, SemelActuatorAutoConfiguration.class,
+            SemelWebMvcAutoConfiguration.class);
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(ALL);
+
+    @Test
+    void warnsAtStartupThatTheInMemoryDefaultProtectsOneInstanceOnly(CapturedOutput output) {
+        runner.run(context -> {
+            assertThat(context.getBean(Idempotency.class).store()).isInstanceOf(InMemoryIdempotencyStore.class);
+            assertThat(output).contains("protect this instance only");
+        });
+    }
+
+    @Test
+    void anExplicitMemoryStoreDoesNotWarnAndWinsOverADataSource(CapturedOutput output) {
+        runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.type=memory").run(context -> {
+            assertThat(context.getBean(Idempotency.class).store()).isInstanceOf(InMemoryIdempotencyStore.class);
+            assertThat(output).doesNotContain("protect this instance only");
+        });
+    }
+
+    @Test
+    void aDataSourceGivesTheJdbcStoreTransactionalWhenThereIsATransactionManager() {
+        runner.withUserConfiguration(H2.class, TransactionManager.class)
+                .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_tx")
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isInstanceOf(TransactionalJdbcIdempotencyStore.class));
+    }
+
+    @Test
+    void aDataSourceWithoutTransactionManagerOrWithTransactionalOffGivesThePlainJdbcStore() {
+        runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_plain")
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isExactlyInstanceOf(JdbcIdempotencyStore.class));
+        runner.withUserConfiguration(H2.class, TransactionManager.class)
+                .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_plain", "semel.store.jdbc.transactional=false")
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isExactlyInstanceOf(JdbcIdempotencyStore.class));
+    }
+
+    @Test
+    void usesTheConfiguredTableAndCreatesItWhenMissing() {
+        runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_named")
+                .run(context -> assertThat(((JdbcIdempotencyStore) context.getBean(Idempotency.class).store())
+                        .tableName()).isEqualTo("semel_ctx_named"));
+    }
+
+    @Test
+    void theHealthIndicatorReportsAJdbcStoreWhoseTableIsMissingDown() {
+        runner.withBean("dataSource", DataSource.class, () -> TestDatabases.h2("semel-spring-no-table"),
+                        bd -> bd.setDestroyMethodName(""))
+                .withPropertyValues("semel.store.jdbc.create-table=false", "semel.store.jdbc.table-name=semel_absent")
+                .run(context -> assertThat(context.getBean(IdempotencyStoreHealthIndicator.class).health().getStatus())
+                        .isEqualTo(Status.DOWN));
+        runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_health")
+                .run(context -> assertThat(context.getBean(IdempotencyStoreHealthIndicator.class).health().getStatus())
+                        .isEqualTo(Status.UP));
+    }
+
+    @Test
+    void withoutTheJdbcStoreOnTheClassPathADataSourceFallsBackToMemory() {
+        runner.withUserConfiguration(H2.class).withClassLoader(new FilteredClassLoader(JdbcIdempotencyStore.class))
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isInstanceOf(InMemoryIdempotencyStore.class));
+    }
+
+    @Test
+    void aRedisClientGivesTheRedisStoreWithTheConfiguredPrefix() {
+        runner.withUserConfiguration(Redis.class).run(context -> {
+            assertThat(context.getBean(Idempotency.class).store()).isInstanceOf(RedisIdempotencyStore.class);
+        });
+    }
+
+    @Test
+    void aDataSourceWinsOverRedisUnlessRedisIsAskedFor() {
+        runner.withUserConfiguration(H2.class, Redis.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_r")
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isInstanceOf(JdbcIdempotencyStore.class));
+        runner.withUserConfiguration(H2.class, Redis.class).withPropertyValues("semel.store.type=redis")
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isInstanceOf(RedisIdempotencyStore.class));
+    }
+
+    @Test
+    void withoutTheRedisStoreOnTheClassPathARedisClientFallsBackToMemory() {
+        runner.withUserConfiguration(Redis.class).withClassLoader(new FilteredClassLoader(RedisIdempotencyStore.class))
+                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                        .isInstanceOf(InMemoryIdempotencyStore.class));
+    }
+
+    @Test
+    void anExplicitStoreTypeThatCannotBeBuiltFailsTheStartupWithAClearMessage() {
+        runner.withPropertyValues("semel.store.type=jdbc").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("semel.store.type=JDBC")
+                    .hasMessageContaining("DataSource");
+        });
+    }
+
+    @Test
+    void aStoreBeanOfTheApplicationWinsOverEveryDefault() {
+        runner.withUserConfiguration(H2.class, Redis.class, UserStore.class).run(context -> {
+            assertThat(context).hasSingleBean(IdempotencyStore.class);
+            assertThat(context.getBean(Idempotency.class).store()).isSameAs(context.getBean("myStore"));
+        });
+    }
+
+    @Test
+    void aMeterRegistryGivesTheMicrometerListenerWhichTheEngineUses() {
+        runner.withBean(SimpleMeterRegistry.class).run(context -> {
+            assertThat(context).hasSingleBean(MicrometerIdempotencyListener.class);
+            assertThat(context.getBean(Idempotency.class).config().listener())
+                    .isSameAs(context.getBean(MicrometerIdempotencyListener.class));
+        });
+    }
+
+    @Test
+    void noMeterRegistryOrNoSemelMicrometerMeansNoListener() {
+        runner.run(context -> assertThat(context).doesNotHaveBean(MicrometerIdempotencyListener.class));
+        runner.withBean(SimpleMeterRegistry.class)
+                .withClassLoader(new FilteredClassLoader(MicrometerIdempotencyListener.class))
+                .run(context -> assertThat(context).doesNotHaveBean("semelMicrometerListener"));
+    }
+
+    @Test
+    void registersTheHealthIndicatorAndTheEndpointOnlyWhenExposed() {
+        runner.run(context -> {
+            assertThat(context).hasSingleBean(IdempotencyStoreHealthIndicator.class);
+            assertThat(context).doesNotHaveBean(IdempotencyEndpoint.class);
+        });
+        runner.withPropertyValues("management.endpoints.web.exposure.include=idempotency")
+                .run(context -> assertThat(context).hasSingleBean(IdempotencyEndpoint.class));
+        runner.withPropertyValues("management.health.semel.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(IdempotencyStoreHealthIndicator.class));
+    }
+
+    @Test
+    void registersTheFilterInAServletWebApplicationOnly() {
+        runner.run(context -> assertThat(context).doesNotHaveBean(FilterRegistrationBean.class));
+        web().run(context -> {
+            assertThat(context).hasBean("semelIdempotencyFilter");
+            assertThat(context.getBean("semelIdempotencyFilter", FilterRegistrationBean.class).getFilter())
+                    .isInstanceOf(IdempotencyFilter.class);
+            assertThat(context).hasSingleBean(SpringMvcRouteResolver.class);
+            assertThat(context).hasSingleBean(SpringSecurityCallerResolver.class);
+        });
+    }
+
+    @Test
+    void theWebIntegrationBacksOffWithoutTheServletModuleOrWhenDisabled() {
+        web().withClassLoader(new FilteredClassLoader(IdempotencyFilter.class))
+                .run(context -> assertThat(context).doesNotHaveBean("semelIdempotencyFilter"));
+        web().withPropertyValues("semel.web.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean("semelIdempotencyFilter"));
+    }
+
+    @Test
+    void withoutSpringSecurityTheCallerIsTheServletPrincipal() {
+        web().withClassLoader(new FilteredClassLoader(SecurityContextHolder.class))
+                .run(context -> {
+                    assertThat(context).hasBean("semelIdempotencyFilter");
+                    assertThat(context).doesNotHaveBean(CallerResolver.class);
+                });
+    }
+
+    @Test
+    void resolversOfTheApplicationWin() {
+        web().withUserConfiguration(UserResolvers.class).run(context -> {
+            assertThat(context).doesNotHaveBean(SpringMvcRouteResolver.class);
+            assertThat(context).doesNotHaveBean(SpringSecurityCallerResolver.class);
+            assertThat(context).hasBean("semelIdempotencyFilter");
+        });
+    }
+
+    private WebApplicationContextRunner web() {
+        return new WebApplicationContextRunner().withConfiguration(ALL);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class H2 {
+        @Bean(destroyMethod = "")
+        DataSource dataSource() {
+            return TestDatabases.h2("semel-spring-context");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TransactionManager {
+        @Bean
+        JdbcTransactionManager transactionManager(DataSource dataSource) {
+            return new JdbcTransactionManager(dataSource);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Redis {
+        @Bean(destroyMethod = "shutdown")
+        RedisClient redisClient() {
+            return RedisClient.create(TestRedis.url());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserStore {
+        @Bean
+        IdempotencyStore myStore() {
+            return new InMemoryIdempotencyStore();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserResolvers {
+        @Bean
+        RouteResolver myRoutes() {
+            return RouteResolver.SERVLET_PATH;
+        }
+
+        @Bean
+        CallerResolver myCallers() {
+            return request -> request.getHeader("X-Tenant");
+        }
+    }
+}
