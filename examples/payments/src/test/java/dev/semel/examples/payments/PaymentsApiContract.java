@@ -435,6 +435,19 @@ abstract class PaymentsApiContract {
         assertThat(paymentsTo(to)).isEqualTo(1);
     }
 
+    @Test
+    void theRetryDemoEndsWithExactlyAsManyPaymentsAsRequestedThoughAnswersWereDropped() throws Exception {
+        java.net.URI server = java.net.URI.create("http://127.0.0.1:" + port);
+        try (FaultInjectingProxy proxy = new FaultInjectingProxy(server, 0.5, 7)) {
+            RetryDemo.Result result = RetryDemo.run(server, proxy, 10);
+
+            assertThat(result.dropped()).isPositive();
+            assertThat(result.attempts()).isEqualTo(10 + result.dropped());
+            assertThat(result.replayed()).isPositive();
+            assertThat(result.onServer()).isEqualTo(10);
+        }
+    }
+
     long paymentsTo(String recipient) {
         return api.get("/payments?limit=100&recipient=" + java.net.URLEncoder.encode(recipient, java.nio.charset.StandardCharsets.UTF_8)).json().size();
     }
