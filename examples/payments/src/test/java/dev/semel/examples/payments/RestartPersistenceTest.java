@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -16,28 +15,19 @@ import org.springframework.context.ConfigurableApplicationContext;
 class RestartPersistenceTest {
     private final String database = TestDatabases.h2File(Path.of("target", "test-data", "restart-" + UUID.randomUUID()));
 
-    private ConfigurableApplicationContext start() {
-        return new SpringApplicationBuilder(PaymentsApplication.class).run(
-                "--server.port=0", "--spring.main.banner-mode=off", "--payments.provider.latency=0ms",
-                "--spring.datasource.url=" + database);
-    }
-
-    private static Api api(ConfigurableApplicationContext context) {
-        return Api.onPort(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
-    }
 
     @Test
     void aPaymentAndItsKeySurviveARestartAndTheRetryReplaysByteForByte() {
         String key = UUID.randomUUID().toString();
         String body = payment("12.50", "EUR", "restart-" + UUID.randomUUID());
         Api.Reply before;
-        try (ConfigurableApplicationContext first = start()) {
-            before = api(first).post("/payments", body, key);
+        try (ConfigurableApplicationContext first = Api.startService(database)) {
+            before = Api.of(first).post("/payments", body, key);
         }
         assertThat(before.status()).isEqualTo(201);
 
-        try (ConfigurableApplicationContext second = start()) {
-            Api api = api(second);
+        try (ConfigurableApplicationContext second = Api.startService(database)) {
+            Api api = Api.of(second);
             assertThat(api.get(before.header("Location")).json()).isEqualTo(before.json());
             Api.Reply retry = api.post("/payments", body, key);
             assertThat(retry.status()).isEqualTo(201);

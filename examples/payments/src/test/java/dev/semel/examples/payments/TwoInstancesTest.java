@@ -13,7 +13,6 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -27,8 +26,8 @@ class TwoInstancesTest {
     @BeforeAll
     static void startTwoInstances() {
         String database = TestDatabases.postgresSchema("payments_two");
-        first = start(database);
-        second = start(database);
+        first = Api.startService(database);
+        second = Api.startService(database);
     }
 
     @AfterAll
@@ -41,23 +40,14 @@ class TwoInstancesTest {
         }
     }
 
-    private static ConfigurableApplicationContext start(String database) {
-        return new SpringApplicationBuilder(PaymentsApplication.class).run(
-                "--server.port=0", "--spring.main.banner-mode=off", "--payments.provider.latency=0ms",
-                "--spring.datasource.url=" + database);
-    }
-
-    private static Api api(ConfigurableApplicationContext context) {
-        return Api.onPort(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
-    }
 
     @Test
     void aRetrySentToTheOtherInstanceIsReplayed() {
         String key = UUID.randomUUID().toString();
         String body = payment("12.50", "EUR", "two-" + UUID.randomUUID());
 
-        Api.Reply original = api(first).post("/payments", body, key);
-        Api.Reply retry = api(second).post("/payments", body, key);
+        Api.Reply original = Api.of(first).post("/payments", body, key);
+        Api.Reply retry = Api.of(second).post("/payments", body, key);
 
         assertThat(original.status()).isEqualTo(201);
         assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
@@ -76,7 +66,7 @@ class TwoInstancesTest {
         try {
             List<Future<Integer>> futures = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
-                Api api = api(i % 2 == 0 ? first : second);
+                Api api = Api.of(i % 2 == 0 ? first : second);
                 futures.add(pool.submit(() -> {
                     start.await();
                     return api.post("/payments", body, key).status();
@@ -91,6 +81,6 @@ class TwoInstancesTest {
         }
 
         assertThat(statuses).allSatisfy(status -> assertThat(status).isIn(201, 409)).contains(201);
-        assertThat(api(first).get("/payments?recipient=" + to).json().size()).isEqualTo(1);
+        assertThat(Api.of(first).get("/payments?recipient=" + to).json().size()).isEqualTo(1);
     }
 }
