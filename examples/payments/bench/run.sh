@@ -28,7 +28,9 @@ case "$store" in
     store_args=("--spring.datasource.url=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$schema"
                 --spring.datasource.username=postgres --spring.datasource.password=) ;;
   redis) store_args=(--semel.store.type=redis --spring.data.redis.url=redis://127.0.0.1:6379
-                     "--semel.store.redis.key-prefix=payments-bench-$$:") ;;
+                     "--semel.store.redis.key-prefix=payments-bench-$$:")
+    # The records live 24 h: remove this run's from the shared Redis afterwards.
+    trap 'cleanup; redis-cli -h 127.0.0.1 --scan --pattern "payments-bench-'"$$"':*" | xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null' EXIT ;;
   *) echo "usage: $0 [h2|postgres|redis] [duration]" >&2; exit 2 ;;
 esac
 

@@ -37,7 +37,26 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
             tooLarge(response, maxBytes);
             return;
         }
-        chain.doFilter(new LimitedRequest(request, maxBytes), response);
+        try {
+            chain.doFilter(new LimitedRequest(request, maxBytes), response);
+        } catch (IOException | ServletException | RuntimeException e) {
+            // A chunked body found too long by whoever read it first (Semel's filter buffers it
+            // before Spring MVC sees it): still a 413, never a 500.
+            if (!causedByTooLarge(e) || response.isCommitted()) {
+                throw e;
+            }
+            response.reset();
+            tooLarge(response, maxBytes);
+        }
+    }
+
+    private static boolean causedByTooLarge(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BodyTooLargeException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void tooLarge(HttpServletResponse response, long maxBytes) throws IOException {

@@ -29,6 +29,18 @@ final class Api {
         return new Api("http://127.0.0.1:" + port, null);
     }
 
+    /** The API of an application started by {@link #startService}. */
+    static Api of(org.springframework.context.ConfigurableApplicationContext context) {
+        return onPort(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
+    }
+
+    /** Starts the whole service on a random port and the given database, as {@code java -jar} would. */
+    static org.springframework.context.ConfigurableApplicationContext startService(String database) {
+        return new org.springframework.boot.builder.SpringApplicationBuilder(PaymentsApplication.class).run(
+                "--server.port=0", "--spring.main.banner-mode=off", "--payments.provider.latency=0ms",
+                "--spring.datasource.url=" + database);
+    }
+
     /** The same API signed in as a demo user (password = user name). */
     Api as(String user) {
         String token = Base64.getEncoder().encodeToString((user + ":" + user).getBytes(StandardCharsets.UTF_8));

@@ -249,6 +249,209 @@ abstract class PaymentsApiContract {
         assertProblem(chunked, 413, "body-too-large");
     }
 
+    // ---- Idempotency: the table of DESIGN.md over HTTP ----
+
+    @Test
+    void aRetryWithTheSameKeyReplaysTheFirstAnswerByteForByte() {
+        String key = key();
+        String body = payment("12.50", "EUR", recipient());
+
+        Api.Reply first = api.post("/payments", body, key);
+        Api.Reply retry = api.post("/payments", body, key);
+
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(first.header("Idempotent-Replayed")).isNull();
+        assertThat(retry.status()).isEqualTo(201);
+        assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(retry.bytes()).isEqualTo(first.bytes());
+        assertThat(retry.header("Location")).isEqualTo(first.header("Location"));
+        assertThat(retry.header("Content-Type")).isEqualTo(first.header("Content-Type"));
+        assertThat(paymentsTo(first.json().get("recipient").asString())).isEqualTo(1);
+    }
+
+    @Test
+    void theSamePaymentSpelledDifferentlyIsStillAReplay() {
+        String key = key();
+        String to = recipient();
+        Api.Reply first = api.post("/payments", "{\"amount\": 12.50, \"currency\": \"EUR\", \"recipient\": \"" + to + "\"}", key);
+
+        Api.Reply retry = api.post("/payments", "{ \"recipient\":\"" + to + "\",\n \"currency\":\"EUR\", \"amount\":12.5 }", key);
+
+        assertThat(retry.status()).isEqualTo(201);
+        assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(retry.bytes()).isEqualTo(first.bytes());
+    }
+
+    @Test
+    void theSameKeyWithAnotherPaymentIsA422ProblemAndChargesNothing() {
+        String key = key();
+        String to = recipient();
+        api.post("/payments", payment("12.50", "EUR", to), key);
+
+        Api.Reply other = api.post("/payments", payment("99.00", "EUR", to), key);
+
+        assertThat(other.status()).as(other.toString()).isEqualTo(422);
+        assertThat(other.header("Content-Type")).isEqualTo("application/problem+json");
+        assertThat(paymentsTo(to)).isEqualTo(1);
+    }
+
+    @Test
+    void aPaymentOrRefundWithoutAKeyIsA400Problem() {
+        String to = recipient();
+        Api.Reply payment = api.post("/payments", payment("1", "EUR", to), null);
+        Api.Reply refund = api.post("/payments/" + pay("5") + "/refunds", "{\"amount\": 1}", null);
+
+        assertThat(payment.status()).as(payment.toString()).isEqualTo(400);
+        assertThat(payment.header("Content-Type")).isEqualTo("application/problem+json");
+        assertThat(refund.status()).as(refund.toString()).isEqualTo(400);
+        assertThat(paymentsTo(to)).isZero();
+    }
+
+    @Test
+    void malformedKeysAreA400NeverA5xxOrADroppedConnection() {
+        String body = payment("1", "EUR", recipient());
+        assertThat(api.post("/payments", body, "x".repeat(256)).status()).isEqualTo(400);
+        assertThat(api.post("/payments", body, "").status()).isEqualTo(400);
+        assertThat(api.post("/payments", body, "has space\ttab").status()).isEqualTo(400);
+        assertThat(RawHttp.post(port, "/payments", "Idempotency-Key: caf\u00e9-\u20ac\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), body))
+                .isEqualTo(400);
+        assertThat(RawHttp.post(port, "/payments", "Idempotency-Key: \u00ff\u00fe\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), body))
+                .isEqualTo(400);
+        assertThat(RawHttp.post(port, "/payments", "Idempotency-Key: a\r\nIdempotency-Key: b\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), body))
+                .isEqualTo(400);
+        assertThat(api.post("/payments", body, "\"sf-string-key-" + key() + "\"").status()).isEqualTo(201);
+    }
+
+    @Test
+    void aHundredConcurrentDuplicatesMakeExactlyOnePayment() throws Exception {
+        String key = key();
+        String to = recipient();
+        String body = payment("42.00", "EUR", to);
+        int threads = 100;
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Api.Reply> replies = new ArrayList<>();
+        try {
+            List<Future<Api.Reply>> futures = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return api.post("/payments", body, key);
+                }));
+            }
+            start.countDown();
+            for (Future<Api.Reply> future : futures) {
+                replies.add(future.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(paymentsTo(to)).isEqualTo(1);
+        assertThat(replies).allSatisfy(reply -> assertThat(reply.status()).as(reply.toString()).isIn(201, 409));
+        List<Api.Reply> created = replies.stream().filter(r -> r.status() == 201).toList();
+        assertThat(created).isNotEmpty();
+        assertThat(created).allSatisfy(reply -> assertThat(reply.bytes()).isEqualTo(created.get(0).bytes()));
+        assertThat(created.stream().filter(r -> r.header("Idempotent-Replayed") == null)).hasSizeLessThanOrEqualTo(1);
+        replies.stream().filter(r -> r.status() == 409).forEach(reply -> assertThat(reply.header("Retry-After")).isNotNull());
+        Api.Reply after = api.post("/payments", body, key);
+        assertThat(after.bytes()).isEqualTo(created.get(0).bytes());
+    }
+
+    @Test
+    void aRetriedRefundReplaysAndRefundsOnce() {
+        String paymentId = pay("10.00");
+        String key = key();
+
+        Api.Reply first = api.post("/payments/" + paymentId + "/refunds", "{\"amount\": 6.00}", key);
+        Api.Reply retry = api.post("/payments/" + paymentId + "/refunds", "{\"amount\": 6.00}", key);
+
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(retry.bytes()).isEqualTo(first.bytes());
+        assertThat(api.post("/payments/" + paymentId + "/refunds", "{\"amount\": 4.00}", key()).status()).isEqualTo(201);
+    }
+
+    @Test
+    void aRefundKeyReusedOnAnotherPaymentIsA422NotAReplayOfTheFirst() {
+        String a = pay("10.00");
+        String b = pay("10.00");
+        String key = key();
+        api.post("/payments/" + a + "/refunds", "{\"amount\": 1.00}", key);
+
+        Api.Reply onB = api.post("/payments/" + b + "/refunds", "{\"amount\": 1.00}", key);
+
+        assertThat(onB.status()).as(onB.toString()).isEqualTo(422);
+        assertThat(onB.header("Content-Type")).isEqualTo("application/problem+json");
+        assertThat(api.post("/payments/" + b + "/refunds", "{\"amount\": 10.00}", key()).status()).isEqualTo(201);
+    }
+
+    @Test
+    void keysAreScopedPerCallerSoAliceAndBobNeverShareAnAnswer() {
+        String key = key();
+        String to = recipient();
+        String body = payment("7.00", "EUR", to);
+
+        Api.Reply alice = api.as("alice").post("/payments", body, key);
+        Api.Reply bob = api.as("bob").post("/payments", body, key);
+        Api.Reply anonymous = api.post("/payments", body, key);
+        Api.Reply aliceAgain = api.as("alice").post("/payments", body, key);
+
+        assertThat(List.of(alice.status(), bob.status(), anonymous.status())).containsOnly(201);
+        assertThat(List.of(alice.json().get("id"), bob.json().get("id"), anonymous.json().get("id"))).doesNotHaveDuplicates();
+        assertThat(aliceAgain.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(aliceAgain.bytes()).isEqualTo(alice.bytes());
+        assertThat(paymentsTo(to)).isEqualTo(3);
+    }
+
+    @Test
+    void aDeclinedPaymentIsAFinalAnswerReplayedToItsRetry() {
+        String key = key();
+        String body = payment("5", "EUR", "declined-" + UUID.randomUUID());
+
+        Api.Reply first = api.post("/payments", body, key);
+        Api.Reply retry = api.post("/payments", body, key);
+
+        assertProblem(first, 402, "payment-declined");
+        assertThat(retry.status()).isEqualTo(402);
+        assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(retry.bytes()).isEqualTo(first.bytes());
+    }
+
+    @Test
+    void aProviderOutageReleasesTheKeySoItsRetryCharges() {
+        String key = key();
+        String to = "flaky-" + UUID.randomUUID();
+        String body = payment("5", "EUR", to);
+
+        Api.Reply first = api.post("/payments", body, key);
+        Api.Reply retry = api.post("/payments", body, key);
+        Api.Reply again = api.post("/payments", body, key);
+
+        assertThat(first.status()).isEqualTo(503);
+        assertThat(retry.status()).isEqualTo(201);
+        assertThat(retry.header("Idempotent-Replayed")).isNull();
+        assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(paymentsTo(to)).isEqualTo(1);
+    }
+
+    @Test
+    void theRetryDemoEndsWithExactlyAsManyPaymentsAsRequestedThoughAnswersWereDropped() throws Exception {
+        java.net.URI server = java.net.URI.create("http://127.0.0.1:" + port);
+        try (FaultInjectingProxy proxy = new FaultInjectingProxy(server, 0.5, 7)) {
+            RetryDemo.Result result = RetryDemo.run(server, proxy, 10);
+
+            assertThat(result.dropped()).isPositive();
+            assertThat(result.attempts()).isEqualTo(10 + result.dropped());
+            assertThat(result.replayed()).isPositive();
+            assertThat(result.onServer()).isEqualTo(10);
+        }
+    }
+
+    long paymentsTo(String recipient) {
+        return api.get("/payments?limit=100&recipient=" + java.net.URLEncoder.encode(recipient, java.nio.charset.StandardCharsets.UTF_8)).json().size();
+    }
+
     String pay(String amount) {
         Api.Reply reply = api.post("/payments", payment(amount, "EUR", recipient()), key());
         assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
