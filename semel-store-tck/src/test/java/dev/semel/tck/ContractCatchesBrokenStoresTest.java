@@ -100,8 +100,10 @@ class ContractCatchesBrokenStoresTest {
             // the window a network round trip opens between the read and the write
             twoReaders.countDown();
             awaitQuietly(twoReaders);
-            delegate.delete(request.recordId());
-            return delegate.claim(request);
+            synchronized (this) { // a blind write: it overwrites whatever another caller wrote meanwhile
+                delegate.delete(request.recordId());
+                return delegate.claim(request);
+            }
         }
     }
 
