@@ -1,5 +1,6 @@
 package dev.semel.client;
 
+import dev.semel.test.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Idempotency;

@@ -1,5 +1,6 @@
 package dev.semel.client;
 
+import dev.semel.test.MutableClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,5 +1,6 @@
 package dev.semel.micrometer;
 
+import dev.semel.test.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,11 +29,7 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -48,7 +45,7 @@ class MicrometerIdempotencyListenerTest {
     static final Fingerprint FP = Fingerprint.of("{\"amount\":1}".getBytes(StandardCharsets.UTF_8));
 
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final TestClock clock = new TestClock();
+    private final MutableClock clock = new MutableClock();
     private Idempotency engine;
 
     @AfterEach
@@ -253,27 +250,4 @@ class MicrometerIdempotencyListenerTest {
         }
     }
 
-    /** A clock the test moves by hand. */
-    static final class TestClock extends Clock {
-        private volatile Instant now = Instant.parse("2030-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.semel.spring.method;
 
+import dev.semel.test.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,11 +16,7 @@ import dev.semel.spring.method.Handlers.PaymentsController;
 import dev.semel.spring.method.Handlers.Receipt;
 import dev.semel.spring.method.Handlers.ShipOrder;
 import dev.semel.spring.method.Handlers.ShippingBus;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,29 +70,6 @@ class IdempotentMethodTest {
         }
     }
 
-    /** Time that moves only when the test says so. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now = Instant.parse("2030-01-01T00:00:00Z");
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void aRepeatedCallWithTheSameKeyReturnsTheStoredResultWithoutRunningAgain() {
