@@ -36,16 +36,19 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
     private final byte[] body;
     private final CapturingResponse response;
     private final AsyncListener asyncListener;
+    private final Runnable beforeAsyncComplete;
+    private volatile AsyncContext asyncContext;
     private ByteArrayInputStream stream;
     private Map<String, String[]> parameters;
     private volatile boolean asyncStarted;
 
     CachedBodyRequest(HttpServletRequest request, byte[] body, CapturingResponse response,
-            AsyncListener asyncListener) {
+            AsyncListener asyncListener, Runnable beforeAsyncComplete) {
         super(request);
         this.body = body;
         this.response = response;
         this.asyncListener = asyncListener;
+        this.beforeAsyncComplete = beforeAsyncComplete;
     }
 
     boolean asyncStartedHere() {
@@ -71,7 +74,14 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
                 throw new java.io.UncheckedIOException(e);
             }
         }
-        return context;
+        asyncContext = new FinishingAsyncContext(context, beforeAsyncComplete);
+        return asyncContext;
+    }
+
+    @Override
+    public AsyncContext getAsyncContext() {
+        AsyncContext context = asyncContext;
+        return context != null ? context : super.getAsyncContext();
     }
 
     @Override

@@ -264,12 +264,17 @@ public final class IdempotencyFilter implements Filter {
         List<StoredResponse.Header> before = CapturingResponse.headersOf(response);
         CapturingResponse capture = new CapturingResponse(response, maxCapturedBodyBytes);
         AtomicBoolean ended = new AtomicBoolean();
+        // an async response is stored when the application completes it, before the container
+        // sends its end to the client (FinishingAsyncContext), or else when the container reports it
+        Runnable finishOnce = () -> {
+            if (ended.compareAndSet(false, true)) {
+                finish(lease, capture, before);
+            }
+        };
         AsyncListener asyncListener = new AsyncListener() {
             @Override
             public void onComplete(AsyncEvent event) {
-                if (ended.compareAndSet(false, true)) {
-                    finish(lease, capture, before);
-                }
+                finishOnce.run();
             }
 
             @Override
@@ -289,7 +294,7 @@ public final class IdempotencyFilter implements Filter {
                 event.getAsyncContext().addListener(this);
             }
         };
-        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, asyncListener);
+        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, asyncListener, finishOnce);
         try {
             chain.doFilter(wrapped, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
@@ -307,9 +312,7 @@ public final class IdempotencyFilter implements Filter {
             request.getAsyncContext().addListener(asyncListener);
             return;
         }
-        if (ended.compareAndSet(false, true)) {
-            finish(lease, capture, before);
-        }
+        finishOnce.run();
         capture.sendDeferred();
     }
 
@@ -361,7 +364,7 @@ public final class IdempotencyFilter implements Filter {
             public void onStartAsync(AsyncEvent event) {
             }
         };
-        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, refuse);
+        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, refuse, () -> { });
         Outcome outcome;
         try {
             outcome = engine.execute(scope, key, fingerprint, route.callOptions(), lease -> {

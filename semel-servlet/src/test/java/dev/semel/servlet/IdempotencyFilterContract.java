@@ -6,6 +6,7 @@ import dev.semel.CallOptions;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.InMemoryIdempotencyStore;
+import dev.semel.StoredResponse;
 import dev.semel.InProgressPolicy;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.spi.ClaimRequest;
@@ -26,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,6 +94,7 @@ abstract class IdempotencyFilterContract {
     @BeforeEach
     void storeUp() {
         store.failing.set(false);
+        store.completeLatencyMillis.set(0);
     }
 
     // ------------------------------------------------------------ helpers
@@ -192,6 +196,8 @@ abstract class IdempotencyFilterContract {
 
     @Test
     void replaysAnAsyncResponseCompletedOnAnotherThread() throws Exception {
+        // a slow store: the old code sent the async response before storing it, so this retry got a 409
+        store.completeLatencyMillis.set(300);
         String path = unique("/async");
         HttpResponse<byte[]> first = post(path, "k" + path, "{}");
         HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
@@ -536,10 +542,12 @@ abstract class IdempotencyFilterContract {
         assertThat(replayed(response)).isFalse();
     }
 
-    /** The in-memory store, with a switch that makes it unreachable and a count of claims. */
+    /** The in-memory store, with a switch that makes it unreachable, a count of claims and slow completes. */
     static final class SwitchableStore extends ForwardingIdempotencyStore {
         final AtomicBoolean failing = new AtomicBoolean();
         final AtomicInteger claims = new AtomicInteger();
+        /** Latency of a store across a network; makes a response sent before its record is stored visible. */
+        final AtomicLong completeLatencyMillis = new AtomicLong();
 
         SwitchableStore() {
             super(new InMemoryIdempotencyStore());
@@ -553,6 +561,20 @@ abstract class IdempotencyFilterContract {
             ClaimResult result = super.claim(request);
             claims.incrementAndGet();
             return result;
+        }
+
+        @Override
+        public boolean complete(String recordId, long token, StoredResponse response, Instant expiresAt,
+                Instant now) {
+            long latency = completeLatencyMillis.get();
+            if (latency > 0) {
+                try {
+                    Thread.sleep(latency);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.complete(recordId, token, response, expiresAt, now);
         }
     }
 
