@@ -40,7 +40,6 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
     private volatile AsyncContext asyncContext;
     private ByteArrayInputStream stream;
     private Map<String, String[]> parameters;
-    private volatile boolean asyncStarted;
 
     CachedBodyRequest(HttpServletRequest request, byte[] body, CapturingResponse response,
             AsyncListener asyncListener, Runnable beforeAsyncComplete) {
@@ -52,7 +51,7 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
     }
 
     boolean asyncStartedHere() {
-        return asyncStarted;
+        return asyncContext != null;
     }
 
     @Override
@@ -65,8 +64,7 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
     @Override
     public AsyncContext startAsync(ServletRequest servletRequest, ServletResponse servletResponse) {
         AsyncContext context = super.startAsync(servletRequest, servletResponse);
-        if (!asyncStarted) {
-            asyncStarted = true;
+        if (asyncContext == null) {
             context.addListener(asyncListener);
             try {
                 response.stopDeferring();
