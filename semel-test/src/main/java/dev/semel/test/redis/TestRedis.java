@@ -8,12 +8,14 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import redis.clients.jedis.Jedis;
 import redis.embedded.RedisServer;
 import redis.embedded.RedisShardedCluster;
 import redis.embedded.core.RedisServerBuilder;
@@ -46,6 +48,8 @@ public final class TestRedis {
             throw new UncheckedIOException(e);
         }
     }
+
+    private static final Duration CLUSTER_READY_TIMEOUT = Duration.ofSeconds(30);
 
     private TestRedis() {
     }
@@ -97,9 +101,54 @@ public final class TestRedis {
                     .shard("c", 0)
                     .build();
             cluster.start();
+            try {
+                awaitClusterStateOk(cluster.serverPorts());
+            } catch (RuntimeException e) {
+                cluster.stop();
+                throw e;
+            }
             return new Cluster(cluster, before);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start an embedded Redis Cluster", e);
+        }
+    }
+
+    /**
+     * Waits until every master reports {@code cluster_state:ok} with all slots assigned. The
+     * embedded cluster's own start only checks one node; the others learn the slot map by
+     * gossip a moment later and answer {@code CLUSTERDOWN} until then.
+     */
+    private static void awaitClusterStateOk(List<Integer> ports) {
+        long deadline = System.nanoTime() + CLUSTER_READY_TIMEOUT.toNanos();
+        for (int port : ports) {
+            String info = "";
+            while (!clusterReady(info)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("The embedded Redis Cluster node on port " + port
+                            + " did not reach cluster_state:ok within " + CLUSTER_READY_TIMEOUT + ": " + info);
+                }
+                try (Jedis jedis = new Jedis("127.0.0.1", port)) {
+                    info = jedis.clusterInfo();
+                } catch (RuntimeException e) {
+                    info = e.toString();
+                }
+                if (!clusterReady(info)) {
+                    sleep(Duration.ofMillis(50));
+                }
+            }
+        }
+    }
+
+    private static boolean clusterReady(String clusterInfo) {
+        return clusterInfo.contains("cluster_state:ok") && clusterInfo.contains("cluster_slots_ok:16384");
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for the embedded Redis Cluster", e);
         }
     }
 
