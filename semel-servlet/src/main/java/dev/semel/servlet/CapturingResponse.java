@@ -34,6 +34,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     static final String SEND_ERROR = ":semel-send-error";
     /** Pseudo-header recording the location given to {@code sendRedirect}. */
     static final String SEND_REDIRECT = ":semel-send-redirect";
+    private static final String CONTENT_LENGTH = "Content-Length";
 
     private final int limit;
     private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -43,6 +44,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private boolean deferring = true;
     private int deferredStatus;
     private java.io.Closeable deferredClose;
+    /** Content-Length the application set, held back while deferring; -1 for none. */
+    private long deferredContentLength = -1;
     private ServletOutputStream teeStream;
     private PrintWriter teeWriter;
     private Writer captureWriter;
@@ -200,6 +203,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         discardBody();
         sentError = null;
         sentRedirect = null;
+        deferredContentLength = -1;
     }
 
     private void discardBody() {
@@ -212,6 +216,94 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         captured.reset();
         overflow = false;
+    }
+
+    // ------------------------------------------------------------ Content-Length
+
+    /*
+     * A container ends the response as soon as Content-Length bytes are written (Servlet 6,
+     * 5.7), before the application returns, so the client could have the response before its
+     * record is stored. The length is held back until the record is stored; the container
+     * still sends one (a buffered response's length is known when it is closed).
+     */
+
+    @Override
+    public void setContentLength(int len) {
+        setContentLengthLong(len);
+    }
+
+    @Override
+    public void setContentLengthLong(long len) {
+        if (deferring) {
+            deferredContentLength = len < 0 ? -1 : len;
+        } else {
+            super.setContentLengthLong(len);
+        }
+    }
+
+    @Override
+    public void setHeader(String name, String value) {
+        if (!holdsContentLength(name, value)) {
+            super.setHeader(name, value);
+        }
+    }
+
+    @Override
+    public void addHeader(String name, String value) {
+        if (!holdsContentLength(name, value)) {
+            super.addHeader(name, value);
+        }
+    }
+
+    @Override
+    public void setIntHeader(String name, int value) {
+        if (!holdsContentLength(name, Integer.toString(value))) {
+            super.setIntHeader(name, value);
+        }
+    }
+
+    @Override
+    public void addIntHeader(String name, int value) {
+        if (!holdsContentLength(name, Integer.toString(value))) {
+            super.addIntHeader(name, value);
+        }
+    }
+
+    @Override
+    public String getHeader(String name) {
+        if (deferredContentLength >= 0 && CONTENT_LENGTH.equalsIgnoreCase(name)) {
+            return Long.toString(deferredContentLength);
+        }
+        return super.getHeader(name);
+    }
+
+    @Override
+    public boolean containsHeader(String name) {
+        return (deferredContentLength >= 0 && CONTENT_LENGTH.equalsIgnoreCase(name)) || super.containsHeader(name);
+    }
+
+    private boolean holdsContentLength(String name, String value) {
+        if (!deferring || !CONTENT_LENGTH.equalsIgnoreCase(name)) {
+            return false;
+        }
+        if (value == null) {
+            deferredContentLength = -1;
+            return true;
+        }
+        try {
+            deferredContentLength = Long.parseLong(value.trim());
+            return true;
+        } catch (NumberFormatException e) {
+            return false; // not a length: the container decides what it makes of it
+        }
+    }
+
+    private void sendContentLength() {
+        long length = deferredContentLength;
+        deferredContentLength = -1;
+        if (length >= 0 && !super.isCommitted()) {
+            super.setContentLengthLong(length);
+        }
     }
 
     // ------------------------------------------------------- errors, redirects
@@ -312,12 +404,14 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         deferredClose = null;
         int status = deferredStatus;
         if (status == 0) {
+            sendContentLength();
             if (close != null) {
                 close.close();
             }
             return;
         }
         deferredStatus = 0;
+        deferredContentLength = -1;
         HttpServletResponse real = (HttpServletResponse) getResponse();
         sendAgain(real, status, sentError, sentRedirect);
     }

@@ -208,6 +208,22 @@ abstract class IdempotencyFilterContract {
     }
 
     @Test
+    void aResponseWhoseLengthTheHandlerSetIsStoredBeforeTheClientHasIt() throws Exception {
+        // a container ends a response once Content-Length bytes are written; the old code let it,
+        // so the client had the response before it was stored and an immediate retry got a 409
+        store.completeLatencyMillis.set(300);
+        for (String prefix : List.of("/sized", "/sizedheader")) {
+            String path = unique(prefix);
+            HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+            HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
+            assertThat(first.headers().firstValue("Content-Length")).contains(Integer.toString(first.body().length));
+            assertSameResponse(replay, first);
+            assertThat(replay.headers().firstValue("Content-Length")).contains(Integer.toString(first.body().length));
+            assertThat(app.executions(path)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aResponseOverTheCaptureLimitCompletesTheRecordAndItsReplaySaysTheBodyWasNotKept() throws Exception {
         String path = unique("/big");
         HttpResponse<byte[]> first = post(path, "k" + path, "{}");

@@ -50,6 +50,19 @@ final class TestApp extends HttpServlet {
                 resp.getWriter().write("{\"execution\":" + n + ",\"method\":\"" + req.getMethod()
                         + "\",\"received\":" + body.length + ",\"text\":\"h\u00e9llo\"}");
             }
+            case "sized" -> { // as framework message converters do: the length first, then exactly that many bytes
+                byte[] out = ("{\"sized\":" + n + "}").getBytes(StandardCharsets.UTF_8);
+                resp.setStatus(201);
+                resp.setContentType("application/json");
+                resp.setContentLength(out.length);
+                resp.getOutputStream().write(out);
+            }
+            case "sizedheader" -> {
+                byte[] out = ("sized by header " + n).getBytes(StandardCharsets.UTF_8);
+                resp.setContentType("text/plain;charset=UTF-8");
+                resp.setHeader("Content-Length", Integer.toString(out.length));
+                resp.getWriter().write(new String(out, StandardCharsets.UTF_8));
+            }
             case "empty" -> resp.setStatus(204);
             case "closed" -> {
                 resp.setContentType("text/plain");
