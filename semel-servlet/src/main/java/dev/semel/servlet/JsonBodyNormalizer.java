@@ -1,22 +1,16 @@
 package dev.semel.servlet;
 
 import dev.semel.BodyNormalizer;
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import tools.jackson.core.JacksonException;
-import tools.jackson.core.JsonEncoding;
-import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
-import tools.jackson.core.ObjectWriteContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
@@ -39,7 +33,14 @@ import tools.jackson.core.json.JsonFactory;
 public final class JsonBodyNormalizer implements BodyNormalizer {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();
     private static final JsonBodyNormalizer DEFAULT = new JsonBodyNormalizer(Set.of());
-    private static final Object NULL = new Object();
+    private static final byte OBJECT = '{';
+    private static final byte ARRAY = '[';
+    private static final byte END = '.';
+    private static final byte STRING = '"';
+    private static final byte NUMBER = '#';
+    private static final byte TRUE = 't';
+    private static final byte FALSE = 'f';
+    private static final byte NULL = 'n';
 
     private final Set<String> ignoredPointers;
 
@@ -94,109 +95,150 @@ public final class JsonBodyNormalizer implements BodyNormalizer {
         if (!isJson(contentType) || body.length == 0) {
             return body;
         }
-        Object tree;
+        Canonical out = new Canonical(body.length + 16);
         try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), body)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
                 return body;
             }
-            tree = read(parser, first, "");
+            value(parser, first, ignoredPointers.isEmpty() ? null : "", out);
             if (parser.nextToken() != null) {
                 throw new IllegalArgumentException("Trailing content after the JSON value");
             }
         } catch (JacksonException e) {
             throw new IllegalArgumentException("The body is not valid JSON: " + e.getOriginalMessage(), e);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(body.length);
-        try (JsonGenerator generator = FACTORY.createGenerator(ObjectWriteContext.empty(), out, JsonEncoding.UTF8)) {
-            write(generator, tree);
-        }
         return out.toByteArray();
     }
 
-    private Object read(JsonParser parser, JsonToken token, String pointer) {
+    /*
+     * The canonical form is a tagged binary encoding, not JSON text: it is only hashed, and
+     * writing it needs no generator, no escaping and no intermediate strings. Every value
+     * starts with a tag byte; strings and names are a length and their UTF-16 code units;
+     * numbers are the decimal spelling "<unscaled>e<exponent>" with trailing zeros stripped,
+     * ended by ';'; objects list their members sorted by name (members with one name keep
+     * their order). No encoding of one value is a prefix of another's.
+     */
+
+    /** Writes the canonical form of the value starting at {@code token}; {@code pointer} is null when nothing is ignored. */
+    private void value(JsonParser parser, JsonToken token, String pointer, Canonical out) {
         switch (token) {
-            case START_OBJECT: {
-                Map<String, List<Object>> members = new TreeMap<>();
-                JsonToken t;
-                while ((t = parser.nextToken()) == JsonToken.PROPERTY_NAME) {
-                    String name = parser.currentName();
-                    String child = pointer + "/" + escape(name);
-                    JsonToken valueToken = parser.nextToken();
-                    if (ignoredPointers.contains(child)) {
-                        parser.skipChildren();
-                        continue;
-                    }
-                    members.computeIfAbsent(name, n -> new ArrayList<>(1)).add(read(parser, valueToken, child));
-                }
-                return members;
-            }
+            case START_OBJECT:
+                object(parser, pointer, out);
+                break;
             case START_ARRAY: {
-                List<Object> items = new ArrayList<>();
+                out.put(ARRAY);
                 JsonToken t;
                 int index = 0;
                 while ((t = parser.nextToken()) != JsonToken.END_ARRAY) {
-                    String child = pointer + "/" + index++;
-                    if (ignoredPointers.contains(child)) {
+                    String child = pointer == null ? null : pointer + "/" + index;
+                    index++;
+                    if (child != null && ignoredPointers.contains(child)) {
                         parser.skipChildren();
                         continue;
                     }
-                    items.add(read(parser, t, child));
+                    value(parser, t, child, out);
                 }
-                return items;
+                out.put(END);
+                break;
             }
             case VALUE_STRING:
-                return parser.getString();
+                out.put(STRING);
+                out.chars(parser.getStringCharacters(), parser.getStringOffset(), parser.getStringLength());
+                break;
             case VALUE_NUMBER_INT:
             case VALUE_NUMBER_FLOAT:
-                return canonicalNumber(parser.getDecimalValue());
+                number(parser, token, out);
+                break;
             case VALUE_TRUE:
-                return Boolean.TRUE;
+                out.put(TRUE);
+                break;
             case VALUE_FALSE:
-                return Boolean.FALSE;
+                out.put(FALSE);
+                break;
             case VALUE_NULL:
-                return NULL;
+                out.put(NULL);
+                break;
             default:
                 throw new IllegalArgumentException("Unexpected JSON token " + token);
         }
     }
 
-    /** One spelling per number: unscaled digits and a decimal exponent, trailing zeros gone. */
-    private static CanonicalNumber canonicalNumber(BigDecimal value) {
-        BigDecimal stripped = value.signum() == 0 ? BigDecimal.ZERO : value.stripTrailingZeros();
-        return new CanonicalNumber(stripped.unscaledValue() + "e" + (-stripped.scale()));
+    private void object(JsonParser parser, String pointer, Canonical out) {
+        Canonical values = new Canonical(64);
+        String[] names = new String[8];
+        int[] ends = new int[8];
+        int count = 0;
+        boolean sorted = true;
+        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+            String name = parser.currentName();
+            JsonToken valueToken = parser.nextToken();
+            String child = pointer == null ? null : pointer + "/" + escape(name);
+            if (child != null && ignoredPointers.contains(child)) {
+                parser.skipChildren();
+                continue;
+            }
+            value(parser, valueToken, child, values);
+            if (count == names.length) {
+                names = Arrays.copyOf(names, count * 2);
+                ends = Arrays.copyOf(ends, count * 2);
+            }
+            sorted &= count == 0 || names[count - 1].compareTo(name) <= 0;
+            names[count] = name;
+            ends[count] = values.size();
+            count++;
+        }
+        out.put(OBJECT);
+        if (sorted) {
+            for (int i = 0; i < count; i++) {
+                member(out, names[i], values, i == 0 ? 0 : ends[i - 1], ends[i]);
+            }
+        } else {
+            Integer[] order = new Integer[count];
+            for (int i = 0; i < count; i++) {
+                order[i] = i;
+            }
+            String[] byIndex = names;
+            Arrays.sort(order, Comparator.comparing((Integer i) -> byIndex[i])); // stable: duplicates keep their order
+            for (int i : order) {
+                member(out, names[i], values, i == 0 ? 0 : ends[i - 1], ends[i]);
+            }
+        }
+        out.put(END);
+    }
+
+    private static void member(Canonical out, String name, Canonical values, int from, int to) {
+        out.chars(name);
+        out.append(values, from, to);
+    }
+
+    private static void number(JsonParser parser, JsonToken token, Canonical out) {
+        out.put(NUMBER);
+        JsonParser.NumberType type = token == JsonToken.VALUE_NUMBER_INT ? parser.getNumberType() : null;
+        if (type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG) {
+            long unscaled = parser.getLongValue();
+            int exponent = 0;
+            if (unscaled != 0) {
+                while (unscaled % 10 == 0) {
+                    unscaled /= 10;
+                    exponent++;
+                }
+            }
+            out.ascii(Long.toString(unscaled));
+            out.put((byte) 'e');
+            out.ascii(Integer.toString(exponent));
+        } else {
+            BigDecimal value = parser.getDecimalValue();
+            BigDecimal stripped = value.signum() == 0 ? BigDecimal.ZERO : value.stripTrailingZeros();
+            out.ascii(stripped.unscaledValue().toString());
+            out.put((byte) 'e');
+            out.ascii(Integer.toString(-stripped.scale()));
+        }
+        out.put((byte) ';');
     }
 
     private static String escape(String name) {
         return name.replace("~", "~0").replace("/", "~1");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void write(JsonGenerator g, Object node) {
-        if (node instanceof Map<?, ?> map) {
-            g.writeStartObject();
-            for (Map.Entry<String, List<Object>> e : ((Map<String, List<Object>>) map).entrySet()) {
-                for (Object value : e.getValue()) {
-                    g.writeName(e.getKey());
-                    write(g, value);
-                }
-            }
-            g.writeEndObject();
-        } else if (node instanceof List<?> list) {
-            g.writeStartArray();
-            for (Object item : list) {
-                write(g, item);
-            }
-            g.writeEndArray();
-        } else if (node instanceof String s) {
-            g.writeString(s);
-        } else if (node instanceof CanonicalNumber n) {
-            g.writeNumber(n.spelling());
-        } else if (node instanceof Boolean b) {
-            g.writeBoolean(b);
-        } else {
-            g.writeNull();
-        }
     }
 
     @Override
@@ -205,6 +247,75 @@ public final class JsonBodyNormalizer implements BodyNormalizer {
     }
 
     /** A number kept in its canonical spelling. */
-    private record CanonicalNumber(String spelling) {
+    /** A growable byte buffer for the canonical form. */
+    private static final class Canonical {
+        private byte[] bytes;
+        private int size;
+
+        Canonical(int capacity) {
+            bytes = new byte[capacity];
+        }
+
+        int size() {
+            return size;
+        }
+
+        void put(byte b) {
+            ensure(1);
+            bytes[size++] = b;
+        }
+
+        void chars(String s) {
+            int length = s.length();
+            ensure(4 + 2 * length);
+            lengthPrefix(length);
+            for (int i = 0; i < length; i++) {
+                char c = s.charAt(i);
+                bytes[size++] = (byte) (c >>> 8);
+                bytes[size++] = (byte) c;
+            }
+        }
+
+        void chars(char[] chars, int offset, int length) {
+            ensure(4 + 2 * length);
+            lengthPrefix(length);
+            for (int i = offset, end = offset + length; i < end; i++) {
+                char c = chars[i];
+                bytes[size++] = (byte) (c >>> 8);
+                bytes[size++] = (byte) c;
+            }
+        }
+
+        private void lengthPrefix(int length) {
+            bytes[size++] = (byte) (length >>> 24);
+            bytes[size++] = (byte) (length >>> 16);
+            bytes[size++] = (byte) (length >>> 8);
+            bytes[size++] = (byte) length;
+        }
+
+        void ascii(String s) {
+            int length = s.length();
+            ensure(length);
+            for (int i = 0; i < length; i++) {
+                bytes[size++] = (byte) s.charAt(i);
+            }
+        }
+
+        void append(Canonical other, int from, int to) {
+            int length = to - from;
+            ensure(length);
+            System.arraycopy(other.bytes, from, bytes, size, length);
+            size += length;
+        }
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(bytes, size);
+        }
     }
 }
