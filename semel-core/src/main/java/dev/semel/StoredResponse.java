@@ -1,5 +1,7 @@
 package dev.semel;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -135,6 +137,20 @@ public final class StoredResponse {
      */
     public byte[] body() {
         return body.clone();
+    }
+
+    /**
+     * Writes the body to a stream without copying it first: what a replay does with a
+     * large body (a servlet output stream, a socket).
+     *
+     * @param out where the bytes go; it must not keep or change the array it is handed
+     * @throws IOException if the stream fails
+     */
+    public void writeBodyTo(OutputStream out) throws IOException {
+        Objects.requireNonNull(out, "out");
+        if (body.length > 0) {
+            out.write(body);
+        }
     }
 
     /**

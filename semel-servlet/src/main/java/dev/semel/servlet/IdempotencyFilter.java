@@ -454,10 +454,9 @@ public final class IdempotencyFilter implements Filter {
             response.setContentLength(0);
             return;
         }
-        byte[] body = stored.body();
-        response.setContentLength(body.length);
-        if (body.length > 0) {
-            response.getOutputStream().write(body);
+        response.setContentLength(stored.bodyLength());
+        if (stored.bodyLength() > 0) {
+            stored.writeBodyTo(response.getOutputStream());
         }
     }
 

@@ -39,6 +39,9 @@ final class PathPattern {
     }
 
     boolean matches(String path) {
+        if (segments.length == 1 && segments[0].equals("**")) {
+            return true; // "/**": every path, without splitting it
+        }
         return match(segments, 0, split(path), 0);
     }
 
@@ -72,15 +75,31 @@ final class PathPattern {
         return pattern.equals(segment);
     }
 
+    /** The non-empty segments of a path; runs of '/' count as one (no regular expression: this runs per request). */
     private static String[] split(String path) {
-        String trimmed = path;
-        while (trimmed.startsWith("/")) {
-            trimmed = trimmed.substring(1);
+        int count = 0;
+        int length = path.length();
+        for (int i = 0; i < length; i++) {
+            if (path.charAt(i) != '/' && (i == 0 || path.charAt(i - 1) == '/')) {
+                count++;
+            }
         }
-        while (trimmed.endsWith("/")) {
-            trimmed = trimmed.substring(0, trimmed.length() - 1);
+        String[] segments = new String[count];
+        int n = 0;
+        int i = 0;
+        while (i < length) {
+            while (i < length && path.charAt(i) == '/') {
+                i++;
+            }
+            int start = i;
+            while (i < length && path.charAt(i) != '/') {
+                i++;
+            }
+            if (i > start) {
+                segments[n++] = path.substring(start, i);
+            }
         }
-        return trimmed.isEmpty() ? new String[0] : trimmed.split("/+");
+        return segments;
     }
 
     @Override

@@ -16,6 +16,10 @@ class PathPatternTest {
         assertThat(PathPattern.compile("/**/refunds").matches("/payments/A/refunds")).isTrue();
         assertThat(PathPattern.compile("/payments").matches("/payment")).isFalse();
         assertThat(PathPattern.compile("/**").matches("/")).isTrue();
+        assertThat(PathPattern.compile("/payments/*/refunds").matches("//payments///A//refunds")).isTrue();
+        assertThat(PathPattern.compile("//payments//**").matches("/payments/A")).isTrue();
+        assertThat(PathPattern.compile("/").matches("///")).isTrue();
+        assertThat(PathPattern.compile("/").matches("/a")).isFalse();
     }
 
     @Test
