@@ -164,7 +164,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     @Override
     public ClaimResult claim(ClaimRequest request) {
         Objects.requireNonNull(request, "request");
-        return withConnection("claim", c -> claimWithRetry(c, request, false, 0));
+        return withConnection("claim", c -> claimWithRetry(c, request, table.claimsInOneStatement(), 0));
     }
 
     ClaimResult claimWithRetry(Connection c, ClaimRequest request, boolean insertFirst, int lockTimeoutSeconds)
