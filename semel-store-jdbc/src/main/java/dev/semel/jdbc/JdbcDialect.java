@@ -4,23 +4,40 @@ import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
+import java.util.Collections;
 import java.util.Locale;
 
 /**
  * The SQL dialects the JDBC store speaks. Every difference between databases lives here:
- * how a row is inserted only if absent, how a bounded batch is deleted, which errors mean
- * "waited too long for a lock", and which schema script applies.
+ * how a row is inserted only if absent (and whether the same statement can return the row in
+ * the way), how a bounded batch is deleted, which errors mean "waited too long for a lock",
+ * and which schema script applies.
  *
  * <p>The store picks the dialect from the connection's metadata unless one is set
  * explicitly ({@link JdbcIdempotencyStore.Builder#dialect}).
  */
 public enum JdbcDialect {
-    /** PostgreSQL 12 or later: {@code INSERT … ON CONFLICT DO NOTHING}, purge with {@code SKIP LOCKED}. */
+    /**
+     * PostgreSQL 12 or later: the claim is one statement, {@code INSERT … ON CONFLICT DO NOTHING}
+     * in a {@code WITH} clause that also returns the existing row; purge with {@code SKIP LOCKED}.
+     */
     POSTGRESQL("postgresql") {
         @Override
         String insertIfAbsent(String table, String columns, String placeholders) {
             return "INSERT INTO " + table + " (" + columns + ") VALUES (" + placeholders
                     + ") ON CONFLICT (record_id) DO NOTHING";
+        }
+
+        @Override
+        String insertOrSelect(String table, String columns, String placeholders, String selectColumns) {
+            // DO NOTHING takes no lock on the existing row (DO UPDATE would); the SELECT reads
+            // the statement's snapshot, which cannot see the row the INSERT just added, and
+            // NOT EXISTS keeps it quiet when a concurrent delete let the INSERT through
+            String nulls = String.join(", ", Collections.nCopies(selectColumns.split(",").length, "NULL"));
+            return "WITH ins AS (" + insertIfAbsent(table, columns, placeholders) + " RETURNING record_id)"
+                    + " SELECT FALSE AS inserted, " + selectColumns + " FROM " + table
+                    + " WHERE record_id = ? AND NOT EXISTS (SELECT 1 FROM ins)"
+                    + " UNION ALL SELECT TRUE, " + nulls + " FROM ins";
         }
 
         @Override
@@ -35,7 +52,11 @@ public enum JdbcDialect {
             return hasState(e, "57014") || hasState(e, "55P03");
         }
     },
-    /** MySQL 8 and MariaDB 10.5 or later: {@code INSERT IGNORE}, purge with {@code DELETE … LIMIT}. */
+    /**
+     * MySQL 8 and MariaDB 10.5 or later: {@code INSERT IGNORE}, purge with {@code DELETE … LIMIT}.
+     * No single-statement claim: MariaDB's {@code INSERT … RETURNING} returns nothing for an
+     * ignored row, and MySQL has no {@code RETURNING}, so a claim reads first.
+     */
     MYSQL("mysql") {
         @Override
         String insertIfAbsent(String table, String columns, String placeholders) {
@@ -140,6 +161,20 @@ public enum JdbcDialect {
 
     /** An insert that adds nothing, without an error, when the record id exists (H2 excepted). */
     abstract String insertIfAbsent(String table, String columns, String placeholders);
+
+    /**
+     * One statement that inserts the record if absent and otherwise returns the existing row,
+     * taking no lock on it and raising no error; {@code null} where the database has no such
+     * statement (then a claim reads first and inserts on a miss).
+     *
+     * <p>Parameters: the insert's placeholders, then the record id once more. Result: no row if
+     * the existing row is not visible to the statement (committed after it began); else one row
+     * whose boolean column {@code inserted} says whether the insert added it, with the
+     * {@code selectColumns} of the existing row when it did not.
+     */
+    String insertOrSelect(String table, String columns, String placeholders, String selectColumns) {
+        return null;
+    }
 
     /** Deletes at most {@code ?} rows matching the condition; the limit is the last parameter. */
     String purge(String table, String condition) {

@@ -31,8 +31,16 @@ import javax.sql.DataSource;
  * for each transition: the insert of a new claim adds nothing when the record exists
  * ({@code ON CONFLICT DO NOTHING}, {@code INSERT IGNORE}), and completion, release, renewal
  * and lease takeover are {@code UPDATE}/{@code DELETE} statements guarded by the fencing
- * token in their {@code WHERE} clause. A replay costs one lock-free {@code SELECT}; a first
- * request a {@code SELECT}, an {@code INSERT} and the completing {@code UPDATE}.
+ * token in their {@code WHERE} clause. Round trips per request depend on the dialect:
+ * <ul>
+ *   <li>PostgreSQL: the claim is one statement that inserts the record or, when it exists,
+ *       returns it ({@code WITH … INSERT … ON CONFLICT DO NOTHING} and a {@code SELECT}),
+ *       taking no row lock and raising no error. A first request costs that statement and the
+ *       completing {@code UPDATE}; a replay that one statement.
+ *   <li>MySQL/MariaDB, H2, SQLite: no statement returns the row an ignored insert met, so a
+ *       claim reads first. A replay costs one lock-free {@code SELECT}; a first request the
+ *       {@code SELECT}, the insert and the completing {@code UPDATE}.
+ * </ul>
  *
  * <p>Create the table with the script of your dialect ({@link JdbcDialect#schemaResource()},
  * e.g. from Flyway), or let the store do it on start with
@@ -164,7 +172,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     @Override
     public ClaimResult claim(ClaimRequest request) {
         Objects.requireNonNull(request, "request");
-        return withConnection("claim", c -> claimWithRetry(c, request, false, 0));
+        return withConnection("claim", c -> claimWithRetry(c, request, table.claimsInOneStatement(), 0));
     }
 
     ClaimResult claimWithRetry(Connection c, ClaimRequest request, boolean insertFirst, int lockTimeoutSeconds)

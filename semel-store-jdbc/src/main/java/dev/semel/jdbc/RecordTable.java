@@ -53,6 +53,8 @@ final class RecordTable {
     private final String select;
     private final String selectLive;
     private final String insert;
+    /** Insert or read the existing row in one statement, or null where the dialect has none. */
+    private final String insertOrSelect;
     private final String replaceExpired;
     private final String takeover;
     private final String complete;
@@ -68,7 +70,9 @@ final class RecordTable {
         String t = this.table;
         this.select = "SELECT " + COLUMNS + " FROM " + t + " WHERE record_id = ?";
         this.selectLive = select + " AND expires_at > ?";
-        this.insert = dialect.insertIfAbsent(t, INSERT_COLUMNS, "?, ?, ?, '" + IN_PROGRESS + "', ?, ?, ?, ?, ?, ?");
+        String placeholders = "?, ?, ?, '" + IN_PROGRESS + "', ?, ?, ?, ?, ?, ?";
+        this.insert = dialect.insertIfAbsent(t, INSERT_COLUMNS, placeholders);
+        this.insertOrSelect = dialect.insertOrSelect(t, INSERT_COLUMNS, placeholders, COLUMNS);
         this.replaceExpired = "UPDATE " + t + " SET idem_key = ?, scope = ?, state = '" + IN_PROGRESS
                 + "', fingerprint = ?, fencing_token = ?, lease_owner = ?, lease_deadline = ?, created_at = ?,"
                 + " completed_at = NULL, expires_at = ?, status = NULL, headers = NULL, body = NULL,"
@@ -111,10 +115,19 @@ final class RecordTable {
     // ---------------------------------------------------------------- claim
 
     /**
+     * Whether the dialect claims in one statement that also returns the existing row, so that
+     * starting with the insert costs a replay nothing extra.
+     */
+    boolean claimsInOneStatement() {
+        return insertOrSelect != null;
+    }
+
+    /**
      * Claims a record.
      *
-     * @param insertFirst start with the insert (inside a business transaction, so that the
-     *     insert waits for a concurrent uncommitted claim and the first read sees its outcome);
+     * @param insertFirst start with the insert: inside a business transaction, so that the
+     *     insert waits for a concurrent uncommitted claim and the first read sees its outcome,
+     *     or where the dialect {@linkplain #claimsInOneStatement() claims in one statement};
      *     otherwise start with a lock-free read so that a replay costs one query
      * @param lockTimeoutSeconds bound on the insert's wait for another transaction, 0 for none
      * @throws LockWaitTimeout if the insert waited longer than allowed
@@ -124,13 +137,21 @@ final class RecordTable {
         long now = micros(r.now());
         boolean tryInsert = insertFirst;
         for (int attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-            if (tryInsert) {
-                if (insert(c, r, lockTimeoutSeconds)) {
+            IdempotencyRecord current;
+            if (tryInsert && insertOrSelect != null) {
+                InsertOrSelect outcome = insertOrSelect(c, r, lockTimeoutSeconds);
+                if (outcome.inserted()) {
                     return new ClaimResult.Claimed(r.freshToken(), false);
                 }
+                // no row: it was committed after the statement's snapshot; a new statement sees it
+                current = outcome.existing() != null ? outcome.existing() : read(c, select, r.recordId(), null);
+            } else {
+                if (tryInsert && insert(c, r, lockTimeoutSeconds)) {
+                    return new ClaimResult.Claimed(r.freshToken(), false);
+                }
+                current = read(c, select, r.recordId(), null);
             }
             tryInsert = true;
-            IdempotencyRecord current = read(c, select, r.recordId(), null);
             if (current == null) {
                 continue;
             }
@@ -174,23 +195,51 @@ final class RecordTable {
 
     private boolean insert(Connection c, ClaimRequest r, int lockTimeoutSeconds) throws SQLException {
         try {
-            return update(c, insert, ps -> {
-                ps.setString(1, r.recordId());
-                ps.setString(2, r.key());
-                ps.setString(3, r.scope());
-                ps.setBytes(4, r.fingerprint());
-                ps.setLong(5, r.freshToken());
-                ps.setString(6, r.owner());
-                ps.setLong(7, micros(r.leaseDeadline()));
-                ps.setLong(8, micros(r.now()));
-                ps.setLong(9, micros(r.expiresAt()));
-            }, lockTimeoutSeconds);
+            return update(c, insert, ps -> bindInsert(ps, r), lockTimeoutSeconds);
         } catch (SQLException e) {
             if (dialect == JdbcDialect.H2 && JdbcDialect.isDuplicateKey(e)) {
                 return false; // H2 has no insert-if-absent; its duplicate error leaves the transaction usable
             }
             throw e;
         }
+    }
+
+    /** What the one-statement claim saw: it inserted the record, or the row in the way, or (null) none. */
+    private record InsertOrSelect(boolean inserted, IdempotencyRecord existing) {
+    }
+
+    private InsertOrSelect insertOrSelect(Connection c, ClaimRequest r, int lockTimeoutSeconds) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(insertOrSelect)) {
+            if (lockTimeoutSeconds > 0) {
+                ps.setQueryTimeout(lockTimeoutSeconds);
+            }
+            bindInsert(ps, r);
+            ps.setString(10, r.recordId());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new InsertOrSelect(false, null);
+                }
+                return rs.getBoolean("inserted") ? new InsertOrSelect(true, null)
+                        : new InsertOrSelect(false, toRecord(rs));
+            }
+        } catch (SQLException e) {
+            if (lockTimeoutSeconds > 0 && dialect.isTimeout(e)) {
+                throw new LockWaitTimeout(e);
+            }
+            throw e;
+        }
+    }
+
+    private static void bindInsert(PreparedStatement ps, ClaimRequest r) throws SQLException {
+        ps.setString(1, r.recordId());
+        ps.setString(2, r.key());
+        ps.setString(3, r.scope());
+        ps.setBytes(4, r.fingerprint());
+        ps.setLong(5, r.freshToken());
+        ps.setString(6, r.owner());
+        ps.setLong(7, micros(r.leaseDeadline()));
+        ps.setLong(8, micros(r.now()));
+        ps.setLong(9, micros(r.expiresAt()));
     }
 
     // ---------------------------------------------------------------- transitions

@@ -138,6 +138,10 @@ public final class TransactionalJdbcIdempotencyStore extends JdbcIdempotencyStor
             return super.claim(request);
         }
         if (claimMode == ClaimMode.SEPARATE_TRANSACTION) {
+            // read first even where the dialect claims in one statement: that statement's insert
+            // waits for an uncommitted UPDATE of the row (PostgreSQL's unique check), and here the
+            // completing UPDATE stays uncommitted until the business commit; a duplicate must see
+            // IN_PROGRESS at once instead
             ClaimResult result = super.withConnection("claim", c -> claimWithRetry(c, request, false, 0));
             if (result instanceof ClaimResult.Claimed claimed) {
                 a.claimedRecordId = request.recordId();

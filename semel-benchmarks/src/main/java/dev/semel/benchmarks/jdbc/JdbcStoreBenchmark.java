@@ -132,7 +132,7 @@ public class JdbcStoreBenchmark {
 
     private static final Scope SCOPE = Scope.of("bench", "POST /payments");
 
-    /** A first request through the engine and the plain store: claim + complete, two commits. */
+    /** A first request through the engine and the plain store: one-statement claim + complete, two commits. */
     @Benchmark
     public Outcome engineFirstRequest(Db db) {
         return db.plainEngine.execute(SCOPE, db.nextKey(), FINGERPRINT, CallOptions.DEFAULTS, lease -> RESPONSE);
@@ -171,7 +171,7 @@ public class JdbcStoreBenchmark {
         }
     }
 
-    /** A replay through the engine: one lock-free SELECT. */
+    /** A replay through the engine: the one-statement claim, which returns the row without locking it. */
     @Benchmark
     public Outcome engineReplay(Db db) {
         IdempotencyKey key = db.replayKeys[ThreadLocalRandom.current().nextInt(db.replayKeys.length)];
@@ -184,7 +184,7 @@ public class JdbcStoreBenchmark {
         return transactional(db, db.oneCommit, db.oneCommitEngine);
     }
 
-    /** Transactional, claim committed first: claim commit, then business insert + complete commit. */
+    /** Transactional, claim committed first (SELECT + insert): claim commit, then business insert + complete commit. */
     @Benchmark
     public Outcome transactionalTwoCommits(Db db) {
         return transactional(db, db.twoCommits, db.twoCommitsEngine);
