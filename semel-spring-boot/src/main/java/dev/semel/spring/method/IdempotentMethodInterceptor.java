@@ -23,8 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -55,11 +57,17 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code Message} counts by its content, not its delivery metadata; broker handles such as
  * {@code Acknowledgment} and {@code Channel} are left out), and the result is stored as JSON of the declared return type. Methods returning
  * {@link CompletionStage}/{@link CompletableFuture} keep the key claimed until the future
- * completes. Spring Boot registers it through {@link SemelMethodAutoConfiguration}.
+ * completes; a future failed with a stored business exception is replayed as a future failed
+ * with an equal one (same class and message). Spring Boot registers it through {@link SemelMethodAutoConfiguration}.
  */
 public final class IdempotentMethodInterceptor implements MethodInterceptor {
     private static final SpelExpressionParser PARSER = new SpelExpressionParser();
     private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
+    /**
+     * Marks a stored business exception, as {@link Idempotency#once} marks it for synchronous
+     * methods (core keeps the name package-private): a record written by either is read by both.
+     */
+    private static final String EXCEPTION_HEADER = "Semel-Exception";
 
     private final Supplier<Idempotency> idempotency;
     private final Supplier<Settings> settings;
@@ -240,7 +248,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             IdempotencyKey key, byte[] payload, CallOptions options) throws Throwable {
         Decision decision = engine.begin(scope, key, Fingerprint.of(payload), options);
         if (decision instanceof Decision.Replay replay) {
-            return CompletableFuture.completedFuture(spec.codec.decode(replay.response().body()));
+            return replay(spec, replay.response());
         }
         if (decision instanceof Decision.InProgress inProgress) {
             return CompletableFuture.failedFuture(new IdempotencyInProgressException(key, inProgress.retryAfter()));
@@ -253,8 +261,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         try {
             returned = invocation.proceed();
         } catch (Throwable t) {
-            releaseQuietly(lease, t);
-            throw t;
+            throw endExceptionally(lease, spec, t, t);
         }
         if (returned == null) {
             lease.release();
@@ -263,8 +270,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         CompletableFuture<Object> result = new CompletableFuture<>();
         ((CompletionStage<?>) returned).whenComplete((value, failure) -> {
             if (failure != null) {
-                releaseQuietly(lease, failure);
-                result.completeExceptionally(failure);
+                result.completeExceptionally(endExceptionally(lease, spec, unwrap(failure), failure));
                 return;
             }
             try {
@@ -276,6 +282,51 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             }
         });
         return result;
+    }
+
+    /** A stored outcome as a future: the result, or a failed future for a stored business exception. */
+    private static CompletableFuture<Object> replay(MethodSpec spec, StoredResponse stored) {
+        try {
+            if (stored.header(EXCEPTION_HEADER).isPresent()) {
+                return CompletableFuture.failedFuture(spec.exceptionCodec.decode(stored.body()));
+            }
+            return CompletableFuture.completedFuture(spec.codec.decode(stored.body()));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Ends the lease of a call that failed, as {@link Idempotency#once} does for a synchronous
+     * method: a business exception the codec names ({@code cause}, unwrapped from the future's
+     * {@code CompletionException}) is stored and rethrown on every replay, anything else releases
+     * the key. Returns what the caller gets: {@code delivered} as the method failed with it, or
+     * the error that kept a named exception from being stored (then the key is released).
+     */
+    private static Throwable endExceptionally(Lease lease, MethodSpec spec, Throwable cause, Throwable delivered) {
+        if (!(cause instanceof Exception exception) || !spec.exceptionCodec.stores(exception)) {
+            releaseQuietly(lease, delivered);
+            return delivered;
+        }
+        try {
+            byte[] encoded = spec.exceptionCodec.encode(exception);
+            lease.finish(StoredResponse.of(200, List.of(new StoredResponse.Header(EXCEPTION_HEADER,
+                    exception.getClass().getName())), encoded));
+            return delivered;
+        } catch (RuntimeException | Error cannotStore) {
+            cannotStore.addSuppressed(delivered);
+            releaseQuietly(lease, cannotStore);
+            return cannotStore;
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     private static void releaseQuietly(Lease lease, Throwable cause) {

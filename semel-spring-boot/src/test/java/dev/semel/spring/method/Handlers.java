@@ -117,6 +117,12 @@ final class Handlers {
         }
 
         @Idempotent(key = "#requestId")
+        public CompletableFuture<Receipt> declineAsyncAtOnce(String requestId) {
+            runs.incrementAndGet();
+            throw new CardDeclinedException("card declined for acc-9");
+        }
+
+        @Idempotent(key = "#requestId")
         public Shape shape(String requestId) {
             runs.incrementAndGet();
             return new Square(2);

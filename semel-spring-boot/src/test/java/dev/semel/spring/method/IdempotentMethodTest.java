@@ -158,6 +158,60 @@ class IdempotentMethodTest {
     }
 
     @Test
+    void aCompletableFutureFailedWithANamedBusinessExceptionIsStoredAndReplayedAsAFailedFuture() {
+        runner.withPropertyValues("semel.method.stored-exceptions=" + CardDeclinedException.class.getName())
+                .run(context -> {
+                    Payments payments = context.getBean(Payments.class);
+                    CompletableFuture<Receipt> declining = new CompletableFuture<>();
+                    payments.asyncOutcome(declining);
+                    CompletableFuture<Receipt> first = payments.chargeAsync("declined");
+                    declining.completeExceptionally(new CardDeclinedException("card declined for acc-9"));
+                    assertFailsWithCardDeclined(first);
+
+                    payments.asyncOutcome(CompletableFuture.completedFuture(new Receipt("must-not-run", "acc", 1)));
+                    for (int i = 0; i < 2; i++) {
+                        assertFailsWithCardDeclined(payments.chargeAsync("declined"));
+                    }
+                    assertThat(payments.runs()).as("replays do not run the method").isEqualTo(1);
+
+                    // The usual shape: the failure arrives wrapped, from a stage run on another thread.
+                    payments.asyncOutcome(CompletableFuture.supplyAsync(() -> {
+                        throw new CardDeclinedException("card declined for acc-9");
+                    }));
+                    assertFailsWithCardDeclined(payments.chargeAsync("declined-later"));
+                    assertFailsWithCardDeclined(payments.chargeAsync("declined-later"));
+                    assertThat(payments.runs()).isEqualTo(2);
+
+                    // Thrown before any future exists: stored too; the replay answers with a failed future.
+                    assertThatThrownBy(() -> payments.declineAsyncAtOnce("declined-at-once"))
+                            .isExactlyInstanceOf(CardDeclinedException.class);
+                    assertFailsWithCardDeclined(payments.declineAsyncAtOnce("declined-at-once"));
+                    assertThat(payments.runs()).isEqualTo(3);
+
+                    // Not named: a technical failure releases the key and the retry runs again.
+                    CompletableFuture<Receipt> timingOut = new CompletableFuture<>();
+                    payments.asyncOutcome(timingOut);
+                    CompletableFuture<Receipt> failed = payments.chargeAsync("timeout");
+                    timingOut.completeExceptionally(new IllegalStateException("gateway timeout"));
+                    assertThat(failed).failsWithin(Duration.ofSeconds(5))
+                            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                            .withCauseExactlyInstanceOf(IllegalStateException.class);
+                    payments.asyncOutcome(CompletableFuture.completedFuture(new Receipt("ok", "acc", 1)));
+                    assertThat(payments.chargeAsync("timeout")).succeedsWithin(Duration.ofSeconds(5))
+                            .isEqualTo(new Receipt("ok", "acc", 1));
+                    assertThat(payments.runs()).isEqualTo(5);
+                });
+    }
+
+    private static void assertFailsWithCardDeclined(CompletableFuture<Receipt> future) {
+        assertThat(future).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .havingCause()
+                .isExactlyInstanceOf(CardDeclinedException.class)
+                .withMessage("card declined for acc-9");
+    }
+
+    @Test
     void anExceptionReleasesTheKeySoTheRetryRunsTheMethod() {
         runner.run(context -> {
             Payments payments = context.getBean(Payments.class);

@@ -34,11 +34,18 @@ final class Api {
         return onPort(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
     }
 
-    /** Starts the whole service on a random port and the given database, as {@code java -jar} would. */
-    static org.springframework.context.ConfigurableApplicationContext startService(String database) {
-        return new org.springframework.boot.builder.SpringApplicationBuilder(PaymentsApplication.class).run(
+    /**
+     * Starts the whole service on a random port and the given database, as {@code java -jar} would,
+     * with further command-line settings (e.g. {@code --semel.store.type=redis}).
+     */
+    static org.springframework.context.ConfigurableApplicationContext startService(String database,
+            String... settings) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
                 "--server.port=0", "--spring.main.banner-mode=off", "--payments.provider.latency=0ms",
-                "--spring.datasource.url=" + database);
+                "--spring.datasource.url=" + database));
+        args.addAll(java.util.List.of(settings));
+        return new org.springframework.boot.builder.SpringApplicationBuilder(PaymentsApplication.class)
+                .run(args.toArray(String[]::new));
     }
 
     /** The same API signed in as a demo user (password = user name). */
