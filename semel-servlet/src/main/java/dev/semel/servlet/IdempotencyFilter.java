@@ -213,16 +213,35 @@ public final class IdempotencyFilter implements Filter {
         if (declared > maxRequestBodyBytes) {
             return null;
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
-        byte[] buffer = new byte[8192];
         try (InputStream in = request.getInputStream()) {
-            int n;
-            while ((n = in.read(buffer)) != -1) {
-                if (out.size() + n > maxRequestBodyBytes) {
-                    return null;
+            if (declared >= 0) {
+                // the usual case: read exactly the declared bytes into their own array, no copies
+                byte[] body = in.readNBytes((int) declared);
+                int next = body.length < declared ? -1 : in.read();
+                if (next == -1) {
+                    return body; // a shorter body than declared is the container's to report
                 }
-                out.write(buffer, 0, n);
+                // more than declared (a lenient container): keep reading, within the limit
+                ByteArrayOutputStream out = new ByteArrayOutputStream(body.length * 2 + 1);
+                out.write(body);
+                out.write(next);
+                return readRest(in, out);
             }
+            return readRest(in, new ByteArrayOutputStream(256));
+        }
+    }
+
+    private byte[] readRest(InputStream in, ByteArrayOutputStream out) throws IOException {
+        if (out.size() > maxRequestBodyBytes) {
+            return null;
+        }
+        byte[] buffer = new byte[8192];
+        int n;
+        while ((n = in.read(buffer)) != -1) {
+            if (out.size() + n > maxRequestBodyBytes) {
+                return null;
+            }
+            out.write(buffer, 0, n);
         }
         return out.toByteArray();
     }
