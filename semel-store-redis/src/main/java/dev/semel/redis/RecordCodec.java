@@ -8,10 +8,14 @@ import dev.semel.StoredResponse;
 import dev.semel.StoredResponse.Header;
 import dev.semel.spi.ClaimRequest;
 import java.nio.BufferUnderflowException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,6 +47,7 @@ final class RecordCodec {
     static final int HEADER_LENGTH = 74;
     private static final int NULL_LENGTH = 0xFFFF;
     private static final int MAX_SHORT_STRING = 0xFFFE;
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private RecordCodec() {
     }
@@ -64,6 +69,49 @@ final class RecordCodec {
                 .put(request.fingerprint())
                 .put(owner).put(key).put(scope);
         return b.array();
+    }
+
+    /**
+     * How long Redis keeps a new in-progress record: until it expires, or {@code leaseGrace}
+     * after its lease ends if that is sooner, and at least 1 ms. The claim script's {@code px}
+     * computes the same.
+     *
+     * @param inProgress a value from {@link #inProgress(ClaimRequest)}
+     * @param now the engine's now, epoch millis
+     * @param leaseGrace the store's lease grace, millis
+     * @return the {@code PX} argument
+     */
+    static long inProgressTtl(byte[] inProgress, long now, long leaseGrace) {
+        long ttl = Math.min(readLong(inProgress, 34) - now, readLong(inProgress, 10) - now + leaseGrace);
+        return Math.max(ttl, 1);
+    }
+
+    /**
+     * Whether a claim that found {@code existing} must rewrite it, which only the claim
+     * script may do atomically: the record has expired by the engine's clock (Redis still
+     * holds it), or its lease ended and the payload is the same (a takeover). Every other
+     * record is reported as found, unchanged — the same cases in which the claim script
+     * returns it. A value this version cannot read is left to {@link #decode}, which rejects it,
+     * so a foreign value is never overwritten.
+     *
+     * @param existing the value the key holds
+     * @param now the engine's now, epoch millis
+     * @param fingerprint the claim's fingerprint
+     * @return {@code true} if the claim script must decide
+     */
+    static boolean mustRewrite(byte[] existing, long now, byte[] fingerprint) {
+        if (existing.length < HEADER_LENGTH || existing[0] != VERSION) {
+            return false;
+        }
+        if (readLong(existing, 34) <= now) {
+            return true;
+        }
+        return existing[1] == IN_PROGRESS && readLong(existing, 10) <= now
+                && Arrays.equals(existing, 42, HEADER_LENGTH, fingerprint, 0, fingerprint.length);
+    }
+
+    private static long readLong(byte[] b, int offset) {
+        return (long) LONG.get(b, offset);
     }
 
     /** The owner field a takeover writes in place of the old one. */
