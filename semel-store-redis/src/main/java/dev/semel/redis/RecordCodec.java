@@ -57,18 +57,23 @@ final class RecordCodec {
             throw new IllegalArgumentException(
                     "fingerprint must be " + Fingerprint.LENGTH + " bytes, was " + request.fingerprint().length);
         }
-        byte[] owner = shortString(request.owner(), "owner");
-        byte[] key = shortString(request.key(), "key");
-        byte[] scope = shortString(request.scope(), "scope");
-        ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + owner.length + key.length + scope.length);
-        b.put(VERSION).put(IN_PROGRESS).putLong(request.freshToken())
-                .putLong(millis(request.leaseDeadline(), "leaseDeadline"))
-                .putLong(millis(request.now(), "now"))
-                .putLong(0L)
-                .putLong(millis(request.expiresAt(), "expiresAt"))
-                .put(request.fingerprint())
-                .put(owner).put(key).put(scope);
-        return b.array();
+        byte[] owner = utf8(request.owner(), "owner");
+        byte[] key = utf8(request.key(), "key");
+        byte[] scope = utf8(request.scope(), "scope");
+        // built in place: this runs on every claim, replays included
+        byte[] v = new byte[HEADER_LENGTH + 6 + length(owner) + length(key) + length(scope)];
+        v[0] = VERSION;
+        v[1] = IN_PROGRESS;
+        LONG.set(v, 2, request.freshToken());
+        LONG.set(v, 10, millis(request.leaseDeadline(), "leaseDeadline"));
+        LONG.set(v, 18, millis(request.now(), "now"));
+        LONG.set(v, 26, 0L);
+        LONG.set(v, 34, millis(request.expiresAt(), "expiresAt"));
+        System.arraycopy(request.fingerprint(), 0, v, 42, Fingerprint.LENGTH);
+        int at = putShortString(v, HEADER_LENGTH, owner);
+        at = putShortString(v, at, key);
+        putShortString(v, at, scope);
+        return v;
     }
 
     /**
@@ -228,12 +233,14 @@ final class RecordCodec {
             int status = Short.toUnsignedInt(b.getShort());
             boolean retained = (b.get() & 1) != 0;
             int headerCount = Short.toUnsignedInt(b.getShort());
-            List<Header> headers = new ArrayList<>(headerCount);
+            Header[] read = new Header[headerCount];
             for (int i = 0; i < headerCount; i++) {
                 String name = utf8(b, Short.toUnsignedInt(b.getShort()));
                 String headerValue = utf8(b, b.getInt());
-                headers.add(new Header(name, headerValue));
+                read[i] = new Header(name, headerValue);
             }
+            // an immutable list, which StoredResponse keeps as it is instead of copying it
+            List<Header> headers = headerCount == 1 ? List.of(read[0]) : List.of(read);
             byte[] body = new byte[b.getInt()];
             b.get(body);
             StoredResponse response = StoredResponse.restore(status, headers, body, retained);
@@ -253,14 +260,38 @@ final class RecordCodec {
     }
 
     private static byte[] shortString(String s, String name) {
+        byte[] bytes = utf8(s, name);
+        byte[] field = new byte[2 + length(bytes)];
+        putShortString(field, 0, bytes);
+        return field;
+    }
+
+    /** A short field's UTF-8 bytes, {@code null} for {@code null}. */
+    private static byte[] utf8(String s, String name) {
         if (s == null) {
-            return new byte[] {(byte) 0xFF, (byte) 0xFF};
+            return null;
         }
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_SHORT_STRING) {
             throw new IllegalArgumentException(name + " longer than " + MAX_SHORT_STRING + " bytes");
         }
-        return ByteBuffer.allocate(2 + bytes.length).putShort((short) bytes.length).put(bytes).array();
+        return bytes;
+    }
+
+    private static int length(byte[] utf8) {
+        return utf8 == null ? 0 : utf8.length;
+    }
+
+    /** Writes u16 length + bytes ({@code 0xFFFF} for {@code null}) at {@code at}; returns the next offset. */
+    private static int putShortString(byte[] target, int at, byte[] utf8) {
+        int length = utf8 == null ? NULL_LENGTH : utf8.length;
+        target[at] = (byte) (length >>> 8);
+        target[at + 1] = (byte) length;
+        if (utf8 == null) {
+            return at + 2;
+        }
+        System.arraycopy(utf8, 0, target, at + 2, utf8.length);
+        return at + 2 + utf8.length;
     }
 
     private static String readShortString(ByteBuffer b) {

@@ -76,6 +76,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     private static final byte[] UNSUPPORTED = new byte[0];
 
     private final String keyPrefix;
+    /** {@code <prefix>{} in UTF-8. */
+    private final byte[] keyStart;
     private final Duration commandTimeout;
     private final byte[] leaseGraceMillis;
     private final long leaseGrace;
@@ -87,6 +89,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
     private RedisIdempotencyStore(Builder b) {
         this.keyPrefix = b.keyPrefix;
+        this.keyStart = ascii(keyPrefix + "{");
         this.commandTimeout = b.commandTimeout;
         this.leaseGrace = b.leaseGrace.toMillis();
         this.leaseGraceMillis = ascii(Long.toString(leaseGrace));
@@ -354,8 +357,21 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         return waiters.isWaiting(channel(recordId));
     }
 
+    /** {@link #keyString} as bytes, built in one array: this runs on every call. */
     private byte[] key(String recordId) {
-        return keyString(recordId).getBytes(StandardCharsets.UTF_8);
+        int n = recordId.length();
+        byte[] key = new byte[keyStart.length + n + 1];
+        System.arraycopy(keyStart, 0, key, 0, keyStart.length);
+        for (int i = 0; i < n; i++) {
+            char c = recordId.charAt(i);
+            if (c >= 0x80) {
+                // not the engine's hex id: let the encoder handle the rest of UTF-8
+                return keyString(recordId).getBytes(StandardCharsets.UTF_8);
+            }
+            key[keyStart.length + i] = (byte) c;
+        }
+        key[key.length - 1] = '}';
+        return key;
     }
 
     private byte[] channelBytes(String recordId) {

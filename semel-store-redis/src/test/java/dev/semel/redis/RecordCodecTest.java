@@ -3,10 +3,14 @@ package dev.semel.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Fingerprint;
+import dev.semel.IdempotencyRecord;
+import dev.semel.RecordState;
+import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The client-side decisions a claim takes on what {@code SET NX GET} returned, without a server. */
@@ -77,5 +81,45 @@ class RecordCodecTest {
         foreign[0] = 9;
         assertThat(RecordCodec.mustRewrite(foreign, NOW_MS + 1, FINGERPRINT)).isFalse();
         assertThat(RecordCodec.mustRewrite(new byte[10], NOW_MS, FINGERPRINT)).isFalse();
+    }
+
+    @Test
+    void aNewRecordDecodesToWhatWasClaimedWithNullAndNonAsciiFields() {
+        ClaimRequest request = new ClaimRequest("id", null, "scöpe ✓", FINGERPRINT, "öwner", Long.MAX_VALUE,
+                NOW.plusSeconds(30), NOW.plusSeconds(60), NOW);
+        IdempotencyRecord record = RecordCodec.decode("id", RecordCodec.inProgress(request));
+        assertThat(record.key()).isNull();
+        assertThat(record.scope()).isEqualTo("scöpe ✓");
+        assertThat(record.leaseOwner()).isEqualTo("öwner");
+        assertThat(record.fencingToken()).isEqualTo(Long.MAX_VALUE);
+        assertThat(record.fingerprint()).isEqualTo(FINGERPRINT);
+        assertThat(record.state()).isEqualTo(RecordState.IN_PROGRESS);
+        assertThat(record.leaseDeadline()).isEqualTo(NOW.plusSeconds(30));
+        assertThat(record.createdAt()).isEqualTo(NOW);
+        assertThat(record.expiresAt()).isEqualTo(NOW.plusSeconds(60));
+        assertThat(record.completedAt()).isNull();
+    }
+
+    @Test
+    void aCompletedRecordKeepsItsHeadersInOrderAndItsBody() {
+        ClaimRequest request = new ClaimRequest("id", "k", "s", FINGERPRINT, "o", 1, NOW.plusSeconds(30),
+                NOW.plusSeconds(60), NOW);
+        for (List<StoredResponse.Header> headers : List.of(List.<StoredResponse.Header>of(),
+                List.of(new StoredResponse.Header("A", "1")),
+                List.of(new StoredResponse.Header("A", "1"), new StoredResponse.Header("B", "ü"),
+                        new StoredResponse.Header("A", "2")))) {
+            StoredResponse response = StoredResponse.of(201, headers, new byte[] {1, 2, 3});
+            byte[] value = concat(RecordCodec.inProgress(request), RecordCodec.response(response));
+            value[1] = RecordCodec.COMPLETED;
+            IdempotencyRecord record = RecordCodec.decode("id", value);
+            assertThat(record.response()).isEqualTo(response);
+            assertThat(record.response().headers()).containsExactlyElementsOf(headers);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 }
