@@ -8,10 +8,14 @@ import dev.semel.StoredResponse;
 import dev.semel.StoredResponse.Header;
 import dev.semel.spi.ClaimRequest;
 import java.nio.BufferUnderflowException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,6 +47,7 @@ final class RecordCodec {
     static final int HEADER_LENGTH = 74;
     private static final int NULL_LENGTH = 0xFFFF;
     private static final int MAX_SHORT_STRING = 0xFFFE;
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private RecordCodec() {
     }
@@ -52,18 +57,66 @@ final class RecordCodec {
             throw new IllegalArgumentException(
                     "fingerprint must be " + Fingerprint.LENGTH + " bytes, was " + request.fingerprint().length);
         }
-        byte[] owner = shortString(request.owner(), "owner");
-        byte[] key = shortString(request.key(), "key");
-        byte[] scope = shortString(request.scope(), "scope");
-        ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + owner.length + key.length + scope.length);
-        b.put(VERSION).put(IN_PROGRESS).putLong(request.freshToken())
-                .putLong(millis(request.leaseDeadline(), "leaseDeadline"))
-                .putLong(millis(request.now(), "now"))
-                .putLong(0L)
-                .putLong(millis(request.expiresAt(), "expiresAt"))
-                .put(request.fingerprint())
-                .put(owner).put(key).put(scope);
-        return b.array();
+        byte[] owner = utf8(request.owner(), "owner");
+        byte[] key = utf8(request.key(), "key");
+        byte[] scope = utf8(request.scope(), "scope");
+        // built in place: this runs on every claim, replays included
+        byte[] v = new byte[HEADER_LENGTH + 6 + length(owner) + length(key) + length(scope)];
+        v[0] = VERSION;
+        v[1] = IN_PROGRESS;
+        LONG.set(v, 2, request.freshToken());
+        LONG.set(v, 10, millis(request.leaseDeadline(), "leaseDeadline"));
+        LONG.set(v, 18, millis(request.now(), "now"));
+        LONG.set(v, 26, 0L);
+        LONG.set(v, 34, millis(request.expiresAt(), "expiresAt"));
+        System.arraycopy(request.fingerprint(), 0, v, 42, Fingerprint.LENGTH);
+        int at = putShortString(v, HEADER_LENGTH, owner);
+        at = putShortString(v, at, key);
+        putShortString(v, at, scope);
+        return v;
+    }
+
+    /**
+     * How long Redis keeps a new in-progress record: until it expires, or {@code leaseGrace}
+     * after its lease ends if that is sooner, and at least 1 ms. The claim script's {@code px}
+     * computes the same.
+     *
+     * @param inProgress a value from {@link #inProgress(ClaimRequest)}
+     * @param now the engine's now, epoch millis
+     * @param leaseGrace the store's lease grace, millis
+     * @return the {@code PX} argument
+     */
+    static long inProgressTtl(byte[] inProgress, long now, long leaseGrace) {
+        long ttl = Math.min(readLong(inProgress, 34) - now, readLong(inProgress, 10) - now + leaseGrace);
+        return Math.max(ttl, 1);
+    }
+
+    /**
+     * Whether a claim that found {@code existing} must rewrite it, which only the claim
+     * script may do atomically: the record has expired by the engine's clock (Redis still
+     * holds it), or its lease ended and the payload is the same (a takeover). Every other
+     * record is reported as found, unchanged — the same cases in which the claim script
+     * returns it. A value this version cannot read is left to {@link #decode}, which rejects it,
+     * so a foreign value is never overwritten.
+     *
+     * @param existing the value the key holds
+     * @param now the engine's now, epoch millis
+     * @param fingerprint the claim's fingerprint
+     * @return {@code true} if the claim script must decide
+     */
+    static boolean mustRewrite(byte[] existing, long now, byte[] fingerprint) {
+        if (existing.length < HEADER_LENGTH || existing[0] != VERSION) {
+            return false;
+        }
+        if (readLong(existing, 34) <= now) {
+            return true;
+        }
+        return existing[1] == IN_PROGRESS && readLong(existing, 10) <= now
+                && Arrays.equals(existing, 42, HEADER_LENGTH, fingerprint, 0, fingerprint.length);
+    }
+
+    private static long readLong(byte[] b, int offset) {
+        return (long) LONG.get(b, offset);
     }
 
     /** The owner field a takeover writes in place of the old one. */
@@ -180,12 +233,14 @@ final class RecordCodec {
             int status = Short.toUnsignedInt(b.getShort());
             boolean retained = (b.get() & 1) != 0;
             int headerCount = Short.toUnsignedInt(b.getShort());
-            List<Header> headers = new ArrayList<>(headerCount);
+            Header[] read = new Header[headerCount];
             for (int i = 0; i < headerCount; i++) {
                 String name = utf8(b, Short.toUnsignedInt(b.getShort()));
                 String headerValue = utf8(b, b.getInt());
-                headers.add(new Header(name, headerValue));
+                read[i] = new Header(name, headerValue);
             }
+            // an immutable list, which StoredResponse keeps as it is instead of copying it
+            List<Header> headers = headerCount == 1 ? List.of(read[0]) : List.of(read);
             byte[] body = new byte[b.getInt()];
             b.get(body);
             StoredResponse response = StoredResponse.restore(status, headers, body, retained);
@@ -205,14 +260,38 @@ final class RecordCodec {
     }
 
     private static byte[] shortString(String s, String name) {
+        byte[] bytes = utf8(s, name);
+        byte[] field = new byte[2 + length(bytes)];
+        putShortString(field, 0, bytes);
+        return field;
+    }
+
+    /** A short field's UTF-8 bytes, {@code null} for {@code null}. */
+    private static byte[] utf8(String s, String name) {
         if (s == null) {
-            return new byte[] {(byte) 0xFF, (byte) 0xFF};
+            return null;
         }
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_SHORT_STRING) {
             throw new IllegalArgumentException(name + " longer than " + MAX_SHORT_STRING + " bytes");
         }
-        return ByteBuffer.allocate(2 + bytes.length).putShort((short) bytes.length).put(bytes).array();
+        return bytes;
+    }
+
+    private static int length(byte[] utf8) {
+        return utf8 == null ? 0 : utf8.length;
+    }
+
+    /** Writes u16 length + bytes ({@code 0xFFFF} for {@code null}) at {@code at}; returns the next offset. */
+    private static int putShortString(byte[] target, int at, byte[] utf8) {
+        int length = utf8 == null ? NULL_LENGTH : utf8.length;
+        target[at] = (byte) (length >>> 8);
+        target[at + 1] = (byte) length;
+        if (utf8 == null) {
+            return at + 2;
+        }
+        System.arraycopy(utf8, 0, target, at + 2, utf8.length);
+        return at + 2 + utf8.length;
     }
 
     private static String readShortString(ByteBuffer b) {

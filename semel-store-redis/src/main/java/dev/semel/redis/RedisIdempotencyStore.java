@@ -9,11 +9,13 @@ import dev.semel.spi.ClaimResult;
 import dev.semel.spi.IdempotencyStore;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,9 +37,11 @@ import java.util.concurrent.TimeoutException;
  * {@code RedisClusterClient}).
  *
  * <p>Each record is one Redis string under {@code <prefix>{<recordId>}}; the hash tag keeps
- * everything about a record in one cluster slot. Every transition is one Lua script run by
- * its SHA (reloaded transparently after {@code SCRIPT FLUSH} or a failover), so claim,
- * complete and replay each take one round trip. Completed records expire by their TTL;
+ * everything about a record in one cluster slot. Every transition is one atomic command:
+ * a claim is {@code SET NX GET} on Redis 7 and later (a script when it must rewrite a record
+ * it found, and on older servers), the others are Lua scripts run by their SHA (reloaded
+ * transparently after {@code SCRIPT FLUSH} or a failover), so claim, complete and replay
+ * each take one round trip. Completed records expire by their TTL;
  * in-progress records expire {@link Builder#leaseGrace(Duration) a grace period} after
  * their lease, bounded by the record's TTL. Duplicates that wait are woken through pub/sub.
  * Any Redis failure (unreachable, timeout, read-only replica after a failover) is thrown as
@@ -68,18 +72,27 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
     private static final int SCAN_BATCH = 500;
     private static final int SUMMARY_BYTES = 1024;
+    /** Marks a {@code SET NX GET} the server rejected; compared by identity. */
+    private static final byte[] UNSUPPORTED = new byte[0];
 
     private final String keyPrefix;
+    /** {@code <prefix>{} in UTF-8. */
+    private final byte[] keyStart;
     private final Duration commandTimeout;
     private final byte[] leaseGraceMillis;
+    private final long leaseGrace;
+    /** Whether claims try {@code SET NX GET} first; cleared for good when the server rejects it (before 7.0). */
+    private volatile boolean setNxGet = true;
     private final int maxScannedKeys;
     private final Waiters waiters = new Waiters();
     private final Connections connections;
 
     private RedisIdempotencyStore(Builder b) {
         this.keyPrefix = b.keyPrefix;
+        this.keyStart = ascii(keyPrefix + "{");
         this.commandTimeout = b.commandTimeout;
-        this.leaseGraceMillis = ascii(Long.toString(b.leaseGrace.toMillis()));
+        this.leaseGrace = b.leaseGrace.toMillis();
+        this.leaseGraceMillis = ascii(Long.toString(leaseGrace));
         this.maxScannedKeys = b.maxScannedKeys;
         this.connections = new Connections(b.client, waiters);
         waiters.attach(connections);
@@ -98,9 +111,31 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
     // ------------------------------------------------------------------ SPI
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On Redis 7 and later the common cases take one plain command: {@code SET NX GET PX}
+     * writes the in-progress record if the key is free (a new key) and otherwise returns the
+     * record unchanged (a replay, a conflict or a mismatch), at the server cost of a
+     * {@code GET}. Only when the record it returns must be rewritten (an ended lease taken
+     * over, or a record already expired by the engine's clock that Redis still holds) does the
+     * claim script run, which reads and decides again atomically. Older servers reject
+     * {@code NX} with {@code GET}; the store then runs the claim script for every claim.
+     */
     @Override
     public ClaimResult claim(ClaimRequest request) {
         byte[] value = RecordCodec.inProgress(request);
+        if (setNxGet) {
+            long now = RecordCodec.millis(request.now(), "now");
+            byte[] existing = setIfAbsent(key(request.recordId()), value, RecordCodec.inProgressTtl(value, now,
+                    leaseGrace));
+            if (existing == null) {
+                return new ClaimResult.Claimed(request.freshToken(), false);
+            }
+            if (existing != UNSUPPORTED && !RecordCodec.mustRewrite(existing, now, request.fingerprint())) {
+                return ClaimResult.found(RecordCodec.decode(request.recordId(), existing));
+            }
+        }
         List<Object> result = eval(Scripts.CLAIM, ScriptOutputType.MULTI, request.recordId(),
                 RecordCodec.instant(request.now(), "now"), request.fingerprint(), value,
                 RecordCodec.instant(request.leaseDeadline(), "leaseDeadline"), RecordCodec.owner(request.owner()),
@@ -113,6 +148,27 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
             return new ClaimResult.Claimed(RecordCodec.toLong((byte[]) result.get(1)), true);
         }
         return ClaimResult.found(RecordCodec.decode(request.recordId(), (byte[]) result.get(1)));
+    }
+
+    /**
+     * {@code SET key value NX PX ttl GET}: one atomic command that writes the value if the key
+     * is free and returns what it holds otherwise.
+     *
+     * @return the value the key held (left unchanged), {@code null} if the value was written, or
+     *     {@link #UNSUPPORTED} (nothing written) if the server does not support the command
+     */
+    private byte[] setIfAbsent(byte[] key, byte[] value, long ttlMillis) {
+        try {
+            return awaitRaw(commands().setGet(key, value, SetArgs.Builder.nx().px(ttlMillis)));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RedisCommandExecutionException error && error.getMessage() != null
+                    && error.getMessage().contains("syntax error")) {
+                // Redis before 7.0 rejects NX together with GET, and wrote nothing: use the claim script from now on
+                setNxGet = false;
+                return UNSUPPORTED;
+            }
+            throw failure("claim a record", e.getCause());
+        }
     }
 
     @Override
@@ -301,8 +357,21 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         return waiters.isWaiting(channel(recordId));
     }
 
+    /** {@link #keyString} as bytes, built in one array: this runs on every call. */
     private byte[] key(String recordId) {
-        return keyString(recordId).getBytes(StandardCharsets.UTF_8);
+        int n = recordId.length();
+        byte[] key = new byte[keyStart.length + n + 1];
+        System.arraycopy(keyStart, 0, key, 0, keyStart.length);
+        for (int i = 0; i < n; i++) {
+            char c = recordId.charAt(i);
+            if (c >= 0x80) {
+                // not the engine's hex id: let the encoder handle the rest of UTF-8
+                return keyString(recordId).getBytes(StandardCharsets.UTF_8);
+            }
+            key[keyStart.length + i] = (byte) c;
+        }
+        key[key.length - 1] = '}';
+        return key;
     }
 
     private byte[] channelBytes(String recordId) {

@@ -16,7 +16,9 @@ import java.util.HexFormat;
 enum Scripts {
     /**
      * KEYS[1] record; ARGV: now, fingerprint, fresh value, new lease deadline, owner field, lease grace ms.
-     * Returns {0} fresh claim, {1, token} takeover, {2, value} found.
+     * Returns {0} fresh claim, {1, token} takeover, {2, value} found. On Redis 7 and later a
+     * claim is {@code SET NX GET} first, and this runs only when the record it returned must be
+     * rewritten (a takeover, or expired by the engine's clock); on older servers, every claim.
      */
     CLAIM("""
             local v = redis.call('GET', KEYS[1])

@@ -82,6 +82,17 @@ class RedisLayoutTest {
     }
 
     @Test
+    void aRecordIdThatIsNotAsciiIsKeyedByItsUtf8Bytes() {
+        String id = "récord-" + UUID.randomUUID();
+        byte[] key = (PREFIX + "{" + id + "}").getBytes(StandardCharsets.UTF_8);
+        try (RedisIdempotencyStore store = store()) {
+            store.claim(claim(id, Duration.ofSeconds(30), Duration.ofHours(1)));
+            assertThat(raw.sync().get(key)).isNotNull();
+            assertThat(store.find(id, NOW)).isPresent();
+        }
+    }
+
+    @Test
     void aValueThisStoreCannotReadIsAStoreFailureAndIsNeverOverwritten() {
         String id = Scope.of("alice", "POST /orders").recordId(IdempotencyKey.of(UUID.randomUUID().toString()));
         byte[] key = (PREFIX + "{" + id + "}").getBytes(StandardCharsets.UTF_8);

@@ -1,6 +1,7 @@
 package dev.semel.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyKey;
@@ -51,29 +52,77 @@ class RedisRoundTripTest {
         server.close();
     }
 
+    /** The embedded server is Redis 6.2, which rejects {@code SET NX GET}: every claim is the script. */
     @Test
-    void aFirstRequestTakesTwoRoundTripsAndAReplayOne() {
-        try (RedisIdempotencyStore store = RedisIdempotencyStore.builder(client)
-                .keyPrefix(TestKeys.uniquePrefix(RedisRoundTripTest.class)).build();
-                Idempotency engine = Idempotency.create(store);
-                StatefulRedisConnection<String, String> admin = client.connect()) {
-            // warm up: connection handshake and script cache
-            engine.once(SCOPE, IdempotencyKey.of("warm-" + UUID.randomUUID()), PAYLOAD, ResultCodec.utf8(), () -> "x");
-            IdempotencyKey key = IdempotencyKey.of("count-" + UUID.randomUUID());
+    void beforeRedis7AFirstRequestTakesTwoScriptsAndAReplayOne() {
+        try (StatefulRedisConnection<String, String> admin = client.connect()) {
+            assumeTrue(majorVersion(admin) < 7, "the embedded server is older than Redis 7");
+            try (RedisIdempotencyStore store = RedisIdempotencyStore.builder(client)
+                    .keyPrefix(TestKeys.uniquePrefix(RedisRoundTripTest.class)).build();
+                    Idempotency engine = Idempotency.create(store)) {
+                // warm up: connection handshake, script cache, and the store learns SET NX GET is refused
+                engine.once(SCOPE, IdempotencyKey.of("warm-" + UUID.randomUUID()), PAYLOAD, ResultCodec.utf8(),
+                        () -> "x");
+                IdempotencyKey key = IdempotencyKey.of("count-" + UUID.randomUUID());
 
-            admin.sync().configResetstat();
-            sent.clear();
-            engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "receipt");
-            assertThat(sent).containsExactly("EVALSHA", "EVALSHA");
-            assertThat(calls(admin, "evalsha")).isEqualTo(2);
+                admin.sync().configResetstat();
+                sent.clear();
+                engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "receipt");
+                assertThat(sent).containsExactly("EVALSHA", "EVALSHA");
+                assertThat(calls(admin, "evalsha")).isEqualTo(2);
 
-            admin.sync().configResetstat();
-            sent.clear();
-            assertThat(engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "again")).isEqualTo("receipt");
-            assertThat(sent).containsExactly("EVALSHA");
-            assertThat(calls(admin, "evalsha")).isEqualTo(1);
-            assertThat(calls(admin, "eval")).isZero();
+                admin.sync().configResetstat();
+                sent.clear();
+                assertThat(engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "again")).isEqualTo("receipt");
+                assertThat(sent).containsExactly("EVALSHA");
+                assertThat(calls(admin, "evalsha")).isEqualTo(1);
+                assertThat(calls(admin, "eval")).isZero();
+            }
         }
+    }
+
+    /**
+     * On Redis 7 a claim is one {@code SET NX GET}: a first request is that and the complete
+     * script, a replay is one {@code SET} and no script. Runs on {@code SEMEL_TEST_REDIS_URL}
+     * (shared, so only the commands this client sent are counted).
+     */
+    @Test
+    void fromRedis7AClaimIsOneSetNxGetAndAReplayRunsNoScript() {
+        RedisClient shared = RedisClient.create(TestRedis.url());
+        List<String> sharedSent = Collections.synchronizedList(new ArrayList<>());
+        shared.addListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                sharedSent.add(event.getCommand().getType().toString());
+            }
+        });
+        String prefix = TestKeys.uniquePrefix(RedisRoundTripTest.class);
+        try (StatefulRedisConnection<String, String> admin = shared.connect()) {
+            assumeTrue(majorVersion(admin) >= 7, "SEMEL_TEST_REDIS_URL names Redis 7 or later");
+            try (RedisIdempotencyStore store = RedisIdempotencyStore.builder(shared).keyPrefix(prefix).build();
+                    Idempotency engine = Idempotency.create(store)) {
+                engine.once(SCOPE, IdempotencyKey.of("warm-" + UUID.randomUUID()), PAYLOAD, ResultCodec.utf8(),
+                        () -> "x");
+                IdempotencyKey key = IdempotencyKey.of("count-" + UUID.randomUUID());
+
+                sharedSent.clear();
+                engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "receipt");
+                assertThat(sharedSent).containsExactly("SET", "EVALSHA");
+
+                sharedSent.clear();
+                assertThat(engine.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "again")).isEqualTo("receipt");
+                assertThat(sharedSent).containsExactly("SET");
+            }
+        } finally {
+            TestKeys.deleteAll(shared, prefix);
+            shared.shutdown();
+        }
+    }
+
+    private static int majorVersion(StatefulRedisConnection<String, String> admin) {
+        Matcher m = Pattern.compile("redis_version:(\\d+)").matcher(admin.sync().info("server"));
+        assertThat(m.find()).isTrue();
+        return Integer.parseInt(m.group(1));
     }
 
     private static long calls(StatefulRedisConnection<String, String> admin, String command) {
