@@ -32,15 +32,23 @@ REPLAY_KEY="replay-$(date +%s)"
 curl -s -o /dev/null -X POST -H "Content-Type: application/json" -H "Idempotency-Key: $REPLAY_KEY" \
   -d '{"amount":1250,"currency":"EUR","customer":"cus_42","description":"benchmark"}' "$URL/filtered/payments"
 
+ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; } # server user+system CPU, in clock ticks
+TICK=$(getconf CLK_TCK)
+
 run() { # name, then wrk arguments
   local name=$1; shift
+  local t0 t1 n cpu
+  t0=$(ticks)
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER}s" --latency "$@" >"$OUT/last.txt"
+  t1=$(ticks)
   local rps p99 non2xx
   rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/last.txt")
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' "$OUT/last.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/last.txt"); non2xx=${non2xx:-0}
-  echo "$name $rps $p99 $non2xx" >>"$OUT/results.txt"
-  printf '  %-10s %10s req/s  p99 %8s ms  non-2xx %s\n' "$name" "$rps" "$p99" "$non2xx"
+  n=$(awk '/requests in/ {print $1}' "$OUT/last.txt")
+  cpu=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$TICK" 'BEGIN {printf "%.1f", (b - a) * 1000000 / hz / n}')
+  echo "$name $rps $p99 $non2xx $cpu" >>"$OUT/results.txt"
+  printf '  %-10s %10s req/s  p99 %8s ms  server CPU %6s us/req  non-2xx %s\n' "$name" "$rps" "$p99" "$cpu" "$non2xx"
 }
 
 echo "warm-up (not recorded)"
@@ -61,13 +69,14 @@ python3 - "$OUT/results.txt" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, rps, p99, non2xx = line.split()
-    rows.setdefault(name, []).append((float(rps), float(p99), int(non2xx)))
-med = {k: (statistics.median(r for r, _, _ in v), statistics.median(p for _, p, _ in v), sum(n for _, _, n in v)) for k, v in rows.items()}
-b_rps, b_p99, _ = med["bare"]
-print("| scenario | req/s (median) | ratio to bare | p99 ms (median) | p99 minus bare | non-2xx |")
-print("|---|---:|---:|---:|---:|---:|")
+    name, rps, p99, non2xx, cpu = line.split()
+    rows.setdefault(name, []).append((float(rps), float(p99), int(non2xx), float(cpu)))
+med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v), sum(r[2] for r in v),
+           statistics.median(r[3] for r in v)) for k, v in rows.items()}
+b_rps, b_p99, _, b_cpu = med["bare"]
+print("| scenario | req/s (median) | ratio to bare | p99 ms (median) | p99 minus bare | server CPU us/req | CPU minus bare | non-2xx |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for k in ("bare", "new-key", "replay"):
-    rps, p99, n = med[k]
-    print(f"| {k} | {rps:,.0f} | {rps / b_rps:.2f}x | {p99:.2f} | {p99 - b_p99:+.2f} | {n} |")
+    rps, p99, n, cpu = med[k]
+    print(f"| {k} | {rps:,.0f} | {rps / b_rps:.2f}x | {p99:.2f} | {p99 - b_p99:+.2f} | {cpu:.1f} | {cpu - b_cpu:+.1f} | {n} |")
 PY
