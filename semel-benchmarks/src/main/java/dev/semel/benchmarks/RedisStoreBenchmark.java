@@ -97,6 +97,20 @@ public class RedisStoreBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        deleteKeys(redis, prefix);
+        engine.close();
+        store.close();
+        bare.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+
+    /**
+     * Deletes every key under a prefix (what a benchmark run leaves behind).
+     *
+     * @param redis a connection with the byte-array codec
+     * @param prefix the run's key prefix
+     */
+    public static void deleteKeys(RedisCommands<byte[], byte[]> redis, String prefix) {
         ScanArgs args = ScanArgs.Builder.matches(prefix + "*").limit(1000);
         KeyScanCursor<byte[]> cursor = redis.scan(args);
         while (true) {
@@ -108,10 +122,6 @@ public class RedisStoreBenchmark {
             }
             cursor = redis.scan(cursor, args);
         }
-        engine.close();
-        store.close();
-        bare.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
 
     /** A new key through the engine: claim, run, complete. */

@@ -4,12 +4,11 @@ import dev.semel.Fingerprint;
 import dev.semel.IdempotencyKey;
 import dev.semel.Scope;
 import dev.semel.StoredResponse;
+import dev.semel.benchmarks.RedisStoreBenchmark;
 import dev.semel.redis.RedisIdempotencyStore;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
-import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScanArgs;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -101,17 +100,7 @@ public class RedisReplayBreakdownBenchmark {
     /** Deletes the keys and closes the connections. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        ScanArgs args = ScanArgs.Builder.matches(prefix + "*").limit(1000);
-        KeyScanCursor<byte[]> cursor = redis.scan(args);
-        while (true) {
-            if (!cursor.getKeys().isEmpty()) {
-                redis.unlink(cursor.getKeys().toArray(new byte[0][]));
-            }
-            if (cursor.isFinished()) {
-                break;
-            }
-            cursor = redis.scan(cursor, args);
-        }
+        RedisStoreBenchmark.deleteKeys(redis, prefix);
         store.close();
         bare.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));

@@ -53,9 +53,8 @@ import org.springframework.web.bind.annotation.RestController;
 class InProgressWaitHttpTest {
     static final String BODY = "{\"item\": \"book\", \"quantity\": 2}";
 
-    @Nested
-    @TestPropertySource(properties = "semel.in-progress.max-wait=30s")
-    class WithinTheWaitBound {
+    /** What both bounds share: the server's port, the wait signals and a race armed per test. */
+    abstract class RaceFixture {
         @LocalServerPort
         int port;
 
@@ -73,7 +72,11 @@ class InProgressWaitHttpTest {
         void release() {
             race.close();
         }
+    }
 
+    @Nested
+    @TestPropertySource(properties = "semel.in-progress.max-wait=30s")
+    class WithinTheWaitBound extends RaceFixture {
         @Test
         void aConcurrentDuplicateWaitsForTheFirstRequestAndGetsItsResponseReplayedInsteadOf409() throws Exception {
             String key = UUID.randomUUID().toString();
@@ -103,25 +106,7 @@ class InProgressWaitHttpTest {
 
     @Nested
     @TestPropertySource(properties = "semel.in-progress.max-wait=1s")
-    class PastTheWaitBound {
-        @LocalServerPort
-        int port;
-
-        @Autowired
-        WaitSignals signals;
-
-        Race race;
-
-        @BeforeEach
-        void arm() {
-            race = new Race(new Http(port), signals);
-        }
-
-        @AfterEach
-        void release() {
-            race.close();
-        }
-
+    class PastTheWaitBound extends RaceFixture {
         @Test
         void aDuplicateStillWaitingWhenTheBoundRunsOutGets409WithRetryAfter() throws Exception {
             String key = UUID.randomUUID().toString();
