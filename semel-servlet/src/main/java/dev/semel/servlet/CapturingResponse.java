@@ -44,8 +44,10 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private boolean deferring = true;
     private int deferredStatus;
     private java.io.Closeable deferredClose;
-    /** Content-Length the application set, held back while deferring; -1 for none. */
+    /** Content-Length the application set, held back until the record is stored; -1 for none. */
     private long deferredContentLength = -1;
+    /** Whether Content-Length is still held back (longer than errors: through an async request too). */
+    private boolean holdingLength = true;
     private ServletOutputStream teeStream;
     private PrintWriter teeWriter;
     private Writer captureWriter;
@@ -234,7 +236,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setContentLengthLong(long len) {
-        if (deferring) {
+        if (holdingLength) {
             deferredContentLength = len < 0 ? -1 : len;
         } else {
             super.setContentLengthLong(len);
@@ -283,7 +285,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     private boolean holdsContentLength(String name, String value) {
-        if (!deferring || !CONTENT_LENGTH.equalsIgnoreCase(name)) {
+        if (!holdingLength || !CONTENT_LENGTH.equalsIgnoreCase(name)) {
             return false;
         }
         if (value == null) {
@@ -298,7 +300,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
     }
 
-    private void sendContentLength() {
+    /** Hands the held Content-Length to the container: call once the record is stored. */
+    void sendContentLength() {
+        holdingLength = false;
         long length = deferredContentLength;
         deferredContentLength = -1;
         if (length >= 0 && !super.isCommitted()) {
@@ -392,19 +396,28 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         return deferredStatus != 0 ? deferredStatus : super.getStatus();
     }
 
-    /** From now on (async processing started) errors and redirects go to the container at once. */
+    /**
+     * From now on (async processing started) errors, redirects and closes go to the container
+     * at once; Content-Length stays held until {@link #sendContentLength()}.
+     */
     void stopDeferring() throws IOException {
         deferring = false;
-        sendDeferred();
+        sendDeferred(false);
     }
 
-    /** Hands a recorded sendError, sendRedirect or close to the container. */
+    /** Hands a recorded sendError, sendRedirect, close and Content-Length to the container. */
     void sendDeferred() throws IOException {
+        sendDeferred(true);
+    }
+
+    private void sendDeferred(boolean withLength) throws IOException {
         java.io.Closeable close = deferredClose;
         deferredClose = null;
         int status = deferredStatus;
         if (status == 0) {
-            sendContentLength();
+            if (withLength) {
+                sendContentLength();
+            }
             if (close != null) {
                 close.close();
             }
@@ -412,6 +425,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         deferredStatus = 0;
         deferredContentLength = -1;
+        holdingLength = false;
         HttpServletResponse real = (HttpServletResponse) getResponse();
         sendAgain(real, status, sentError, sentRedirect);
     }

@@ -313,7 +313,14 @@ public final class IdempotencyFilter implements Filter {
                 event.getAsyncContext().addListener(this);
             }
         };
-        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, asyncListener, finishOnce);
+        // an async request started here ends through the application's AsyncContext.complete():
+        // store first, then let the container have the Content-Length (and so the end)
+        Runnable beforeAsyncComplete = () -> {
+            finishOnce.run();
+            capture.sendContentLength();
+        };
+        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, asyncListener,
+                beforeAsyncComplete);
         try {
             chain.doFilter(wrapped, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
@@ -328,6 +335,7 @@ public final class IdempotencyFilter implements Filter {
         if (request.isAsyncStarted()) {
             // started on the unwrapped request (by an outer component): follow it too
             capture.stopDeferring();
+            capture.sendContentLength(); // no hook before that request's end: it is stored when it ends
             request.getAsyncContext().addListener(asyncListener);
             return;
         }

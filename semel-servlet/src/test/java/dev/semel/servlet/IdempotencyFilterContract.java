@@ -198,13 +198,17 @@ abstract class IdempotencyFilterContract {
     void replaysAnAsyncResponseCompletedOnAnotherThread() throws Exception {
         // a slow store: the old code sent the async response before storing it, so this retry got a 409
         store.completeLatencyMillis.set(300);
-        String path = unique("/async");
-        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
-        HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
-        assertThat(first.statusCode()).isEqualTo(202);
-        assertThat(text(first)).isEqualTo("async 1");
-        assertSameResponse(replay, first);
-        assertThat(app.executions(path)).isEqualTo(1);
+        for (String prefix : List.of("/async", "/asyncsized")) { // the second sets Content-Length
+            String path = unique(prefix);
+            HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+            HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
+            assertThat(first.statusCode()).isEqualTo(202);
+            assertThat(text(first)).isEqualTo("async 1");
+            assertThat(replay.statusCode()).as(prefix + ": the retry sent the moment the client had the answer")
+                    .isEqualTo(202);
+            assertSameResponse(replay, first);
+            assertThat(app.executions(path)).isEqualTo(1);
+        }
     }
 
     @Test

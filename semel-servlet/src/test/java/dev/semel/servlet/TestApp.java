@@ -119,14 +119,19 @@ final class TestApp extends HttpServlet {
                 resp.setContentType("text/plain");
                 resp.getWriter().write("slow " + n);
             }
-            case "async" -> {
+            case "async", "asyncsized" -> {
+                boolean sized = op.equals("asyncsized");
                 AsyncContext ctx = req.startAsync();
                 ctx.start(() -> {
                     try {
                         HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
                         r.setStatus(202);
                         r.setContentType("text/plain");
-                        r.getOutputStream().write(("async " + n).getBytes(StandardCharsets.UTF_8));
+                        byte[] out = ("async " + n).getBytes(StandardCharsets.UTF_8);
+                        if (sized) {
+                            r.setContentLength(out.length);
+                        }
+                        r.getOutputStream().write(out);
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     } finally {
