@@ -7,12 +7,15 @@
 # Usage (from the repository root):
 #   ./mvnw -B -q -pl semel-benchmarks -am package -DskipTests
 #   semel-benchmarks/scripts/http-load.sh [rounds=3] [seconds=10] [threads=2] [connections=32]
+# WARMUP (seconds per scenario, default 20) lets the JIT settle first: on 2 cores C2 was still
+# taking 17-24 % of the server's CPU after 5 s warm-ups (perf), which skewed the first rounds.
 set -euo pipefail
 ROUNDS=${1:-3}
 SECONDS_PER=${2:-10}
 THREADS=${3:-2}
 CONNECTIONS=${4:-32}
 PORT=${PORT:-18080}
+WARMUP=${WARMUP:-20}
 HERE="$(cd "$(dirname "$0")" && pwd)"
 JAR="$HERE/../target/benchmarks.jar"
 URL="http://127.0.0.1:$PORT"
@@ -52,9 +55,9 @@ run() { # name, then wrk arguments
 }
 
 echo "warm-up (not recorded)"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$HERE/post.lua" "$URL/bare/payments" >/dev/null
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$HERE/new-key.lua" "$URL/filtered/payments" -- "warm-$(date +%s)" >/dev/null
-KEY=$REPLAY_KEY wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$HERE/post.lua" "$URL/filtered/payments" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$HERE/post.lua" "$URL/bare/payments" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$HERE/new-key.lua" "$URL/filtered/payments" -- "warm-$(date +%s)" >/dev/null
+KEY=$REPLAY_KEY wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$HERE/post.lua" "$URL/filtered/payments" >/dev/null
 
 for r in $(seq "$ROUNDS"); do
   echo "round $r"
