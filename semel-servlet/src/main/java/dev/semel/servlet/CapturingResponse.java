@@ -81,7 +81,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
                 @Override
                 public void flush() throws IOException {
-                    real.flush();
+                    if (!lengthHeld()) {
+                        real.flush();
+                    }
                 }
 
                 @Override
@@ -138,7 +140,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 @Override
                 public void flush() throws IOException {
                     captureWriter.flush();
-                    real.flush();
+                    if (!lengthHeld()) {
+                        real.flush();
+                    }
                 }
 
                 @Override
@@ -190,7 +194,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (teeWriter != null) {
             teeWriter.flush();
         }
-        super.flushBuffer();
+        if (!lengthHeld()) {
+            super.flushBuffer();
+        }
     }
 
     @Override
@@ -298,6 +304,16 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         } catch (NumberFormatException e) {
             return false; // not a length: the container decides what it makes of it
         }
+    }
+
+    /**
+     * Whether the application declared its body's length and it is held: a flush then would
+     * commit the response without it (chunked), and a response of known length is not a stream
+     * that needs flushing, so flushes wait for the record (the container still sends a body
+     * larger than its buffer as it fills).
+     */
+    private boolean lengthHeld() {
+        return holdingLength && deferredContentLength >= 0;
     }
 
     /** Hands the held Content-Length to the container: call once the record is stored. */

@@ -56,12 +56,14 @@ final class TestApp extends HttpServlet {
                 resp.setContentType("application/json");
                 resp.setContentLength(out.length);
                 resp.getOutputStream().write(out);
+                resp.getOutputStream().flush(); // and then flushes, as Spring's converters do
             }
             case "sizedheader" -> {
                 byte[] out = ("sized by header " + n).getBytes(StandardCharsets.UTF_8);
                 resp.setContentType("text/plain;charset=UTF-8");
                 resp.setHeader("Content-Length", Integer.toString(out.length));
                 resp.getWriter().write(new String(out, StandardCharsets.UTF_8));
+                resp.flushBuffer();
             }
             case "empty" -> resp.setStatus(204);
             case "closed" -> {
