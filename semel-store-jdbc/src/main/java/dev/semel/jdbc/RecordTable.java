@@ -209,12 +209,10 @@ final class RecordTable {
     }
 
     private InsertOrSelect insertOrSelect(Connection c, ClaimRequest r, int lockTimeoutSeconds) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(insertOrSelect)) {
-            if (lockTimeoutSeconds > 0) {
-                ps.setQueryTimeout(lockTimeoutSeconds);
-            }
+        return execute(c, insertOrSelect, ps -> {
             bindInsert(ps, r);
             ps.setString(10, r.recordId());
+        }, lockTimeoutSeconds, ps -> {
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return new InsertOrSelect(false, null);
@@ -222,12 +220,7 @@ final class RecordTable {
                 return rs.getBoolean("inserted") ? new InsertOrSelect(true, null)
                         : new InsertOrSelect(false, toRecord(rs));
             }
-        } catch (SQLException e) {
-            if (lockTimeoutSeconds > 0 && dialect.isTimeout(e)) {
-                throw new LockWaitTimeout(e);
-            }
-            throw e;
-        }
+        });
     }
 
     private static void bindInsert(PreparedStatement ps, ClaimRequest r) throws SQLException {
@@ -382,13 +375,24 @@ final class RecordTable {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
+    @FunctionalInterface
+    private interface Execution<T> {
+        T run(PreparedStatement ps) throws SQLException;
+    }
+
     private boolean update(Connection c, String sql, Binder binder, int timeoutSeconds) throws SQLException {
+        return execute(c, sql, binder, timeoutSeconds, ps -> ps.executeUpdate() > 0);
+    }
+
+    /** Runs one statement, bounded by {@code timeoutSeconds} (0: none); a lock wait past it is a {@link LockWaitTimeout}. */
+    private <T> T execute(Connection c, String sql, Binder binder, int timeoutSeconds, Execution<T> execution)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             if (timeoutSeconds > 0) {
                 ps.setQueryTimeout(timeoutSeconds);
             }
             binder.bind(ps);
-            return ps.executeUpdate() > 0;
+            return execution.run(ps);
         } catch (SQLException e) {
             if (timeoutSeconds > 0 && dialect.isTimeout(e)) {
                 throw new LockWaitTimeout(e);
