@@ -240,7 +240,7 @@ final class RecordCodec {
                 read[i] = new Header(name, headerValue);
             }
             // an immutable list, which StoredResponse keeps as it is instead of copying it
-            List<Header> headers = headerCount == 1 ? List.of(read[0]) : List.of(read);
+            List<Header> headers = List.of(read);
             byte[] body = new byte[b.getInt()];
             b.get(body);
             StoredResponse response = StoredResponse.restore(status, headers, body, retained);
