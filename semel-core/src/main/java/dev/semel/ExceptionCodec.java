@@ -6,6 +6,7 @@ import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Which exceptions thrown by an operation run through {@link Idempotency#once} are final
@@ -78,6 +79,33 @@ public interface ExceptionCodec {
      * @return the exception to throw
      */
     Exception decode(byte[] bytes);
+
+    /**
+     * The stored outcome for an exception this codec {@linkplain #stores stores}: what
+     * {@link Idempotency#once} completes the record with, and what any other caller that runs
+     * an operation itself (an asynchronous method, say) should store, so that every reader
+     * recognises it with {@link #storedException}.
+     *
+     * @param exception the exception
+     * @return the record's response: status 200, a marker header naming the class, the encoded exception
+     * @throws IllegalArgumentException if it cannot be stored (from {@link #encode})
+     */
+    default StoredResponse toStoredResponse(Exception exception) {
+        byte[] encoded = encode(exception);
+        return StoredResponse.of(200, List.of(new StoredResponse.Header(Idempotency.EXCEPTION_HEADER,
+                exception.getClass().getName())), encoded);
+    }
+
+    /**
+     * The exception a stored outcome holds, rebuilt, if it was written by {@link #toStoredResponse}.
+     *
+     * @param stored a replayed response
+     * @return the exception to rethrow, or empty if the outcome is a result
+     */
+    default Optional<Exception> storedException(StoredResponse stored) {
+        return stored.header(Idempotency.EXCEPTION_HEADER).isPresent()
+                ? Optional.of(decode(stored.body())) : Optional.empty();
+    }
 
     /**
      * Stores exceptions of the given types (and their subtypes) by class name and message,

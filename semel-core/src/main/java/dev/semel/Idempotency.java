@@ -6,8 +6,8 @@ import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -288,16 +288,15 @@ public final class Idempotency implements AutoCloseable {
                 if (!exceptions.stores(e)) {
                     throw e;
                 }
-                byte[] encoded;
+                StoredResponse stored;
                 try {
-                    encoded = exceptions.encode(e);
+                    stored = exceptions.toStoredResponse(e);
                 } catch (RuntimeException cannotStore) {
                     cannotStore.addSuppressed(e);
                     throw cannotStore;
                 }
                 storedFailure[0] = e;
-                return StoredResponse.of(200, List.of(new StoredResponse.Header(EXCEPTION_HEADER,
-                        e.getClass().getName())), encoded);
+                return stored;
             }
             fresh[0] = value;
             return StoredResponse.ofResult(codec.encode(value));
@@ -311,8 +310,9 @@ public final class Idempotency implements AutoCloseable {
             return value;
         }
         if (outcome instanceof Decision.Replay replay) {
-            if (replay.response().header(EXCEPTION_HEADER).isPresent()) {
-                throw Idempotency.<RuntimeException>sneakyThrow(exceptions.decode(replay.response().body()));
+            Optional<Exception> stored = exceptions.storedException(replay.response());
+            if (stored.isPresent()) {
+                throw Idempotency.<RuntimeException>sneakyThrow(stored.get());
             }
             return codec.decode(replay.response().body());
         }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -63,11 +64,6 @@ import tools.jackson.databind.json.JsonMapper;
 public final class IdempotentMethodInterceptor implements MethodInterceptor {
     private static final SpelExpressionParser PARSER = new SpelExpressionParser();
     private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
-    /**
-     * Marks a stored business exception, as {@link Idempotency#once} marks it for synchronous
-     * methods (core keeps the name package-private): a record written by either is read by both.
-     */
-    private static final String EXCEPTION_HEADER = "Semel-Exception";
 
     private final Supplier<Idempotency> idempotency;
     private final Supplier<Settings> settings;
@@ -287,8 +283,9 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
     /** A stored outcome as a future: the result, or a failed future for a stored business exception. */
     private static CompletableFuture<Object> replay(MethodSpec spec, StoredResponse stored) {
         try {
-            if (stored.header(EXCEPTION_HEADER).isPresent()) {
-                return CompletableFuture.failedFuture(spec.exceptionCodec.decode(stored.body()));
+            Optional<Exception> exception = spec.exceptionCodec.storedException(stored);
+            if (exception.isPresent()) {
+                return CompletableFuture.failedFuture(exception.get());
             }
             return CompletableFuture.completedFuture(spec.codec.decode(stored.body()));
         } catch (RuntimeException e) {
@@ -309,9 +306,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             return delivered;
         }
         try {
-            byte[] encoded = spec.exceptionCodec.encode(exception);
-            lease.finish(StoredResponse.of(200, List.of(new StoredResponse.Header(EXCEPTION_HEADER,
-                    exception.getClass().getName())), encoded));
+            lease.finish(spec.exceptionCodec.toStoredResponse(exception));
             return delivered;
         } catch (RuntimeException | Error cannotStore) {
             cannotStore.addSuppressed(delivered);
