@@ -8,44 +8,105 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
  * A store in this JVM's memory: correct across threads, gone on restart, invisible to
  * other instances. Right for tests, single-instance services and as a fast default.
  *
- * <p>Every transition is one atomic {@link ConcurrentHashMap#compute} on the record.
- * Expired records vanish lazily (no background thread is needed); {@link #purgeExpired}
- * frees their memory on demand. The store holds at most {@code maxRecords}: when full it
- * first purges expired records, and if every record is still live it refuses the claim
- * with {@link StoreCapacityExceededException} rather than dropping a live record.
+ * <p><b>Bounded, and never full of old answers.</b> The store holds at most
+ * {@code maxRecords} records and about {@code maxBytes} bytes (each record's stored body,
+ * headers, key, scope and fingerprint plus a fixed per-record overhead: an estimate of the
+ * heap it takes, not an exact measure). When a new key or a completed response needs room,
+ * the store first drops records that have expired anyway, then <em>evicts completed
+ * records, the longest-completed first</em>. A retry of an evicted key runs its operation
+ * again, so the bounds decide how far back duplicates are caught: with 1,000 new keys a
+ * second and the default 100,000 records, the last 100 seconds or so. Evictions are
+ * reported in the log (at most once a minute) and counted by {@link #evictions()}.
+ *
+ * <p>An {@code IN_PROGRESS} record is never evicted. Only when records in progress alone
+ * fill the bounds (every completed record evicted and no abandoned lease left) is a new
+ * claim refused, with {@link StoreCapacityExceededException} (a 503 over HTTP). A response
+ * that does not fit even then, or whose record is larger than {@code maxBytes} on its own,
+ * is kept without its body ({@link StoredResponse#bodyRetained()} {@code false}, as for a
+ * body over the capture limit) so the operation still never runs twice.
+ *
+ * <p><b>Cost.</b> Every call (claim, complete, release, renew, find, delete) takes constant
+ * time whatever the store holds: a hash lookup plus a few links in two lists, one of records
+ * in progress ordered by claim or last renewal, one of completed records in completion
+ * order. Changes happen under one lock held only for those steps (no copying, allocation of
+ * bodies, I/O or logging inside); {@link #find} and a claim that meets a live record take no
+ * lock at all. {@link #purgeExpired} walks the two lists from their oldest end and stops at
+ * the first live record, so it costs what it removes. With one TTL and one lease duration
+ * (the usual case) that is every expired record; with mixed ones, an expired record queued
+ * behind a longer-lived one stays (invisible, as every expired record is) until it reaches
+ * the front, is evicted or its key is claimed again. {@link #query} scans every record (an
+ * admin view).
  *
  * <pre>{@code
- * IdempotencyStore store = InMemoryIdempotencyStore.builder().maxRecords(50_000).build();
+ * IdempotencyStore store = InMemoryIdempotencyStore.builder()
+ *         .maxRecords(50_000)
+ *         .maxBytes(32L * 1024 * 1024)
+ *         .build();
  * }</pre>
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
     /** The default bound on records held: 100,000. */
     public static final int DEFAULT_MAX_RECORDS = 100_000;
 
+    /**
+     * The default bound on the estimated bytes held: 64 MiB, a quarter of a 256 MiB heap (a
+     * 1 GiB container at the JVM's default of 25%). A record costs about 700 bytes plus its
+     * answer's body and headers, so this holds about 95,000 records with answers of a few
+     * bytes and about 34,000 with 1 KiB answers and two headers.
+     */
+    public static final long DEFAULT_MAX_BYTES = 64L * 1024 * 1024;
+
+    /** The smallest {@code maxBytes} accepted: 64 KiB, room for any record without its body. */
+    static final long MIN_MAX_BYTES = 64L * 1024;
+
+    private static final System.Logger LOG = System.getLogger(InMemoryIdempotencyStore.class.getName());
+    private static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
     private static final int STRIPES = 64;
 
-    private final ConcurrentHashMap<String, IdempotencyRecord> records = new ConcurrentHashMap<>();
-    private final AtomicInteger reserved = new AtomicInteger();
+    // Estimated heap per record beyond its strings and arrays: the record, its node, the map
+    // entry and table slot, four Instants and the fingerprint's array header.
+    private static final long RECORD_OVERHEAD = 256;
+    private static final long RESPONSE_OVERHEAD = 96;
+    private static final long HEADER_OVERHEAD = 32;
+    private static final long STRING_OVERHEAD = 40;
+
     private final int maxRecords;
+    private final long maxBytes;
+    private final ConcurrentHashMap<String, Node> records = new ConcurrentHashMap<>();
     private final Object[] monitors = new Object[STRIPES];
 
-    /** A store with {@link #DEFAULT_MAX_RECORDS}. */
+    /** Guards every change to {@link #records}, both lists and the counters below. */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Records in progress, the oldest claimed (or least recently renewed) first. */
+    private final Node inProgress = Node.sentinel();
+    /** Completed records, the oldest completed first: the eviction order. */
+    private final Node completed = Node.sentinel();
+    private int count;
+    private int inProgressCount;
+    private long bytes;
+    private long inProgressBytes;
+    private volatile long evictions;
+    private long evictedSinceLog;
+    private long bodiesDroppedSinceLog;
+    private Instant nextLogAt;
+
+    /** A store with {@link #DEFAULT_MAX_RECORDS} and {@link #DEFAULT_MAX_BYTES}. */
     public InMemoryIdempotencyStore() {
-        this(DEFAULT_MAX_RECORDS);
+        this(DEFAULT_MAX_RECORDS, DEFAULT_MAX_BYTES);
     }
 
-    private InMemoryIdempotencyStore(int maxRecords) {
+    private InMemoryIdempotencyStore(int maxRecords, long maxBytes) {
         this.maxRecords = maxRecords;
+        this.maxBytes = maxBytes;
         for (int i = 0; i < STRIPES; i++) {
             monitors[i] = new Object();
         }
@@ -60,117 +121,195 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return new Builder();
     }
 
-    /** @return how many records are held, expired ones not yet purged included */
+    /** @return how many records are held, expired ones not yet purged or evicted included */
     public int size() {
-        return records.size();
+        lock.lock();
+        try {
+            return count;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Returns the estimated bytes the records take, the figure bounded by {@code maxBytes}.
+     *
+     * @return the estimate, expired records not yet purged or evicted included
+     */
+    public long estimatedBytes() {
+        lock.lock();
+        try {
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Returns how many live completed records were evicted to make room since the store was
+     * built. Each one is a key whose retry would run its operation again.
+     *
+     * @return the count
+     */
+    public long evictions() {
+        return evictions;
     }
 
     @Override
     public ClaimResult claim(ClaimRequest request) {
         Instant now = request.now();
-        IdempotencyRecord current = records.get(request.recordId());
-        boolean mayCreate = current == null;
-        if (mayCreate && !reserveSlot(now)) {
-            throw new StoreCapacityExceededException("The in-memory idempotency store holds " + maxRecords
-                    + " live records (its maxRecords); refusing a new claim rather than dropping a live record");
-        }
-        ClaimResult[] result = new ClaimResult[1];
-        boolean[] created = new boolean[1];
-        records.compute(request.recordId(), (id, cur) -> {
-            if (cur == null || !cur.expiresAt().isAfter(now)) {
-                created[0] = cur == null;
-                result[0] = new ClaimResult.Claimed(request.freshToken(), false);
-                return new IdempotencyRecord(id, request.key(), request.scope(), RecordState.IN_PROGRESS,
-                        request.fingerprint().clone(), request.freshToken(), request.owner(), request.leaseDeadline(),
-                        now, null, request.expiresAt(), null);
+        Node seen = records.get(request.recordId());
+        if (seen != null) {
+            IdempotencyRecord cur = seen.record;
+            if (cur.expiresAt().isAfter(now) && !mayTakeOver(cur, request)) {
+                // a read of an immutable value that was current: no lock needed to report it
+                return ClaimResult.found(cur);
             }
-            if (cur.state() == RecordState.IN_PROGRESS && !cur.leaseDeadline().isAfter(now)
-                    && Arrays.equals(cur.fingerprint(), request.fingerprint())) {
+        }
+        String log;
+        ClaimResult result;
+        lock.lock();
+        try {
+            result = claimLocked(request, now);
+            log = logMessage(now);
+        } finally {
+            lock.unlock();
+        }
+        log(log);
+        return result;
+    }
+
+    private ClaimResult claimLocked(ClaimRequest request, Instant now) {
+        String id = request.recordId();
+        Node node = records.get(id);
+        if (node != null) {
+            IdempotencyRecord cur = node.record;
+            if (cur.expiresAt().isAfter(now)) {
+                if (!mayTakeOver(cur, request)) {
+                    return ClaimResult.found(cur);
+                }
                 long token = cur.fencingToken() + 1;
-                result[0] = new ClaimResult.Claimed(token, true);
-                return new IdempotencyRecord(id, cur.key(), cur.scope(), RecordState.IN_PROGRESS, cur.fingerprint(),
-                        token, request.owner(), request.leaseDeadline(), cur.createdAt(), null, cur.expiresAt(), null);
+                IdempotencyRecord taken = new IdempotencyRecord(id, cur.key(), cur.scope(), RecordState.IN_PROGRESS,
+                        cur.fingerprint(), token, request.owner(), request.leaseDeadline(), cur.createdAt(), null,
+                        cur.expiresAt(), null);
+                replaceInProgress(node, taken);
+                makeRoom(0, 0, now); // a longer owner name may have gone over the byte bound
+                return new ClaimResult.Claimed(token, true);
             }
-            result[0] = ClaimResult.found(cur);
-            return cur;
-        });
-        if (mayCreate && !created[0]) {
-            reserved.decrementAndGet();
-        } else if (!mayCreate && created[0]) {
-            // the record vanished between get and compute (released or purged): count it now
-            reserved.incrementAndGet();
+            remove(node);
         }
-        return result[0];
+        IdempotencyRecord fresh = new IdempotencyRecord(id, request.key(), request.scope(), RecordState.IN_PROGRESS,
+                request.fingerprint().clone(), request.freshToken(), request.owner(), request.leaseDeadline(), now, null,
+                request.expiresAt(), null);
+        long size = estimate(fresh);
+        if (!makeRoom(1, size, now)) {
+            throw new StoreCapacityExceededException("The in-memory idempotency store is full of requests in progress ("
+                    + inProgressCount + " records, about " + inProgressBytes + " bytes; its bounds are " + maxRecords
+                    + " records and " + maxBytes + " bytes); refusing a new claim, since a record in progress is "
+                    + "never evicted. Raise maxRecords/maxBytes or use a shared store");
+        }
+        node = new Node(id, fresh, size);
+        records.put(id, node);
+        linkLast(inProgress, node);
+        count++;
+        bytes += size;
+        inProgressCount++;
+        inProgressBytes += size;
+        return new ClaimResult.Claimed(request.freshToken(), false);
     }
 
-    private boolean reserveSlot(Instant now) {
-        if (tryReserve()) {
-            return true;
-        }
-        purgeExpired(now, Integer.MAX_VALUE);
-        return tryReserve();
-    }
-
-    private boolean tryReserve() {
-        while (true) {
-            int n = reserved.get();
-            if (n >= maxRecords) {
-                return false;
-            }
-            if (reserved.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+    private static boolean mayTakeOver(IdempotencyRecord cur, ClaimRequest request) {
+        return cur.state() == RecordState.IN_PROGRESS && !cur.leaseDeadline().isAfter(request.now())
+                && Arrays.equals(cur.fingerprint(), request.fingerprint());
     }
 
     @Override
     public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
             Instant now) {
-        boolean[] done = new boolean[1];
-        records.computeIfPresent(recordId, (id, cur) -> {
-            if (!holds(cur, fencingToken, now)) {
-                return cur;
+        String log;
+        lock.lock();
+        try {
+            Node node = records.get(recordId);
+            if (node == null || !holds(node.record, fencingToken, now)) {
+                return false;
             }
-            done[0] = true;
-            return new IdempotencyRecord(id, cur.key(), cur.scope(), RecordState.COMPLETED, cur.fingerprint(),
-                    cur.fencingToken(), cur.leaseOwner(), cur.leaseDeadline(), cur.createdAt(), now, expiresAt,
-                    response);
-        });
-        if (done[0]) {
-            signal(recordId);
+            IdempotencyRecord cur = node.record;
+            // take it out of the in-progress accounting first: evicting can never touch it then
+            unlink(node);
+            count--;
+            bytes -= node.bytes;
+            inProgressCount--;
+            inProgressBytes -= node.bytes;
+
+            // what evicting every completed record would leave for this one
+            long room = maxBytes - inProgressBytes;
+            IdempotencyRecord done = completed(cur, response, expiresAt, now);
+            long size = estimate(done);
+            if (size > room && response.bodyRetained()) {
+                done = completed(cur, StoredResponse.withoutBody(response.status(), response.headers()), expiresAt,
+                        now);
+                size = estimate(done);
+                if (size > room) {
+                    done = completed(cur, StoredResponse.withoutBody(response.status(), List.of()), expiresAt, now);
+                    size = estimate(done);
+                }
+                bodiesDroppedSinceLog++;
+            }
+            // the effect happened: the record is stored even if records in progress leave no room
+            makeRoom(1, size, now);
+            node.record = done;
+            node.bytes = size;
+            linkLast(completed, node);
+            count++;
+            bytes += size;
+            log = logMessage(now);
+        } finally {
+            lock.unlock();
         }
-        return done[0];
+        log(log);
+        signal(recordId);
+        return true;
+    }
+
+    private static IdempotencyRecord completed(IdempotencyRecord cur, StoredResponse response, Instant expiresAt,
+            Instant now) {
+        return new IdempotencyRecord(cur.recordId(), cur.key(), cur.scope(), RecordState.COMPLETED, cur.fingerprint(),
+                cur.fencingToken(), cur.leaseOwner(), cur.leaseDeadline(), cur.createdAt(), now, expiresAt, response);
     }
 
     @Override
     public boolean release(String recordId, long fencingToken) {
-        boolean[] done = new boolean[1];
-        records.computeIfPresent(recordId, (id, cur) -> {
-            if (cur.state() == RecordState.IN_PROGRESS && cur.fencingToken() == fencingToken) {
-                done[0] = true;
-                return null;
+        lock.lock();
+        try {
+            Node node = records.get(recordId);
+            if (node == null || node.record.state() != RecordState.IN_PROGRESS
+                    || node.record.fencingToken() != fencingToken) {
+                return false;
             }
-            return cur;
-        });
-        if (done[0]) {
-            reserved.decrementAndGet();
-            signal(recordId);
+            remove(node);
+        } finally {
+            lock.unlock();
         }
-        return done[0];
+        signal(recordId);
+        return true;
     }
 
     @Override
     public boolean renew(String recordId, long fencingToken, Instant leaseDeadline, Instant now) {
-        boolean[] done = new boolean[1];
-        records.computeIfPresent(recordId, (id, cur) -> {
-            if (!holds(cur, fencingToken, now)) {
-                return cur;
+        lock.lock();
+        try {
+            Node node = records.get(recordId);
+            if (node == null || !holds(node.record, fencingToken, now)) {
+                return false;
             }
-            done[0] = true;
-            return new IdempotencyRecord(id, cur.key(), cur.scope(), cur.state(), cur.fingerprint(),
-                    cur.fencingToken(), cur.leaseOwner(), leaseDeadline, cur.createdAt(), null, cur.expiresAt(), null);
-        });
-        return done[0];
+            IdempotencyRecord cur = node.record;
+            replaceInProgress(node, new IdempotencyRecord(recordId, cur.key(), cur.scope(), cur.state(),
+                    cur.fingerprint(), cur.fencingToken(), cur.leaseOwner(), leaseDeadline, cur.createdAt(), null,
+                    cur.expiresAt(), null));
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static boolean holds(IdempotencyRecord cur, long fencingToken, Instant now) {
@@ -180,13 +319,15 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
     @Override
     public Optional<IdempotencyRecord> find(String recordId, Instant now) {
-        IdempotencyRecord r = records.get(recordId);
+        Node node = records.get(recordId);
+        IdempotencyRecord r = node == null ? null : node.record;
         return r != null && r.expiresAt().isAfter(now) ? Optional.of(r) : Optional.empty();
     }
 
     @Override
     public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
         return records.values().stream()
+                .map(node -> node.record)
                 .filter(r -> r.expiresAt().isAfter(now) && query.matches(r))
                 .sorted(Comparator.comparing(IdempotencyRecord::createdAt).reversed())
                 .limit(query.limit())
@@ -195,28 +336,40 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
     @Override
     public boolean delete(String recordId) {
-        if (records.remove(recordId) != null) {
-            reserved.decrementAndGet();
-            signal(recordId);
-            return true;
+        lock.lock();
+        try {
+            Node node = records.get(recordId);
+            if (node == null) {
+                return false;
+            }
+            remove(node);
+        } finally {
+            lock.unlock();
         }
-        return false;
+        signal(recordId);
+        return true;
     }
 
     @Override
     public int purgeExpired(Instant now, int limit) {
         int removed = 0;
-        for (Map.Entry<String, IdempotencyRecord> e : records.entrySet()) {
-            if (removed >= limit) {
-                break;
-            }
-            IdempotencyRecord r = e.getValue();
-            boolean gone = !r.expiresAt().isAfter(now)
-                    || (r.state() == RecordState.IN_PROGRESS && !r.leaseDeadline().isAfter(now));
-            if (gone && records.remove(e.getKey(), r)) {
-                reserved.decrementAndGet();
+        lock.lock();
+        try {
+            while (removed < limit) {
+                Node oldestDone = oldest(completed);
+                Node oldestRunning = oldest(inProgress);
+                if (oldestDone != null && !oldestDone.record.expiresAt().isAfter(now)) {
+                    remove(oldestDone);
+                } else if (oldestRunning != null && (!oldestRunning.record.expiresAt().isAfter(now)
+                        || !oldestRunning.record.leaseDeadline().isAfter(now))) {
+                    remove(oldestRunning);
+                } else {
+                    break;
+                }
                 removed++;
             }
+        } finally {
+            lock.unlock();
         }
         return removed;
     }
@@ -226,8 +379,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         Object monitor = monitorFor(recordId);
         long millis = Math.max(1, timeout.toMillis());
         synchronized (monitor) {
-            IdempotencyRecord r = records.get(recordId);
-            if (r == null || r.state() != RecordState.IN_PROGRESS) {
+            Node node = records.get(recordId);
+            if (node == null || node.record.state() != RecordState.IN_PROGRESS) {
                 return;
             }
             monitor.wait(millis);
@@ -245,9 +398,162 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return monitors[(recordId.hashCode() & 0x7fffffff) % STRIPES];
     }
 
+    @Override
+    public String toString() {
+        return "InMemoryIdempotencyStore[maxRecords=" + maxRecords + ", maxBytes=" + maxBytes + "]";
+    }
+
+    // ------------------------------------------------------------------ under the lock
+
+    /**
+     * Makes room for {@code newRecords} more records taking {@code newBytes}: first records
+     * that have expired anyway (at the front of either list), then completed records, the
+     * oldest first, and only when none is left, records in progress whose lease ended (as
+     * {@link #purgeExpired} would remove them). A live lease is never touched.
+     *
+     * @return {@code false} if records in progress leave no room
+     */
+    private boolean makeRoom(int newRecords, long newBytes, Instant now) {
+        while (count + newRecords > maxRecords || bytes + newBytes > maxBytes) {
+            Node oldestDone = oldest(completed);
+            Node oldestRunning = oldest(inProgress);
+            if (oldestDone != null && !oldestDone.record.expiresAt().isAfter(now)) {
+                remove(oldestDone);
+            } else if (oldestRunning != null && !oldestRunning.record.expiresAt().isAfter(now)) {
+                remove(oldestRunning);
+            } else if (oldestDone != null) {
+                remove(oldestDone);
+                evictions++;
+                evictedSinceLog++;
+            } else if (oldestRunning != null && !oldestRunning.record.leaseDeadline().isAfter(now)) {
+                remove(oldestRunning);
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void replaceInProgress(Node node, IdempotencyRecord record) {
+        long size = estimate(record);
+        bytes += size - node.bytes;
+        inProgressBytes += size - node.bytes;
+        node.bytes = size;
+        node.record = record;
+        // keeps the list ordered by lease deadline when leases have one duration
+        unlink(node);
+        linkLast(inProgress, node);
+    }
+
+    private void remove(Node node) {
+        records.remove(node.id, node);
+        unlink(node);
+        count--;
+        bytes -= node.bytes;
+        if (node.record.state() == RecordState.IN_PROGRESS) {
+            inProgressCount--;
+            inProgressBytes -= node.bytes;
+        }
+    }
+
+    private static Node oldest(Node list) {
+        return list.next == list ? null : list.next;
+    }
+
+    private static void linkLast(Node list, Node node) {
+        node.prev = list.prev;
+        node.next = list;
+        list.prev.next = node;
+        list.prev = node;
+    }
+
+    private static void unlink(Node node) {
+        node.prev.next = node.next;
+        node.next.prev = node.prev;
+        node.prev = null;
+        node.next = null;
+    }
+
+    /** Returns a message to log when evictions or dropped bodies are due to be reported, else {@code null}. */
+    private String logMessage(Instant now) {
+        if ((evictedSinceLog == 0 && bodiesDroppedSinceLog == 0)
+                || (nextLogAt != null && now.isBefore(nextLogAt))) {
+            return null;
+        }
+        String since = nextLogAt == null ? "" : " since the last report";
+        StringBuilder message = new StringBuilder("The in-memory idempotency store is at its bounds (")
+                .append(maxRecords).append(" records, ").append(maxBytes).append(" bytes): ");
+        if (evictedSinceLog > 0) {
+            message.append("evicted ").append(evictedSinceLog)
+                    .append(evictedSinceLog == 1 ? " completed record" : " completed records").append(since)
+                    .append(", oldest first (a retry of an evicted key runs its operation again)");
+        }
+        if (bodiesDroppedSinceLog > 0) {
+            message.append(evictedSinceLog > 0 ? "; " : "").append("kept ").append(bodiesDroppedSinceLog)
+                    .append(bodiesDroppedSinceLog == 1 ? " response" : " responses").append(since)
+                    .append(" without its body, too large for the bounds");
+        }
+        message.append(". Raise maxRecords/maxBytes (semel.store.memory.max-records/max-bytes) or use a shared store");
+        evictedSinceLog = 0;
+        bodiesDroppedSinceLog = 0;
+        nextLogAt = now.plus(LOG_INTERVAL);
+        return message.toString();
+    }
+
+    private static void log(String message) {
+        if (message != null) {
+            LOG.log(System.Logger.Level.WARNING, message);
+        }
+    }
+
+    /**
+     * Estimates the heap a record takes: its strings and arrays, its stored response and a
+     * fixed overhead for the objects around them.
+     */
+    static long estimate(IdempotencyRecord r) {
+        long n = RECORD_OVERHEAD + r.fingerprint().length + string(r.recordId()) + string(r.key())
+                + string(r.scope()) + string(r.leaseOwner());
+        StoredResponse response = r.response();
+        if (response != null) {
+            n += RESPONSE_OVERHEAD + response.bodyLength();
+            for (StoredResponse.Header h : response.headers()) {
+                n += HEADER_OVERHEAD + string(h.name()) + string(h.value());
+            }
+        }
+        return n;
+    }
+
+    private static long string(String s) {
+        return s == null ? 0 : STRING_OVERHEAD + s.length();
+    }
+
+    /** One record's place in the map and in its list; links and size change under the lock only. */
+    private static final class Node {
+        final String id;
+        /** The current record: replaced, never changed, so lock-free readers see a whole one. */
+        volatile IdempotencyRecord record;
+        long bytes;
+        Node prev;
+        Node next;
+
+        Node(String id, IdempotencyRecord record, long bytes) {
+            this.id = id;
+            this.record = record;
+            this.bytes = bytes;
+        }
+
+        static Node sentinel() {
+            Node s = new Node(null, null, 0);
+            s.prev = s;
+            s.next = s;
+            return s;
+        }
+    }
+
     /** Builds an {@link InMemoryIdempotencyStore}. */
     public static final class Builder {
         private int maxRecords = DEFAULT_MAX_RECORDS;
+        private long maxBytes = DEFAULT_MAX_BYTES;
 
         private Builder() {
         }
@@ -267,12 +573,29 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         }
 
         /**
+         * Sets the most bytes the records take, by the store's estimate (stored bodies,
+         * headers, keys, scopes, fingerprints and a fixed overhead per record). Default
+         * {@link #DEFAULT_MAX_BYTES}.
+         *
+         * @param maxBytes a bound of at least 64 KiB (65,536)
+         * @return this builder
+         */
+        public Builder maxBytes(long maxBytes) {
+            if (maxBytes < MIN_MAX_BYTES) {
+                throw new IllegalArgumentException("maxBytes must be at least " + MIN_MAX_BYTES
+                        + " (64 KiB), was " + maxBytes);
+            }
+            this.maxBytes = maxBytes;
+            return this;
+        }
+
+        /**
          * Builds the store.
          *
          * @return the store
          */
         public InMemoryIdempotencyStore build() {
-            return new InMemoryIdempotencyStore(maxRecords);
+            return new InMemoryIdempotencyStore(maxRecords, maxBytes);
         }
     }
 }

@@ -308,24 +308,6 @@ class IdempotencyEngineTest {
         running.release();
     }
 
-    @Test
-    void inMemoryStoreRefusesNewClaimsWhenFullOfLiveRecordsButEvictsExpiredOnes() {
-        engine.close();
-        InMemoryIdempotencyStore small = InMemoryIdempotencyStore.builder().maxRecords(2).build();
-        engine = engine(small, IdempotencyConfig.custom().ttl(Duration.ofMinutes(1)));
-        engine.once(SCOPE, IdempotencyKey.of("a"), new byte[0], ResultCodec.utf8(), () -> "a");
-        engine.once(SCOPE, IdempotencyKey.of("b"), new byte[0], ResultCodec.utf8(), () -> "b");
-        assertThatThrownBy(() -> engine.once(SCOPE, IdempotencyKey.of("c"), new byte[0], ResultCodec.utf8(), () -> "c"))
-                .isInstanceOf(IdempotencyStoreException.class)
-                .hasCauseInstanceOf(StoreCapacityExceededException.class);
-        assertThat(engine.once(SCOPE, IdempotencyKey.of("a"), new byte[0], ResultCodec.utf8(), () -> "again"))
-                .isEqualTo("a");
-        clock.advance(Duration.ofMinutes(1));
-        assertThat(engine.once(SCOPE, IdempotencyKey.of("c"), new byte[0], ResultCodec.utf8(), () -> "c"))
-                .isEqualTo("c");
-        assertThat(small.size()).isEqualTo(1);
-    }
-
     // ---------------------------------------------------------------- transactional mode
 
     @Test
