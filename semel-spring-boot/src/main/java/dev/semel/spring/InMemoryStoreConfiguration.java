@@ -23,6 +23,10 @@ class InMemoryStoreConfiguration {
                     + "on restart. With more than one instance, add a DataSource (semel-store-jdbc) or Redis "
                     + "(semel-store-redis), or set semel.store.type=memory to silence this warning.");
         }
-        return new InMemoryIdempotencyStore();
+        SemelProperties.Memory memory = properties.getStore().getMemory();
+        return InMemoryIdempotencyStore.builder()
+                .maxRecords(memory.getMaxRecords())
+                .maxBytes(memory.getMaxBytes().toBytes())
+                .build();
     }
 }

@@ -1,6 +1,7 @@
 package dev.semel.spring;
 
 import dev.semel.FailurePolicy;
+import dev.semel.InMemoryIdempotencyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -336,6 +337,8 @@ public class SemelProperties {
 
         private final Redis redis = new Redis();
 
+        private final Memory memory = new Memory();
+
         /** @return the store type, {@code null} to choose automatically */
         public StoreType getType() {
             return type;
@@ -354,6 +357,46 @@ public class SemelProperties {
         /** @return the Redis settings */
         public Redis getRedis() {
             return redis;
+        }
+
+        /** @return the in-memory store's settings */
+        public Memory getMemory() {
+            return memory;
+        }
+    }
+
+    /** Settings under {@code semel.store.memory}: the bounds of the in-memory store. */
+    public static class Memory {
+        /**
+         * The most records the in-memory store holds; when full it evicts completed records,
+         * the oldest first, and refuses a new key (503) only when records in progress fill it.
+         */
+        private int maxRecords = InMemoryIdempotencyStore.DEFAULT_MAX_RECORDS;
+
+        /**
+         * The most memory the in-memory store's records take, by its estimate (bodies, headers,
+         * keys and a per-record overhead); at least 64KB. Evicts like max-records.
+         */
+        private DataSize maxBytes = DataSize.ofBytes(InMemoryIdempotencyStore.DEFAULT_MAX_BYTES);
+
+        /** @return the record bound */
+        public int getMaxRecords() {
+            return maxRecords;
+        }
+
+        /** @param maxRecords the record bound */
+        public void setMaxRecords(int maxRecords) {
+            this.maxRecords = maxRecords;
+        }
+
+        /** @return the byte bound */
+        public DataSize getMaxBytes() {
+            return maxBytes;
+        }
+
+        /** @param maxBytes the byte bound */
+        public void setMaxBytes(DataSize maxBytes) {
+            this.maxBytes = maxBytes;
         }
     }
 
