@@ -81,8 +81,8 @@ public final class StoredResponse {
         return of(200, List.of(), encodedResult);
     }
 
-    /** The header of a method result that was not retained: it says why. */
-    static final String NOT_RETAINED_HEADER = "Semel-Not-Retained";
+    /** The header of a method result that was not retained ({@link #ofResultNotRetained}): it says why. */
+    public static final String NOT_RETAINED_HEADER = "Semel-Not-Retained";
 
     /**
      * The stored form of a method's result that ran but could not be stored (the codec could not
