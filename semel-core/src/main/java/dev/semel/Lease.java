@@ -1,6 +1,8 @@
 package dev.semel;
 
 import java.time.Duration;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -47,7 +49,7 @@ public final class Lease implements AutoCloseable {
     /** When the store last confirmed the lease (claim or renewal started), on the monotonic clock. */
     private volatile long confirmedAtNanos = claimedAtNanos;
     /** Whether a background renewal of this lease is running (at most one at a time). */
-    final java.util.concurrent.atomic.AtomicBoolean renewing = new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean renewing = new AtomicBoolean();
     private final AtomicReference<Status> status = new AtomicReference<>(Status.ACTIVE);
     private long renewIntervalNanos;
     private volatile long nextRenewalNanos;
@@ -250,10 +252,10 @@ public final class Lease implements AutoCloseable {
         this.nextRenewalNanos = firstRenewalNanos;
     }
 
-    private volatile java.util.concurrent.Future<?> renewal;
+    private volatile Future<?> renewal;
     private volatile long renewalStartedNanos;
 
-    void renewalStarted(java.util.concurrent.Future<?> running, long nowNanos) {
+    void renewalStarted(Future<?> running, long nowNanos) {
         renewalStartedNanos = nowNanos;
         renewal = running;
         if (!renewing.get()) {
@@ -276,7 +278,7 @@ public final class Lease implements AutoCloseable {
      * frees its thread; the next tick tries again while the lease may still be valid.
      */
     void interruptRenewalOverdue(long nowNanos) {
-        java.util.concurrent.Future<?> running = renewal;
+        Future<?> running = renewal;
         if (running != null && nowNanos - renewalStartedNanos > renewIntervalNanos) {
             Idempotency.LOG.log(System.Logger.Level.WARNING, "Renewing the lease of idempotency key ''{0}'' took"
                     + " longer than {1} ms; interrupting it and trying again", key, renewIntervalNanos / 1_000_000);
