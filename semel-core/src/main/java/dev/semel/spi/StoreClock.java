@@ -16,10 +16,10 @@ import java.util.Objects;
  * {@code expiresAt - now}) and laid onto the server's clock: every node then compares
  * deadlines written on one clock, whatever its own says.
  *
- * {@snippet :
+ * <pre>{@code
  * Instant storeNow = clock.now(true);
  * Instant deadline = StoreClock.onStoreClock(request.leaseDeadline(), request.now(), storeNow);
- * }
+ * }</pre>
  */
 public final class StoreClock {
     /** How long one reading of the server's clock is carried forward before it is read again: 30 s. */

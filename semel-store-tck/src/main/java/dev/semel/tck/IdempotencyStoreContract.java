@@ -780,7 +780,7 @@ public abstract class IdempotencyStoreContract {
      * Whether the store wakes waiting duplicates when a record completes or is released
      * ({@link IdempotencyStore#awaitChange} returns early). Default {@code true}; a store that
      * relies on the engine's polling (the SPI's default {@code awaitChange}) returns {@code false},
-     * which skips {@link #aWaitingDuplicateIsWokenByTheCompletionNotByThePoll}.
+     * which skips {@code aWaitingDuplicateIsWokenByTheCompletionNotByThePoll}.
      *
      * @return whether {@code awaitChange} returns as soon as the record changes
      */
