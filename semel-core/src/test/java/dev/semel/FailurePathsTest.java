@@ -126,6 +126,22 @@ class FailurePathsTest {
         assertThat(runs).hasValue(1);
     }
 
+    @Test
+    void aCompleteIsNotRetriedOnceTheLeaseMayHaveEnded() {
+        AtomicInteger completes = new AtomicInteger();
+        engine = Idempotency.create(new ForwardingIdempotencyStore(memory) {
+            @Override
+            public boolean complete(String id, long token, StoredResponse response, Instant expiresAt, Instant now) {
+                completes.incrementAndGet();
+                throw new IdempotencyStoreException("the store is down", null);
+            }
+        }, IdempotencyConfig.custom().completeAttempts(10).leaseDuration(Duration.ofMillis(1200)).build());
+        assertThatThrownBy(this::once).isInstanceOf(IdempotencyStoreException.class);
+        assertThat(completes.get()).as("retries stop a second before the lease could end, not after 10 attempts")
+                .isBetween(1, 3);
+        assertThat(runs).hasValue(1);
+    }
+
     // ------------------------------------------------------------------ fail-open never re-runs
 
     @Test
