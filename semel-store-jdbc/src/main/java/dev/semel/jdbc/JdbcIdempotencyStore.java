@@ -255,7 +255,11 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     public boolean renew(String recordId, long fencingToken, Instant leaseDeadline, Instant now) {
         Instant storeNow = storeNow(now);
         Instant deadline = StoreClock.onStoreClock(leaseDeadline, now, storeNow);
-        return withConnection("renew", c -> table.renew(c, recordId, fencingToken, deadline, storeNow));
+        // each renewal has its own deadline: a third of the lease it extends, at least a second
+        int timeoutSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+                Duration.between(storeNow, deadline).toSeconds() / 3));
+        return withConnection("renew", c -> table.renew(c, recordId, fencingToken, deadline, storeNow,
+                timeoutSeconds));
     }
 
     @Override
