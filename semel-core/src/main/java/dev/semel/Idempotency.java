@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -39,6 +40,10 @@ public final class Idempotency implements AutoCloseable {
     static final System.Logger LOG = System.getLogger(Idempotency.class.getName());
     /** Marks a stored response that holds an exception rethrown on replay, not a result. */
     static final String EXCEPTION_HEADER = "Semel-Exception";
+    private static final long COMPLETE_FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long COMPLETE_MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** A retried completion must start this long before the lease could have ended. */
+    private static final long COMPLETE_LEASE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final IdempotencyStore store;
     private final IdempotencyConfig config;
@@ -189,6 +194,7 @@ public final class Idempotency implements AutoCloseable {
         Objects.requireNonNull(fingerprint, "fingerprint");
         String recordId = scope.recordId(key);
         OutcomePolicy outcomePolicy = options.outcomePolicy(config);
+        boolean[] operationStarted = new boolean[1];
         Object decision;
         try {
             decision = waitWhileInProgressChecked(scope, key, recordId, options,
@@ -198,6 +204,7 @@ public final class Idempotency implements AutoCloseable {
                             return d;
                         }
                         Lease lease = execute.lease();
+                        operationStarted[0] = true;
                         StoredResponse response = Objects.requireNonNull(operation.run(lease),
                                 "operation returned null");
                         if (!outcomePolicy.shouldStore(response.status())) {
@@ -212,8 +219,19 @@ public final class Idempotency implements AutoCloseable {
                     }));
         } catch (StoreUnavailable e) {
             throw e;
+        } catch (ClaimFailed e) {
+            // the claim itself could not be made (rolled back): fail open or closed as configured
+            decision = storeFailed(scope, key, recordId, options, e.failure);
         } catch (IdempotencyStoreException e) {
-            // beginning or committing the transaction failed: nothing of the attempt remains
+            if (operationStarted[0]) {
+                // completing or committing failed after the operation ran: its writes rolled back,
+                // but whatever it did outside the transaction did not. Never run it again here,
+                // whatever the failure policy: the caller gets the store error and may retry.
+                emit(new IdempotencyEvent(IdempotencyEvent.Type.STORE_ERROR, scope, key, Duration.ZERO, 0, 0, e));
+                throw new StoreUnavailable("The idempotency store failed after the operation ran; its transaction"
+                        + " was rolled back: " + e.getMessage(), e, config.storeFailureRetryAfter());
+            }
+            // beginning the transaction failed: no claim was made, nothing ran
             decision = storeFailed(scope, key, recordId, options, e);
         } catch (NotStored notStored) {
             if (notStored.response == null) {
@@ -270,8 +288,10 @@ public final class Idempotency implements AutoCloseable {
      * @return the result, fresh or stored
      * @throws E whatever the operation threw: the key is released, unless the options'
      *         {@link ExceptionCodec} stores it, in which case every replay rethrows it
-     * @throws IllegalArgumentException if the result or a stored exception cannot be encoded
-     *         (the key is released, nothing is stored)
+     * @throws IdempotencyResultNotRetainedException on a duplicate of a call that ran but whose
+     *         result (or named exception) could not be stored: the codec could not encode it or
+     *         read it back, or the store refused its size. The first call still gets its result
+     *         (or its exception); the key is never released once the operation ran.
      */
     public <T, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload, ResultCodec<T> codec,
             CallOptions options, Callable<T, E> operation) throws E {
@@ -288,18 +308,22 @@ public final class Idempotency implements AutoCloseable {
                 if (!exceptions.stores(e)) {
                     throw e;
                 }
-                StoredResponse stored;
-                try {
-                    stored = exceptions.toStoredResponse(e);
-                } catch (RuntimeException cannotStore) {
-                    cannotStore.addSuppressed(e);
-                    throw cannotStore;
-                }
                 storedFailure[0] = e;
-                return stored;
+                try {
+                    return exceptions.toStoredResponse(e);
+                } catch (RuntimeException cannotStore) {
+                    // the operation ended with an outcome meant to be final: never run it again
+                    return notRetained(key, cannotStore);
+                }
             }
             fresh[0] = value;
-            return StoredResponse.ofResult(codec.encode(value));
+            try {
+                return StoredResponse.ofResult(codec.encode(value));
+            } catch (RuntimeException cannotStore) {
+                // the effect happened: complete the record without the result rather than
+                // release the key, so that a duplicate never runs the operation again
+                return notRetained(key, cannotStore);
+            }
         });
         if (outcome instanceof Outcome.Executed) {
             if (storedFailure[0] != null) {
@@ -310,6 +334,11 @@ public final class Idempotency implements AutoCloseable {
             return value;
         }
         if (outcome instanceof Decision.Replay replay) {
+            if (!replay.response().bodyRetained()) {
+                throw new IdempotencyResultNotRetainedException(key, replay.response()
+                        .header(StoredResponse.NOT_RETAINED_HEADER)
+                        .orElse("it was larger than the store accepts"));
+            }
             Optional<Exception> stored = exceptions.storedException(replay.response());
             if (stored.isPresent()) {
                 throw Idempotency.<RuntimeException>sneakyThrow(stored.get());
@@ -320,6 +349,13 @@ public final class Idempotency implements AutoCloseable {
             throw new IdempotencyInProgressException(key, inProgress.retryAfter());
         }
         throw new IdempotencyMismatchException(key);
+    }
+
+    private static StoredResponse notRetained(IdempotencyKey key, RuntimeException cannotStore) {
+        LOG.log(System.Logger.Level.WARNING, "The outcome of idempotency key ''{0}'' cannot be stored; its record"
+                + " is completed as not retained, and duplicates get IdempotencyResultNotRetainedException", key,
+                cannotStore);
+        return StoredResponse.ofResultNotRetained(cannotStore.getMessage());
     }
 
     /**
@@ -345,9 +381,10 @@ public final class Idempotency implements AutoCloseable {
         }
     }
 
-    /** Stops lease renewal if the engine started its own scheduler. Leases still active stop renewing. */
+    /** Stops lease renewal (and the scheduler, if the engine started its own). Leases still active stop renewing. */
     @Override
     public void close() {
+        renewals.shutdown();
         if (ownsScheduler) {
             scheduler.shutdownNow();
         }
@@ -369,7 +406,11 @@ public final class Idempotency implements AutoCloseable {
             reportStoreCall(StoreOperation.CLAIM, start, null);
         } catch (RuntimeException e) {
             reportStoreCall(StoreOperation.CLAIM, start, e);
-            if (inTransaction && !(e instanceof IdempotencyStoreException)) {
+            if (inTransaction) {
+                if (e instanceof IdempotencyStoreException storeFailure) {
+                    // roll the transaction back; the engine decides outside it (fail-open runs unprotected)
+                    throw new ClaimFailed(storeFailure);
+                }
                 throw e;
             }
             return storeFailed(scope, key, recordId, options, e);
@@ -386,7 +427,7 @@ public final class Idempotency implements AutoCloseable {
                 emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
             }
             return new Decision.Execute(new Lease(this, scope, key, recordId, claimed.fencingToken(), ttl, lease,
-                    options.outcomePolicy(config), true));
+                    options.outcomePolicy(config), true, inTransaction));
         }
         if (result instanceof ClaimResult.Found found) {
             IdempotencyRecord record = found.record();
@@ -401,7 +442,7 @@ public final class Idempotency implements AutoCloseable {
                 }
                 return new Decision.Replay(record.response());
             }
-            return new Decision.InProgress(retryAfter(record.leaseDeadline(), now));
+            return new Decision.InProgress(retryAfter(record.leaseDeadline(), now, lease));
         }
         // Locked: a concurrent transaction holds the key; its lease is not visible.
         return new Decision.InProgress(Duration.ofSeconds(1));
@@ -414,18 +455,22 @@ public final class Idempotency implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING,
                     "Idempotency store failed; running idempotency key ''{0}'' UNPROTECTED (fail-open)", key, e);
             return new Decision.Execute(new Lease(this, scope, key, recordId, 0, options.ttl(config),
-                    options.leaseDuration(config), options.outcomePolicy(config), false));
+                    options.leaseDuration(config), options.outcomePolicy(config), false, false));
         }
         emit(new IdempotencyEvent(IdempotencyEvent.Type.STORE_ERROR, scope, key, Duration.ZERO, 0, 0, e));
         throw new StoreUnavailable("The idempotency store is unavailable: " + e.getMessage(), e,
                 config.storeFailureRetryAfter());
     }
 
-    private static Duration retryAfter(Instant leaseDeadline, Instant now) {
+    private static Duration retryAfter(Instant leaseDeadline, Instant now, Duration leaseDuration) {
         if (leaseDeadline == null) {
             return Duration.ofSeconds(1);
         }
         Duration left = Duration.between(now, leaseDeadline);
+        if (left.compareTo(leaseDuration) > 0) {
+            // a store on its own clock wrote the deadline; a skewed JVM clock must not stretch the wait
+            left = leaseDuration;
+        }
         long seconds = (left.toMillis() + 999) / 1000;
         return Duration.ofSeconds(Math.max(1, seconds));
     }
@@ -506,17 +551,59 @@ public final class Idempotency implements AutoCloseable {
         return renewals.size();
     }
 
+    /**
+     * Completes the record. A store failure is retried with backoff while the lease is still
+     * valid (a failover's timeout must not turn a finished operation into a 503 and, after the
+     * lease, into a second run); a response the store refuses as too large is completed without
+     * its body, never released.
+     */
     boolean storeComplete(Lease lease, StoredResponse response, Duration ttl) {
-        Instant now = config.clock().instant();
-        long start = startStoreCall(StoreOperation.COMPLETE);
-        try {
-            boolean ok = store.complete(lease.recordId(), lease.fencingToken(), response, now.plus(ttl), now);
-            reportStoreCall(StoreOperation.COMPLETE, start, null);
-            return ok;
-        } catch (RuntimeException e) {
-            reportStoreCall(StoreOperation.COMPLETE, start, e);
-            throw asStoreException("complete", e);
+        StoredResponse toStore = response;
+        int failures = 0;
+        long backoffNanos = COMPLETE_FIRST_BACKOFF_NANOS;
+        while (true) {
+            Instant now = config.clock().instant();
+            long start = startStoreCall(StoreOperation.COMPLETE);
+            try {
+                boolean ok = store.complete(lease.recordId(), lease.fencingToken(), toStore, now.plus(ttl), now);
+                reportStoreCall(StoreOperation.COMPLETE, start, null);
+                if (!ok && failures > 0) {
+                    // an earlier attempt may have completed the record and only its answer was lost
+                    return completedByUs(lease);
+                }
+                return ok;
+            } catch (StoreCapacityExceededException tooLarge) {
+                reportStoreCall(StoreOperation.COMPLETE, start, tooLarge);
+                if (!toStore.bodyRetained()) {
+                    throw tooLarge;
+                }
+                LOG.log(System.Logger.Level.WARNING, "The store refused the outcome of idempotency key ''{0}'' ({1});"
+                        + " completing its record without the body (not retained)", lease.key(), tooLarge.getMessage());
+                toStore = StoredResponse.withoutBody(toStore.status(), toStore.headers());
+            } catch (RuntimeException e) {
+                reportStoreCall(StoreOperation.COMPLETE, start, e);
+                failures++;
+                if (lease.inTransaction() || failures >= config.completeAttempts()
+                        || !lease.validFor(backoffNanos + COMPLETE_LEASE_MARGIN_NANOS)) {
+                    throw asStoreException("complete", e);
+                }
+                LOG.log(System.Logger.Level.WARNING, "Could not complete idempotency key ''{0}'' (attempt {1}); trying"
+                        + " again while its lease is valid: {2}", lease.key(), failures, e.getMessage());
+                try {
+                    TimeUnit.NANOSECONDS.sleep(backoffNanos);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw asStoreException("complete", e);
+                }
+                backoffNanos = Math.min(backoffNanos * 2, COMPLETE_MAX_BACKOFF_NANOS);
+            }
         }
+    }
+
+    private boolean completedByUs(Lease lease) {
+        Optional<IdempotencyRecord> record = store.find(lease.recordId(), config.clock().instant());
+        return record.isPresent() && record.get().state() == RecordState.COMPLETED
+                && record.get().fencingToken() == lease.fencingToken();
     }
 
     boolean storeRelease(Lease lease) {
@@ -630,6 +717,17 @@ public final class Idempotency implements AutoCloseable {
         NotStored(StoredResponse response) {
             super(null, null, false, false);
             this.response = response;
+        }
+    }
+
+    /** A claim inside a store transaction failed: carried out of the transaction, rolling it back. */
+    private static final class ClaimFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final IdempotencyStoreException failure;
+
+        ClaimFailed(IdempotencyStoreException failure) {
+            super(null, failure, false, false);
+            this.failure = failure;
         }
     }
 

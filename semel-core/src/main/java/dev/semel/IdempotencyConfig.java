@@ -32,6 +32,8 @@ public final class IdempotencyConfig {
     public static final OutcomePolicy DEFAULT_OUTCOME_POLICY = OutcomePolicy.DEFAULT;
     /** Store failures refuse the request. */
     public static final FailurePolicy DEFAULT_FAILURE_POLICY = FailurePolicy.FAIL_CLOSED;
+    /** Default number of attempts to complete a record when the store fails: 4. */
+    public static final int DEFAULT_COMPLETE_ATTEMPTS = 4;
 
     private final Clock clock;
     private final Duration ttl;
@@ -45,6 +47,7 @@ public final class IdempotencyConfig {
     private final IdempotencyListener listener;
     private final ScheduledExecutorService scheduler;
     private final String ownerId;
+    private final int completeAttempts;
 
     private IdempotencyConfig(Builder b) {
         this.clock = b.clock;
@@ -59,9 +62,12 @@ public final class IdempotencyConfig {
         this.listener = b.listener;
         this.scheduler = b.scheduler;
         this.ownerId = b.ownerId != null ? b.ownerId : defaultOwnerId();
-        if (leaseRenewInterval.compareTo(leaseDuration) >= 0) {
+        this.completeAttempts = b.completeAttempts;
+        if (leaseRenewInterval.multipliedBy(2).compareTo(leaseDuration) > 0) {
+            // a renewal that fails (or stalls) once must still leave time for the next before the lease ends
             throw new IllegalArgumentException("leaseRenewInterval (" + leaseRenewInterval
-                    + ") must be shorter than leaseDuration (" + leaseDuration + ")");
+                    + ") must be at most half of leaseDuration (" + leaseDuration + "), so that one failed or"
+                    + " slow renewal does not let the lease run out");
         }
     }
 
@@ -108,6 +114,7 @@ public final class IdempotencyConfig {
         b.listener = listener;
         b.scheduler = scheduler;
         b.ownerId = ownerId;
+        b.completeAttempts = completeAttempts;
         return b;
     }
 
@@ -166,6 +173,11 @@ public final class IdempotencyConfig {
         return scheduler;
     }
 
+    /** @return how many times a completion is attempted when the store fails */
+    public int completeAttempts() {
+        return completeAttempts;
+    }
+
     /** @return this engine's identity as a lease owner */
     public String ownerId() {
         return ownerId;
@@ -182,6 +194,7 @@ public final class IdempotencyConfig {
         private InProgressPolicy inProgressPolicy = DEFAULT_IN_PROGRESS_POLICY;
         private OutcomePolicy outcomePolicy = DEFAULT_OUTCOME_POLICY;
         private FailurePolicy failurePolicy = DEFAULT_FAILURE_POLICY;
+        private int completeAttempts = DEFAULT_COMPLETE_ATTEMPTS;
         private IdempotencyListener listener = IdempotencyListener.NONE;
         private ScheduledExecutorService scheduler;
         private String ownerId;
@@ -225,7 +238,7 @@ public final class IdempotencyConfig {
         /**
          * Sets how often a running operation's lease is renewed. Default: a third of the lease.
          *
-         * @param interval positive, shorter than the lease
+         * @param interval positive, at most half the lease
          * @return this builder
          */
         public Builder leaseRenewInterval(Duration interval) {
@@ -327,10 +340,27 @@ public final class IdempotencyConfig {
         }
 
         /**
+         * Sets how many times a record's completion is attempted when the store fails (a
+         * timeout during a failover). Retries back off from 100 ms to 1 s and stop once the
+         * lease could have ended; the key is never released after the operation ran.
+         * Default {@link #DEFAULT_COMPLETE_ATTEMPTS}.
+         *
+         * @param attempts at least 1
+         * @return this builder
+         */
+        public Builder completeAttempts(int attempts) {
+            if (attempts < 1) {
+                throw new IllegalArgumentException("completeAttempts must be at least 1, was " + attempts);
+            }
+            this.completeAttempts = attempts;
+            return this;
+        }
+
+        /**
          * Builds the configuration.
          *
          * @return the immutable configuration
-         * @throws IllegalArgumentException if the renew interval is not shorter than the lease
+         * @throws IllegalArgumentException if the renew interval is more than half the lease
          */
         public IdempotencyConfig build() {
             return new IdempotencyConfig(this);

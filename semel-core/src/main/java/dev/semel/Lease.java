@@ -1,6 +1,8 @@
 package dev.semel;
 
 import java.time.Duration;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,7 +26,13 @@ public final class Lease implements AutoCloseable {
         /** Ended by releasing the key. */
         RELEASED,
         /** Taken over by another caller or deleted; nothing can be written any more. */
-        LOST
+        LOST,
+        /**
+         * Could not be ended: the store kept failing to record the outcome while the lease was
+         * valid. The key is deliberately not released (the effect may have happened); the
+         * record stays in progress until its lease runs out.
+         */
+        ABANDONED
     }
 
     private final Idempotency engine;
@@ -36,13 +44,18 @@ public final class Lease implements AutoCloseable {
     private final Duration leaseDuration;
     private final OutcomePolicy outcomePolicy;
     private final boolean guarded;
+    private final boolean inTransaction;
     private final long claimedAtNanos = System.nanoTime();
+    /** When the store last confirmed the lease (claim or renewal started), on the monotonic clock. */
+    private volatile long confirmedAtNanos = claimedAtNanos;
+    /** Whether a background renewal of this lease is running (at most one at a time). */
+    final AtomicBoolean renewing = new AtomicBoolean();
     private final AtomicReference<Status> status = new AtomicReference<>(Status.ACTIVE);
     private long renewIntervalNanos;
     private volatile long nextRenewalNanos;
 
     Lease(Idempotency engine, Scope scope, IdempotencyKey key, String recordId, long fencingToken, Duration ttl,
-            Duration leaseDuration, OutcomePolicy outcomePolicy, boolean guarded) {
+            Duration leaseDuration, OutcomePolicy outcomePolicy, boolean guarded, boolean inTransaction) {
         this.engine = engine;
         this.scope = scope;
         this.key = key;
@@ -52,6 +65,7 @@ public final class Lease implements AutoCloseable {
         this.leaseDuration = leaseDuration;
         this.outcomePolicy = outcomePolicy;
         this.guarded = guarded;
+        this.inTransaction = inTransaction;
     }
 
     /** @return the scope this lease belongs to */
@@ -115,6 +129,11 @@ public final class Lease implements AutoCloseable {
     /**
      * Stores the response; every retry of this key replays it until the TTL ends.
      *
+     * <p>A store failure is retried, with backoff, while the lease is still valid; a response
+     * the store refuses as too large is stored without its body ("not retained"). If the store
+     * still fails, the lease ends {@link Status#ABANDONED}: the key is not released, since the
+     * effect may have happened, and the caller gets the store failure.
+     *
      * @param response what the operation produced
      * @throws LeaseLostException if the lease was taken over
      * @throws IllegalStateException if the lease was already ended
@@ -127,7 +146,14 @@ public final class Lease implements AutoCloseable {
             status.set(Status.COMPLETED);
             return;
         }
-        if (!engine.storeComplete(this, response, ttl)) {
+        boolean stored;
+        try {
+            stored = engine.storeComplete(this, response, ttl);
+        } catch (RuntimeException e) {
+            status.compareAndSet(Status.ACTIVE, Status.ABANDONED);
+            throw e;
+        }
+        if (!stored) {
             lost("complete");
         }
         status.set(Status.COMPLETED);
@@ -169,9 +195,11 @@ public final class Lease implements AutoCloseable {
      */
     public void renew() {
         checkActive();
+        long started = System.nanoTime();
         if (guarded && !engine.storeRenew(this, leaseDuration)) {
             lost("renew");
         }
+        confirmedAtNanos = started;
     }
 
     /** Releases the lease if it is still active; does nothing otherwise. */
@@ -188,7 +216,12 @@ public final class Lease implements AutoCloseable {
             return;
         }
         try {
-            if (!engine.storeRenew(this, leaseDuration) && status.compareAndSet(Status.ACTIVE, Status.LOST)) {
+            long started = System.nanoTime();
+            boolean renewed = engine.storeRenew(this, leaseDuration);
+            if (renewed) {
+                confirmedAtNanos = started;
+            }
+            if (!renewed && status.compareAndSet(Status.ACTIVE, Status.LOST)) {
                 stopRenewal();
                 engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0,
                         new LeaseLostException(describeLoss("renew"))));
@@ -199,9 +232,60 @@ public final class Lease implements AutoCloseable {
         }
     }
 
+    /** Whether the lease is still ours for at least {@code marginNanos}, judged from its last confirmation. */
+    boolean validFor(long marginNanos) {
+        return System.nanoTime() + marginNanos - confirmedAtNanos < leaseDuration.toNanos();
+    }
+
+    /** Whether the lease lives inside a store transaction (a failed statement there is not retried). */
+    boolean inTransaction() {
+        return inTransaction;
+    }
+
+    /** @return the lease duration */
+    Duration leaseDuration() {
+        return leaseDuration;
+    }
+
     void renewEvery(long intervalNanos, long firstRenewalNanos) {
         this.renewIntervalNanos = intervalNanos;
         this.nextRenewalNanos = firstRenewalNanos;
+    }
+
+    private volatile Future<?> renewal;
+    private volatile long renewalStartedNanos;
+
+    void renewalStarted(Future<?> running, long nowNanos) {
+        renewalStartedNanos = nowNanos;
+        renewal = running;
+        if (!renewing.get()) {
+            renewal = null; // it already ended
+        }
+    }
+
+    void renewalEnded() {
+        renewal = null;
+        renewing.set(false);
+    }
+
+    /** The next tick tries again (the renewal could not start). */
+    void renewSoon() {
+        nextRenewalNanos = System.nanoTime();
+    }
+
+    /**
+     * Interrupts a renewal that has run past its deadline (one renewal interval), so that it
+     * frees its thread; the next tick tries again while the lease may still be valid.
+     */
+    void interruptRenewalOverdue(long nowNanos) {
+        Future<?> running = renewal;
+        if (running != null && nowNanos - renewalStartedNanos > renewIntervalNanos) {
+            Idempotency.LOG.log(System.Logger.Level.WARNING, "Renewing the lease of idempotency key ''{0}'' took"
+                    + " longer than {1} ms; interrupting it and trying again", key, renewIntervalNanos / 1_000_000);
+            running.cancel(true);
+            renewalEnded(); // a renewal cancelled before it started never runs its own ending
+            nextRenewalNanos = nowNanos;
+        }
     }
 
     /** Whether a background renewal is due; if so, the next one is scheduled from now. */

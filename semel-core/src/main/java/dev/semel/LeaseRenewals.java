@@ -3,18 +3,28 @@ package dev.semel;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Renews every active lease of one engine from a single periodic task.
+ * Renews every active lease of one engine: one periodic task finds the leases that are due,
+ * and each renewal runs on its own thread of a small dedicated pool.
  *
  * <p>Scheduling a task per lease cost every first request a trip through the scheduler's
- * locked queue and, with an idle renewal thread, a wake-up of that thread (a system call)
- * on schedule and again on cancel. Here starting and stopping renewal is one concurrent
- * set insertion and removal; a tick checks which leases are due.
+ * locked queue and a wake-up of the renewal thread; here starting and stopping renewal is one
+ * concurrent set insertion and removal, and a tick checks which leases are due.
+ *
+ * <p>The store calls themselves never run on the ticking thread: a slow store, or a pool with
+ * no free connection, stalls the renewal of one lease, never the others. A lease has at most
+ * one renewal in flight; one that is still running after its deadline (the renewal interval)
+ * is interrupted, and the lease is tried again at the next tick.
  *
  * <p>A lease whose renewal interval is {@code i} and duration {@code d} is renewed between
  * {@code i} and {@code i + tick} after its last renewal, where the tick is at most
@@ -22,8 +32,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class LeaseRenewals {
     private static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Most renewals in flight at once: bounds the threads a dead store can hold. */
+    static final int MAX_RENEWAL_THREADS = 64;
 
     private final ScheduledExecutorService scheduler;
+    private final ThreadPoolExecutor renewers;
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
     private final Object lock = new Object();
     /** The current tick; {@code Long.MAX_VALUE} until the ticker starts. Written under {@link #lock}. */
@@ -32,6 +45,13 @@ final class LeaseRenewals {
 
     LeaseRenewals(ScheduledExecutorService scheduler) {
         this.scheduler = scheduler;
+        AtomicInteger threads = new AtomicInteger();
+        this.renewers = new ThreadPoolExecutor(0, MAX_RENEWAL_THREADS, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "semel-lease-renewal-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /**
@@ -64,6 +84,11 @@ final class LeaseRenewals {
         return leases.size();
     }
 
+    /** Stops the renewal threads (the engine is closing). */
+    void shutdown() {
+        renewers.shutdownNow();
+    }
+
     private boolean startTicker(long needed) {
         synchronized (lock) {
             if (needed >= tickNanos) {
@@ -92,13 +117,35 @@ final class LeaseRenewals {
             try {
                 if (!lease.isActive()) {
                     leases.remove(lease);
+                } else if (lease.renewing.get()) {
+                    lease.interruptRenewalOverdue(now);
                 } else if (lease.renewalDue(now)) {
-                    lease.renewInBackground();
+                    dispatch(lease, now);
                 }
             } catch (RuntimeException e) {
                 // a periodic task that throws is never run again: keep renewing the others
                 Idempotency.LOG.log(System.Logger.Level.WARNING, "Lease renewal failed for " + lease, e);
             }
+        }
+    }
+
+    private void dispatch(Lease lease, long now) {
+        if (!lease.renewing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Future<?> running = renewers.submit(() -> {
+                try {
+                    lease.renewInBackground();
+                } finally {
+                    lease.renewalEnded();
+                }
+            });
+            lease.renewalStarted(running, now);
+        } catch (RejectedExecutionException e) {
+            // every renewal thread is stuck on the store (or the engine closed): try at the next tick
+            lease.renewalEnded();
+            lease.renewSoon();
         }
     }
 }

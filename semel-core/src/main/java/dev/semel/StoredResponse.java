@@ -81,6 +81,28 @@ public final class StoredResponse {
         return of(200, List.of(), encodedResult);
     }
 
+    /** The header of a method result that was not retained ({@link #ofResultNotRetained}): it says why. */
+    public static final String NOT_RETAINED_HEADER = "Semel-Not-Retained";
+
+    /**
+     * The stored form of a method's result that ran but could not be stored (the codec could not
+     * encode it or read it back, or it was too large): the record is completed without it, so a
+     * duplicate never runs the method again and gets
+     * {@link IdempotencyResultNotRetainedException} instead.
+     *
+     * @param reason why the result was not retained (kept, shortened, for the duplicate's message)
+     * @return a response with status 200 and no body
+     */
+    public static StoredResponse ofResultNotRetained(String reason) {
+        StringBuilder printable = new StringBuilder();
+        String text = reason == null ? "unknown reason" : reason;
+        for (int i = 0; i < text.length() && printable.length() < 300; i++) {
+            char c = text.charAt(i);
+            printable.append(c >= 0x20 && c < 0x7f ? c : ' ');
+        }
+        return withoutBody(200, List.of(new Header(NOT_RETAINED_HEADER, printable.toString().strip())));
+    }
+
     /**
      * Returns the status.
      *

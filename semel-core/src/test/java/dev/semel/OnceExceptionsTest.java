@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** What {@link Idempotency#once} does with exceptions: release the key, or store named ones. */
+/** What {@link Idempotency#once} does with exceptions: release the key, or store named ones; and with results it cannot store. */
 class OnceExceptionsTest {
     private static final Scope SCOPE = Scope.of("alice", "charge");
     private static final IdempotencyKey KEY = IdempotencyKey.of("order-7");
@@ -111,24 +111,30 @@ class OnceExceptionsTest {
     }
 
     @Test
-    void aNamedExceptionThatCannotBeRebuiltFailsTheFirstCallClearlyAndReleasesTheKey() {
+    void aNamedExceptionThatCannotBeStoredReachesTheFirstCallAndDuplicatesAreToldItWasNotRetained() {
         ExpiredCardException expired = new ExpiredCardException(3);
         assertThatThrownBy(() -> engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), STORING_DECLINES,
                 () -> charge(expired)))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(ExpiredCardException.class.getName())
-                .hasMessageContaining("public (String message) constructor")
-                .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(expired));
-        assertThat(engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), STORING_DECLINES, () -> charge(null)))
-                .isEqualTo("receipt-2");
+                .isSameAs(expired);
+        assertThatThrownBy(() -> engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), STORING_DECLINES,
+                () -> charge(null)))
+                .isInstanceOf(IdempotencyResultNotRetainedException.class)
+                .hasMessageContaining("already ran")
+                .hasMessageContaining("public (String message) constructor");
+        assertThat(runs).as("the key is never released once the operation ran").hasValue(1);
     }
 
     @Test
-    void aResultTheCodecCannotEncodeFailsTheFirstCallAndReleasesTheKey() {
-        assertThatThrownBy(() -> engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), () -> null))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("cannot store null");
-        assertThat(engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), () -> charge(null))).isEqualTo("receipt-1");
+    void aResultTheCodecCannotEncodeReachesTheFirstCallAndDuplicatesAreToldItWasNotRetained() {
+        assertThat(engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), () -> {
+            runs.incrementAndGet();
+            return null;
+        })).isNull();
+        assertThatThrownBy(() -> engine.once(SCOPE, KEY, PAYLOAD, ResultCodec.utf8(), () -> charge(null)))
+                .isInstanceOf(IdempotencyResultNotRetainedException.class)
+                .hasMessageContaining("cannot store null")
+                .satisfies(e -> assertThat(((IdempotencyResultNotRetainedException) e).key()).isEqualTo(KEY));
+        assertThat(runs).as("the key is never released once the operation ran").hasValue(1);
     }
 
     @Test

@@ -115,7 +115,7 @@ class ScopeAndFingerprintTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> IdempotencyConfig.custom().leaseDuration(java.time.Duration.ofSeconds(1))
                 .leaseRenewInterval(java.time.Duration.ofSeconds(2)).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shorter");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most half");
         assertThatThrownBy(() -> InProgressPolicy.waitUpTo(java.time.Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
         IdempotencyConfig defaults = IdempotencyConfig.ofDefaults();

@@ -6,8 +6,10 @@ import java.util.Objects;
 /**
  * Everything a store needs to claim a record atomically.
  *
- * <p>Times come from the engine's clock, so stores never read a clock of their own and
- * tests control time completely.
+ * <p>Times come from the engine's clock. A store that {@linkplain IdempotencyStore#usesOwnClock()
+ * uses its own clock} takes {@code leaseDeadline - now} and {@code expiresAt - now} as
+ * durations on that clock; any other store compares the instants as given, so tests control
+ * time completely.
  *
  * @param recordId the fixed-length record id
  * @param key the readable key, kept for admin queries

@@ -75,4 +75,9 @@ public abstract class ForwardingIdempotencyStore implements IdempotencyStore {
     public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
         delegate.awaitChange(recordId, timeout);
     }
+
+    @Override
+    public boolean usesOwnClock() {
+        return delegate.usesOwnClock();
+    }
 }

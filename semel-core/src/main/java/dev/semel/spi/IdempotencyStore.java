@@ -18,6 +18,14 @@ import java.util.Optional;
  *
  * <p>Implementations throw {@link dev.semel.IdempotencyStoreException} when the
  * underlying storage fails. Every implementation should pass {@code semel-store-tck}.
+ *
+ * <p><b>Time.</b> Every call carries the caller's {@code now}. A store shared by several
+ * processes should judge leases and expiry by <em>its own</em> clock, not by each caller's
+ * (a node whose clock runs 20 s ahead would otherwise take over live leases and purge live
+ * records): such a store {@linkplain #usesOwnClock() says so} and interprets
+ * {@code leaseDeadline - now} and {@code expiresAt - now} as durations on its own clock,
+ * compares with its own now wherever the contract says {@code now}, and returns records whose
+ * instants are on its clock. {@link StoreClock} does the arithmetic.
  */
 public interface IdempotencyStore {
 
@@ -107,6 +115,16 @@ public interface IdempotencyStore {
      * @return how many records were deleted
      */
     int purgeExpired(Instant now, int limit);
+
+    /**
+     * Whether the store judges time by its own clock (see the class comment) rather than by the
+     * {@code now} each caller passes. Default {@code false}: a store inside one process.
+     *
+     * @return {@code true} if leases and expiry are judged by the store's clock
+     */
+    default boolean usesOwnClock() {
+        return false;
+    }
 
     /**
      * Waits until the record may have changed (completed or released) or the timeout

@@ -140,9 +140,9 @@ class MicrometerIdempotencyListenerTest {
     void anAbandonedLeaseTakenOverIsCountedAndItsFormerHolderLosesIt() {
         // renewal far slower than the test, so the lease only ends by the clock moving
         Idempotency engine = engine(new InMemoryIdempotencyStore(), IdempotencyConfig.custom()
-                .leaseDuration(Duration.ofMinutes(10)).leaseRenewInterval(Duration.ofMinutes(9)));
+                .leaseDuration(Duration.ofMinutes(20)).leaseRenewInterval(Duration.ofMinutes(9)));
         Lease stalled = ((Decision.Execute) engine.begin(SCOPE, KEY, FP)).lease();
-        clock.advance(Duration.ofMinutes(11));
+        clock.advance(Duration.ofMinutes(21));
 
         Outcome second = engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> created("second"));
         assertThatThrownBy(() -> stalled.complete(created("late"))).isInstanceOf(LeaseLostException.class);

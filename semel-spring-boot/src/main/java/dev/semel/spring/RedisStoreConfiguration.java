@@ -28,6 +28,7 @@ class RedisStoreConfiguration {
         return RedisIdempotencyStore.builder(client)
                 .keyPrefix(redis.getKeyPrefix())
                 .commandTimeout(redis.getCommandTimeout())
+                .allowEviction(redis.isAllowEviction())
                 .build();
     }
 

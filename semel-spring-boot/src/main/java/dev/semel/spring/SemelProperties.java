@@ -496,6 +496,23 @@ public class SemelProperties {
         /** How long the store waits for Redis to answer one command before the request fails (closed or open). */
         private Duration commandTimeout = Duration.ofSeconds(2);
 
+        /**
+         * Whether the store may run on a Redis whose maxmemory-policy evicts keys (allkeys-*, volatile-*),
+         * which can drop live records and let a retry run the operation again. Off by default: such a
+         * server is refused at start.
+         */
+        private boolean allowEviction = false;
+
+        /** @return whether an evicting Redis is accepted */
+        public boolean isAllowEviction() {
+            return allowEviction;
+        }
+
+        /** @param allowEviction whether an evicting Redis is accepted */
+        public void setAllowEviction(boolean allowEviction) {
+            this.allowEviction = allowEviction;
+        }
+
         /** @return the command timeout */
         public Duration getCommandTimeout() {
             return commandTimeout;

@@ -116,6 +116,20 @@ class StoreAndIntegrationAutoConfigurationTest {
     }
 
     @Test
+    void aRedisThatEvictsKeysIsRefusedUnlessTheApplicationAllowsIt() {
+        try (TestRedis.Server evicting = TestRedis.startPrivate("maxmemory 64mb", "maxmemory-policy volatile-lru")) {
+            EvictingRedis.url = evicting.url();
+            runner.withUserConfiguration(EvictingRedis.class).run(context -> assertThat(context).getFailure()
+                    .hasStackTraceContaining("volatile-lru")
+                    .hasStackTraceContaining("semel.store.redis.allow-eviction"));
+            runner.withUserConfiguration(EvictingRedis.class)
+                    .withPropertyValues("semel.store.redis.allow-eviction=true")
+                    .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                            .isInstanceOf(RedisIdempotencyStore.class));
+        }
+    }
+
+    @Test
     void aDataSourceWinsOverRedisUnlessRedisIsAskedFor() {
         runner.withUserConfiguration(H2.class, Redis.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_r")
                 .run(context -> assertThat(context.getBean(Idempotency.class).store())
@@ -241,6 +255,16 @@ class StoreAndIntegrationAutoConfigurationTest {
         @Bean(destroyMethod = "shutdown")
         RedisClient redisClient() {
             return RedisClient.create(TestRedis.url());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class EvictingRedis {
+        static volatile String url;
+
+        @Bean(destroyMethod = "shutdown")
+        RedisClient redisClient() {
+            return RedisClient.create(url);
         }
     }
 

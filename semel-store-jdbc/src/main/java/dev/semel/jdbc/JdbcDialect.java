@@ -47,6 +47,11 @@ public enum JdbcDialect {
         }
 
         @Override
+        String currentTimeMicros() {
+            return "SELECT CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000 AS BIGINT)";
+        }
+
+        @Override
         boolean isLockTimeout(SQLException e) {
             // 57014 query_canceled (statement timeout), 55P03 lock_not_available
             return hasState(e, "57014") || hasState(e, "55P03");
@@ -66,6 +71,11 @@ public enum JdbcDialect {
         @Override
         String purge(String table, String condition) {
             return "DELETE FROM " + table + " WHERE " + condition + " LIMIT ?";
+        }
+
+        @Override
+        String currentTimeMicros() {
+            return "SELECT CAST(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(6)) * 1000000 AS SIGNED)";
         }
 
         @Override
@@ -93,6 +103,11 @@ public enum JdbcDialect {
         }
 
         @Override
+        String currentTimeMicros() {
+            return "SELECT CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000 AS BIGINT)";
+        }
+
+        @Override
         boolean isLockTimeout(SQLException e) {
             // HYT00 lock timeout, 57014 statement cancelled by the query timeout
             return hasState(e, "HYT00") || hasState(e, "57014") || e.getErrorCode() == 50200;
@@ -103,6 +118,11 @@ public enum JdbcDialect {
         @Override
         String insertIfAbsent(String table, String columns, String placeholders) {
             return "INSERT OR IGNORE INTO " + table + " (" + columns + ") VALUES (" + placeholders + ")";
+        }
+
+        @Override
+        String currentTimeMicros() {
+            return "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
         }
 
         @Override
@@ -181,6 +201,12 @@ public enum JdbcDialect {
         return "DELETE FROM " + table + " WHERE record_id IN (SELECT record_id FROM " + table + " WHERE "
                 + condition + " LIMIT ?)";
     }
+
+    /**
+     * A query of one row and one column: the database's current time ({@code CURRENT_TIMESTAMP})
+     * in microseconds since the epoch, by which the store judges leases and expiry.
+     */
+    abstract String currentTimeMicros();
 
     /** A case-sensitive "key starts with" predicate taking (prefix length, prefix) or (like pattern). */
     String keyPrefix() {

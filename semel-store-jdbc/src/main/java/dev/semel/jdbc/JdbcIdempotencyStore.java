@@ -7,6 +7,7 @@ import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoreClock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -74,6 +75,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     final DataSource dataSource;
     final RecordTable table;
     private final Clock clock;
+    /** The database's clock, or {@code null} when the store judges time by the caller's {@code now}. */
+    private final StoreClock databaseClock;
     private final int purgeBatchSize;
     private final ScheduledExecutorService purgeScheduler;
 
@@ -98,6 +101,24 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
             }
         } catch (SQLException e) {
             throw new IdempotencyStoreException("Could not prepare the JDBC idempotency store: " + e.getMessage(), e);
+        }
+        if (b.useDatabaseClock) {
+            String sql = table.dialect().currentTimeMicros();
+            this.databaseClock = new StoreClock(() -> {
+                try (Connection c = dataSource.getConnection();
+                        java.sql.Statement st = c.createStatement();
+                        java.sql.ResultSet rs = st.executeQuery(sql)) {
+                    rs.next();
+                    return Instant.EPOCH.plus(rs.getLong(1), java.time.temporal.ChronoUnit.MICROS);
+                }
+            }, StoreClock.DEFAULT_REFRESH);
+            try {
+                databaseClock.now(true);
+            } catch (IllegalStateException e) {
+                throw new IdempotencyStoreException("Could not read the database's clock: " + e.getMessage(), e);
+            }
+        } else {
+            this.databaseClock = null;
         }
         if (b.purgeInterval != null) {
             purgeScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -169,9 +190,36 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
                 e);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code true} unless built with {@link Builder#useDatabaseClock(boolean) useDatabaseClock(false)}.
+     */
     @Override
-    public ClaimResult claim(ClaimRequest request) {
+    public boolean usesOwnClock() {
+        return databaseClock != null;
+    }
+
+    /** The database's now (or the caller's, without a database clock). */
+    Instant storeNow(Instant callerNow) {
+        Objects.requireNonNull(callerNow, "now");
+        return databaseClock == null ? callerNow : databaseClock.now(mayReadClock());
+    }
+
+    /** Whether reading the database's clock may take a connection of its own now. */
+    boolean mayReadClock() {
+        return true;
+    }
+
+    @Override
+    public final ClaimResult claim(ClaimRequest request) {
         Objects.requireNonNull(request, "request");
+        return claimOnStoreClock(databaseClock == null ? request
+                : StoreClock.onStoreClock(request, storeNow(request.now())));
+    }
+
+    /** Claims with a request whose times are already on the store's clock. */
+    ClaimResult claimOnStoreClock(ClaimRequest request) {
         return withConnection("claim", c -> claimWithRetry(c, request, table.claimsInOneStatement(), 0));
     }
 
@@ -193,7 +241,9 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
             Instant now) {
         Objects.requireNonNull(response, "response");
-        return withConnection("complete", c -> table.complete(c, recordId, fencingToken, response, expiresAt, now));
+        Instant storeNow = storeNow(now);
+        Instant expires = StoreClock.onStoreClock(expiresAt, now, storeNow);
+        return withConnection("complete", c -> table.complete(c, recordId, fencingToken, response, expires, storeNow));
     }
 
     @Override
@@ -203,18 +253,27 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
 
     @Override
     public boolean renew(String recordId, long fencingToken, Instant leaseDeadline, Instant now) {
-        return withConnection("renew", c -> table.renew(c, recordId, fencingToken, leaseDeadline, now));
+        Instant storeNow = storeNow(now);
+        Instant deadline = StoreClock.onStoreClock(leaseDeadline, now, storeNow);
+        // each renewal has its own deadline: a third of the lease it extends, at least a second
+        int timeoutSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+                Duration.between(storeNow, deadline).toSeconds() / 3));
+        return withConnection("renew", c -> table.renew(c, recordId, fencingToken, deadline, storeNow,
+                timeoutSeconds));
     }
 
     @Override
     public Optional<IdempotencyRecord> find(String recordId, Instant now) {
-        return withConnection("find", c -> table.find(c, recordId, now));
+        Instant storeNow = storeNow(now);
+        return withConnection("find", c -> table.find(c, recordId, storeNow));
     }
 
     @Override
     public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
         Objects.requireNonNull(query, "query");
-        return withConnection("query", c -> table.query(c, query, now));
+        Instant storeNow = storeNow(now);
+        RecordQuery onStoreClock = StoreClock.onStoreClock(query, now, storeNow);
+        return withConnection("query", c -> table.query(c, onStoreClock, storeNow));
     }
 
     @Override
@@ -231,7 +290,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive, was " + limit);
         }
-        return withConnection("purge", c -> table.purge(c, now, limit));
+        Instant storeNow = storeNow(now);
+        return withConnection("purge", c -> table.purge(c, storeNow, limit));
     }
 
     /**
@@ -282,6 +342,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
         int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
         Duration purgeInterval;
         Clock clock = Clock.systemUTC();
+        boolean useDatabaseClock = true;
         ClaimMode claimMode = ClaimMode.IN_BUSINESS_TRANSACTION;
         TransactionBoundary transactionBoundary;
         Duration lockWaitTimeout = TransactionalJdbcIdempotencyStore.DEFAULT_LOCK_WAIT_TIMEOUT;
@@ -380,13 +441,30 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
         }
 
         /**
-         * Sets the clock the scheduled purge reads. Default: the system clock in UTC.
+         * Sets the clock that times the scheduled purge (with the database's clock, the purge still
+         * judges expiry by the database's). Default: the system clock in UTC.
          *
          * @param clock the clock
          * @return this builder
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Sets whether leases and expiry are judged by the database's clock ({@code CURRENT_TIMESTAMP},
+         * the default) or by the {@code now} each caller passes. With the database's clock, a node
+         * whose own clock is ahead can neither take over a live lease nor purge a live record:
+         * {@code leaseDeadline - now} and {@code expiresAt - now} become durations on the
+         * database's clock, and the records' times are the database's. Turn it off only for tests
+         * that move time with an engine {@code Clock}, or when one process uses the table.
+         *
+         * @param use {@code true} (default) to judge time by the database's clock
+         * @return this builder
+         */
+        public Builder useDatabaseClock(boolean use) {
+            this.useDatabaseClock = use;
             return this;
         }
 

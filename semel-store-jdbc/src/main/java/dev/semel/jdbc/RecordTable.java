@@ -266,14 +266,18 @@ final class RecordTable {
         }, 0);
     }
 
-    boolean renew(Connection c, String recordId, long token, Instant leaseDeadline, Instant now)
+    /**
+     * Moves the lease deadline, giving up after {@code timeoutSeconds} (a renewal stuck behind a
+     * lock must not outlive the lease it is meant to keep).
+     */
+    boolean renew(Connection c, String recordId, long token, Instant leaseDeadline, Instant now, int timeoutSeconds)
             throws SQLException {
         return update(c, renew, ps -> {
             ps.setLong(1, micros(leaseDeadline));
             ps.setString(2, recordId);
             ps.setLong(3, token);
             ps.setLong(4, micros(now));
-        }, 0);
+        }, timeoutSeconds);
     }
 
     boolean delete(Connection c, String recordId) throws SQLException {

@@ -132,10 +132,16 @@ public final class TransactionalJdbcIdempotencyStore extends JdbcIdempotencyStor
     }
 
     @Override
-    public ClaimResult claim(ClaimRequest request) {
+    boolean mayReadClock() {
+        // inside a business transaction the pool may have no second connection to spare
+        return attempt.get() == null;
+    }
+
+    @Override
+    ClaimResult claimOnStoreClock(ClaimRequest request) {
         Attempt a = attempt.get();
         if (a == null) {
-            return super.claim(request);
+            return super.claimOnStoreClock(request);
         }
         if (claimMode == ClaimMode.SEPARATE_TRANSACTION) {
             // read first even where the dialect claims in one statement: that statement's insert

@@ -33,7 +33,7 @@ class FlywaySchemaTest {
             assertThat(flyway.migrate().migrationsExecuted).isEqualTo(1);
             assertThat(flyway.migrate().migrationsExecuted).isZero();
 
-            try (JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource).schemaName(schema).build()) {
+            try (JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource).useDatabaseClock(false).schemaName(schema).build()) {
                 Instant now = Instant.parse("2031-01-01T00:00:00Z");
                 String id = Scope.of("flyway", "op").recordId(IdempotencyKey.of("k1"));
                 ClaimResult claim = store.claim(new ClaimRequest(id, "k1", "flyway", new byte[32], "o", 5,

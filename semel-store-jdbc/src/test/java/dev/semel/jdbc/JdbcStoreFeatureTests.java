@@ -39,7 +39,7 @@ class JdbcStoreFeatureTests {
         @BeforeEach
         void createStore() {
             table = Tables.unique("semel_feat");
-            store = JdbcIdempotencyStore.builder(dataSource()).tableName(table).createTableIfMissing(true)
+            store = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName(table).createTableIfMissing(true)
                     .purgeBatchSize(500).build();
         }
 
@@ -71,10 +71,10 @@ class JdbcStoreFeatureTests {
             String other = Tables.unique("semel_script");
             try {
                 for (int i = 0; i < 2; i++) {
-                    JdbcIdempotencyStore.builder(dataSource()).dialect(expectedDialect()).tableName(other)
+                    JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).dialect(expectedDialect()).tableName(other)
                             .createTableIfMissing(true).build().close();
                 }
-                JdbcIdempotencyStore again = JdbcIdempotencyStore.builder(dataSource()).tableName(other).build();
+                JdbcIdempotencyStore again = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName(other).build();
                 String id = newId();
                 assertThat(again.claim(claim(id, T0, Duration.ofHours(1)))).isInstanceOf(ClaimResult.Claimed.class);
                 assertThat(Tables.count(dataSource(), "SELECT COUNT(*) FROM " + other)).isEqualTo(1);
@@ -85,14 +85,14 @@ class JdbcStoreFeatureTests {
 
         @Test
         void refusesTableNamesThatAreNotPlainIdentifiers() {
-            assertThatThrownBy(() -> JdbcIdempotencyStore.builder(dataSource()).tableName("x; DROP TABLE y"))
+            assertThatThrownBy(() -> JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName("x; DROP TABLE y"))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("tableName must be a plain SQL identifier");
         }
 
         @Test
         void bodyOverTheConfiguredLimitFailsClearlyAndLeavesTheClaimInPlace() {
-            JdbcIdempotencyStore small = JdbcIdempotencyStore.builder(dataSource()).tableName(table)
+            JdbcIdempotencyStore small = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName(table)
                     .maxBodyBytes(1024).build();
             String id = newId();
             small.claim(claim(id, T0, Duration.ofHours(1)));
@@ -129,7 +129,7 @@ class JdbcStoreFeatureTests {
         void scheduledPurgeDeletesExpiredRowsByItself() throws Exception {
             insertExpiredRows(50);
             MutableClock clock = new MutableClock(T0.plus(Duration.ofDays(1)));
-            try (JdbcIdempotencyStore scheduled = JdbcIdempotencyStore.builder(dataSource()).tableName(table)
+            try (JdbcIdempotencyStore scheduled = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName(table)
                     .clock(clock).purgeEvery(Duration.ofMillis(50)).build()) {
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 while (Tables.count(dataSource(), "SELECT COUNT(*) FROM " + table) > 0
@@ -188,7 +188,7 @@ class JdbcStoreFeatureTests {
         void keepsTheTableInAConfiguredSchema() {
             String schema = Tables.unique("semel_schema");
             Tables.execute(dataSource(), "CREATE SCHEMA " + schema);
-            try (JdbcIdempotencyStore inSchema = JdbcIdempotencyStore.builder(dataSource()).schemaName(schema)
+            try (JdbcIdempotencyStore inSchema = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).schemaName(schema)
                     .tableName("records").createTableIfMissing(true).build()) {
                 String id = newId();
                 inSchema.claim(claim(id, T0, Duration.ofHours(1)));

@@ -62,7 +62,7 @@ class RoundTripTests {
         void createStore() {
             counting = new CountingDataSource(dataSource());
             table = Tables.unique("semel_trips");
-            store = JdbcIdempotencyStore.builder(counting.dataSource()).tableName(table).createTableIfMissing(true)
+            store = JdbcIdempotencyStore.builder(counting.dataSource()).useDatabaseClock(false).tableName(table).createTableIfMissing(true)
                     .build();
             engine = Idempotency.create(store);
             counting.takeStatements();
@@ -280,7 +280,7 @@ class RoundTripTests {
         }
 
         TransactionalJdbcIdempotencyStore store(ClaimMode mode) {
-            TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(counting.dataSource())
+            TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(counting.dataSource()).useDatabaseClock(false)
                     .tableName(records).createTableIfMissing(true).claimMode(mode).buildTransactional();
             counting.takeStatements();
             return store;

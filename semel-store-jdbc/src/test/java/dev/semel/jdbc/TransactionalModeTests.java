@@ -74,7 +74,7 @@ class TransactionalModeTests {
             payments = Tables.unique("payments");
             Tables.execute(dataSource(), "CREATE TABLE " + payments
                     + " (idem_key VARCHAR(255) NOT NULL, by_whom VARCHAR(64) NOT NULL)");
-            store = JdbcIdempotencyStore.builder(dataSource())
+            store = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false)
                     .tableName(records)
                     .createTableIfMissing(true)
                     .claimMode(mode())

@@ -7,6 +7,7 @@ import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoreClock;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -70,6 +71,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     /** The default bound on keys one admin query or purge call examines: 100,000. */
     public static final int DEFAULT_MAX_SCANNED_KEYS = 100_000;
 
+    private static final System.Logger LOG = System.getLogger(RedisIdempotencyStore.class.getName());
     private static final int SCAN_BATCH = 500;
     private static final int SUMMARY_BYTES = 1024;
     /** Marks a {@code SET NX GET} the server rejected; compared by identity. */
@@ -86,6 +88,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     private final int maxScannedKeys;
     private final Waiters waiters = new Waiters();
     private final Connections connections;
+    /** The server's clock ({@code TIME}), or {@code null} when the store judges time by the caller's {@code now}. */
+    private final StoreClock serverClock;
+    private final boolean allowEviction;
+    /** Whether the server's eviction policy was read (or could not be, and a warning was logged). */
+    private volatile boolean evictionPolicyChecked;
+    /** Set when the server evicts keys and the builder did not allow it: every call fails with it. */
+    private volatile IdempotencyStoreException evictionRefusal;
 
     private RedisIdempotencyStore(Builder b) {
         this.keyPrefix = b.keyPrefix;
@@ -96,6 +105,98 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         this.maxScannedKeys = b.maxScannedKeys;
         this.connections = new Connections(b.client, waiters);
         waiters.attach(connections);
+        this.allowEviction = b.allowEviction;
+        this.serverClock = b.useServerClock ? new StoreClock(this::readServerTime, StoreClock.DEFAULT_REFRESH) : null;
+        try {
+            checkEvictionPolicy();
+        } catch (IdempotencyStoreException unreachable) {
+            // Redis is down at start: the first call that reaches it checks the policy
+            LOG.log(System.Logger.Level.DEBUG, "Redis unreachable at start; its eviction policy is checked at first use");
+        }
+        if (evictionRefusal != null) {
+            connections.close();
+            throw new IllegalStateException(evictionRefusal.getMessage());
+        }
+    }
+
+    /** Policies under which Redis never drops a key that has no TTL left to run. */
+    private static final java.util.Set<String> SAFE_POLICIES = java.util.Set.of("noeviction");
+
+    /**
+     * Reads {@code maxmemory-policy} once: under {@code allkeys-*} or {@code volatile-*} Redis may
+     * drop a live record when memory runs out (every record has a TTL), and a duplicate then runs
+     * again. Refused unless the builder allows it; a server that hides {@code CONFIG} (managed
+     * Redis) gets a warning.
+     */
+    private void checkEvictionPolicy() {
+        if (evictionPolicyChecked) {
+            return;
+        }
+        synchronized (this) {
+            if (evictionPolicyChecked) {
+                return;
+            }
+            String policy;
+            try {
+                java.util.Map<String, String> config = awaitRaw(connections.commands().configGet("maxmemory-policy"));
+                policy = config.get("maxmemory-policy");
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RedisCommandExecutionException hidden) {
+                    LOG.log(System.Logger.Level.WARNING, "Could not read Redis's maxmemory-policy (" + hidden.getMessage()
+                            + "; CONFIG is disabled or renamed, as on many managed services). Make sure it is"
+                            + " 'noeviction': under allkeys-* or volatile-* policies Redis may evict live idempotency"
+                            + " records, and a retry would run the operation again");
+                    evictionPolicyChecked = true;
+                    return;
+                }
+                throw failure("read the eviction policy", e.getCause());
+            }
+            if (policy == null) {
+                LOG.log(System.Logger.Level.WARNING, "Redis did not report a maxmemory-policy; make sure it is 'noeviction'");
+            } else if (!SAFE_POLICIES.contains(policy)) {
+                String message = "Redis's maxmemory-policy is '" + policy + "': when memory runs out Redis evicts keys,"
+                        + " live idempotency records included, and a retry would run the operation again. Set"
+                        + " 'maxmemory-policy noeviction' on the server (or use a Redis of its own for Semel), or accept"
+                        + " the risk with RedisIdempotencyStore.Builder.allowEviction(true)"
+                        + " (Spring: semel.store.redis.allow-eviction=true)";
+                if (allowEviction) {
+                    LOG.log(System.Logger.Level.WARNING, message + " — allowed by allowEviction(true)");
+                } else {
+                    evictionRefusal = new IdempotencyStoreException(message, null);
+                }
+            }
+            evictionPolicyChecked = true;
+        }
+    }
+
+    private Instant readServerTime() throws Exception {
+        List<byte[]> time = awaitRaw(connections.commands().time());
+        long seconds = Long.parseLong(new String(time.get(0), StandardCharsets.US_ASCII));
+        long micros = Long.parseLong(new String(time.get(1), StandardCharsets.US_ASCII));
+        return Instant.ofEpochSecond(seconds, micros * 1_000L);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code true} unless built with {@link Builder#useServerClock(boolean) useServerClock(false)}.
+     */
+    @Override
+    public boolean usesOwnClock() {
+        return serverClock != null;
+    }
+
+    /** The server's now ({@code TIME}, carried forward), or the caller's without a server clock. */
+    private Instant storeNow(Instant callerNow) {
+        Objects.requireNonNull(callerNow, "now");
+        if (serverClock == null) {
+            return callerNow;
+        }
+        try {
+            return serverClock.now(true);
+        } catch (IllegalStateException e) {
+            throw new IdempotencyStoreException("Could not read the Redis server's clock: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -123,7 +224,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
      * {@code NX} with {@code GET}; the store then runs the claim script for every claim.
      */
     @Override
-    public ClaimResult claim(ClaimRequest request) {
+    public ClaimResult claim(ClaimRequest callerRequest) {
+        ClaimRequest request = serverClock == null ? callerRequest
+                : StoreClock.onStoreClock(callerRequest, storeNow(callerRequest.now()));
         byte[] value = RecordCodec.inProgress(request);
         if (setNxGet) {
             long now = RecordCodec.millis(request.now(), "now");
@@ -172,9 +275,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
 
     @Override
-    public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
-            Instant now) {
+    public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant callerExpiresAt,
+            Instant callerNow) {
         Objects.requireNonNull(response, "response");
+        Instant now = storeNow(callerNow);
+        Instant expiresAt = StoreClock.onStoreClock(callerExpiresAt, callerNow, now);
         Long done = eval(Scripts.COMPLETE, ScriptOutputType.INTEGER, recordId, RecordCodec.longBytes(fencingToken),
                 RecordCodec.instant(now, "now"), RecordCodec.instant(expiresAt, "expiresAt"),
                 RecordCodec.response(response), channelBytes(recordId));
@@ -189,7 +294,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
 
     @Override
-    public boolean renew(String recordId, long fencingToken, Instant leaseDeadline, Instant now) {
+    public boolean renew(String recordId, long fencingToken, Instant callerDeadline, Instant callerNow) {
+        Instant now = storeNow(callerNow);
+        Instant leaseDeadline = StoreClock.onStoreClock(callerDeadline, callerNow, now);
         Long done = eval(Scripts.RENEW, ScriptOutputType.INTEGER, recordId, RecordCodec.longBytes(fencingToken),
                 RecordCodec.instant(leaseDeadline, "leaseDeadline"), RecordCodec.instant(now, "now"),
                 leaseGraceMillis);
@@ -197,7 +304,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
 
     @Override
-    public Optional<IdempotencyRecord> find(String recordId, Instant now) {
+    public Optional<IdempotencyRecord> find(String recordId, Instant callerNow) {
+        Instant now = storeNow(callerNow);
         byte[] value = await(commands().get(key(recordId)), "read a record");
         if (value == null) {
             return Optional.empty();
@@ -213,8 +321,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
      * them), reads their first bytes to filter, then reads the newest matches in full.
      */
     @Override
-    public List<IdempotencyRecord> query(RecordQuery query, Instant now) {
-        Objects.requireNonNull(query, "query");
+    public List<IdempotencyRecord> query(RecordQuery callerQuery, Instant callerNow) {
+        Objects.requireNonNull(callerQuery, "query");
+        Instant now = storeNow(callerNow);
+        RecordQuery query = StoreClock.onStoreClock(callerQuery, callerNow, now);
         record Candidate(byte[] key, Instant createdAt) {
         }
         List<Candidate> candidates = new ArrayList<>();
@@ -277,10 +387,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
      * {@code now} earlier than their Redis TTL, examining at most {@link Builder#maxScannedKeys} keys.
      */
     @Override
-    public int purgeExpired(Instant now, int limit) {
+    public int purgeExpired(Instant callerNow, int limit) {
         if (limit < 1) {
             return 0;
         }
+        Instant now = storeNow(callerNow);
         byte[] nowBytes = RecordCodec.instant(now, "now");
         long nowMillis = now.toEpochMilli();
         int[] removed = new int[1];
@@ -386,6 +497,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     // ------------------------------------------------------------------ plumbing
 
     private RedisClusterAsyncCommands<byte[], byte[]> commands() {
+        if (!evictionPolicyChecked) {
+            checkEvictionPolicy();
+        }
+        IdempotencyStoreException refusal = evictionRefusal;
+        if (refusal != null) {
+            throw new IdempotencyStoreException(refusal.getMessage(), null);
+        }
         return connections.commands();
     }
 
@@ -491,6 +609,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
         private Duration leaseGrace = DEFAULT_LEASE_GRACE;
         private int maxScannedKeys = DEFAULT_MAX_SCANNED_KEYS;
+        private boolean useServerClock = true;
+        private boolean allowEviction;
 
         private Builder(AbstractRedisClient client) {
             this.client = Objects.requireNonNull(client, "client");
@@ -554,8 +674,41 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         }
 
         /**
+         * Sets whether leases and expiry are judged by the Redis server's clock ({@code TIME},
+         * the default) or by the {@code now} each caller passes. With the server's clock, a node
+         * whose own clock is ahead can neither take over a live lease nor purge a live record:
+         * {@code leaseDeadline - now} and {@code expiresAt - now} become durations on the
+         * server's clock, and the records' times are the server's. Turn it off only for tests
+         * that move time with an engine {@code Clock}, or when one process uses the keys.
+         *
+         * @param use {@code true} (default) to judge time by the server's clock
+         * @return this builder
+         */
+        public Builder useServerClock(boolean use) {
+            this.useServerClock = use;
+            return this;
+        }
+
+        /**
+         * Sets whether the store may run on a Redis whose {@code maxmemory-policy} evicts keys
+         * ({@code allkeys-*}, {@code volatile-*}). Default {@code false}: such a server is refused
+         * at start (or at the first call that reaches it), since an evicted live record lets a
+         * retry run the operation again. A server that hides {@code CONFIG} gets a warning.
+         *
+         * @param allow {@code true} to accept the risk (a warning is logged)
+         * @return this builder
+         */
+        public Builder allowEviction(boolean allow) {
+            this.allowEviction = allow;
+            return this;
+        }
+
+        /**
          * Builds the store. Connections open on first use, so a Redis that is down at start
-         * only fails the calls made while it is down.
+         * only fails the calls made while it is down. A reachable Redis is asked for its
+         * eviction policy here.
+         *
+         * @throws IllegalStateException if Redis evicts keys and {@link #allowEviction} was not set
          *
          * @return the store
          */

@@ -44,7 +44,8 @@ class RedisLayoutTest {
     }
 
     private static RedisIdempotencyStore store() {
-        return RedisIdempotencyStore.builder(client).keyPrefix(PREFIX).leaseGrace(Duration.ofMinutes(10)).build();
+        return RedisIdempotencyStore.builder(client).keyPrefix(PREFIX).leaseGrace(Duration.ofMinutes(10))
+                .useServerClock(false).build();
     }
 
     private static ClaimRequest claim(String id, Duration lease, Duration ttl) {

@@ -54,9 +54,12 @@ import org.junit.jupiter.api.Timeout;
  * }
  * }</pre>
  *
- * <p>Times are passed to the store explicitly (the SPI never reads a clock), so tests move
- * time by choosing {@code now}; they never sleep. Stores with physical expiry (Redis TTLs)
- * must still answer by the {@code now} they are given.
+ * <p>Times are passed to the store explicitly, so tests move time by choosing {@code now};
+ * they never sleep. Stores with physical expiry (Redis TTLs) must still answer by the
+ * {@code now} they are given. A store that {@linkplain IdempotencyStore#usesOwnClock() judges
+ * time by its own clock} cannot follow a {@code now} that jumps; give {@link #createStore()}
+ * its caller's-clock mode, and {@link #createStoreOnItsOwnClock()} the production one, which
+ * the clock-skew tests drive with callers whose clocks are 20 s off.
  */
 public abstract class IdempotencyStoreContract {
     /** The instant tests start at; far enough from the real clock to catch stores that read one. */
@@ -82,6 +85,18 @@ public abstract class IdempotencyStoreContract {
      * @throws Exception if cleanup fails
      */
     protected void disposeStore(IdempotencyStore store) throws Exception {
+    }
+
+    /**
+     * Makes a store that judges time by its own clock, for the clock-skew tests (skipped when it
+     * does not {@linkplain IdempotencyStore#usesOwnClock() declare} its own clock). Default: the
+     * store from {@link #createStore()}. It is disposed of with {@link #disposeStore}.
+     *
+     * @return a store on the same storage as {@link #createStore()}
+     * @throws Exception if it cannot be made
+     */
+    protected IdempotencyStore createStoreOnItsOwnClock() throws Exception {
+        return createStore();
     }
 
     /**
@@ -168,6 +183,105 @@ public abstract class IdempotencyStoreContract {
     private static StoredResponse response(String body) {
         return StoredResponse.of(201, List.of(new Header("Content-Type", "application/json"),
                 new Header("Location", "/things/1")), body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ------------------------------------------------------------------ clock skew
+
+    /** How far the skewed callers' clocks are off: the issue measured 15–20 s in the field. */
+    private static final Duration SKEW = Duration.ofSeconds(20);
+
+    private <T> T onOwnClock(java.util.function.Function<IdempotencyStore, T> test) throws Exception {
+        IdempotencyStore own = createStoreOnItsOwnClock();
+        try {
+            org.junit.jupiter.api.Assumptions.assumeTrue(own.usesOwnClock(),
+                    "the store judges time by its callers' clocks (one process)");
+            return test.apply(own);
+        } finally {
+            if (own != store) {
+                disposeStore(own);
+            }
+        }
+    }
+
+    private static ClaimRequest claimBy(String id, byte[] fingerprint, String owner, Instant now, Duration lease) {
+        return new ClaimRequest(id, "skew-" + id.substring(0, 8), "caller POST /things", fingerprint, owner, token(),
+                now.plus(lease), now.plus(TTL), now);
+    }
+
+    @Test
+    void aNodeWhoseClockRunsAheadNeverTakesOverALiveLease() throws Exception {
+        onOwnClock(s -> {
+            String id = newRecordId();
+            byte[] fp = randomFingerprint();
+            long token = claimed(s.claim(claimBy(id, fp, "node-a", Instant.now(), Duration.ofSeconds(15))));
+
+            ClaimResult ahead = s.claim(claimBy(id, fp, "node-b", Instant.now().plus(SKEW), LEASE));
+
+            IdempotencyRecord record = found(ahead);
+            assertThat(record.state()).isEqualTo(RecordState.IN_PROGRESS);
+            assertThat(record.fencingToken()).isEqualTo(token);
+            assertThat(record.leaseOwner()).isEqualTo("node-a");
+            Instant now = Instant.now();
+            assertThat(s.renew(id, token, now.plusSeconds(15), now)).as("the owner still holds it").isTrue();
+            return null;
+        });
+    }
+
+    @Test
+    void aLeaseTakenByANodeWhoseClockRunsBehindLastsItsFullDuration() throws Exception {
+        onOwnClock(s -> {
+            String id = newRecordId();
+            byte[] fp = randomFingerprint();
+            Instant behind = Instant.now().minus(SKEW);
+            long token = claimed(s.claim(claimBy(id, fp, "node-c", behind, Duration.ofSeconds(15))));
+
+            IdempotencyRecord record = found(s.claim(claimBy(id, fp, "node-a", Instant.now(), LEASE)));
+
+            assertThat(record.fencingToken()).isEqualTo(token);
+            assertThat(record.leaseOwner()).isEqualTo("node-c");
+            return null;
+        });
+    }
+
+    @Test
+    void aCompletedRecordWrittenByANodeWhoseClockRunsBehindIsReplayedForItsWholeTtl() throws Exception {
+        onOwnClock(s -> {
+            String id = newRecordId();
+            byte[] fp = randomFingerprint();
+            Instant behind = Instant.now().minus(SKEW);
+            long token = claimed(s.claim(claimBy(id, fp, "node-c", behind, LEASE)));
+            assertThat(s.complete(id, token, response("done"), behind.plusSeconds(10), behind)).isTrue();
+
+            IdempotencyRecord record = found(s.claim(claimBy(id, fp, "node-a", Instant.now(), LEASE)));
+
+            assertThat(record.state()).isEqualTo(RecordState.COMPLETED);
+            assertThat(new String(record.response().body(), StandardCharsets.UTF_8)).isEqualTo("done");
+            return null;
+        });
+    }
+
+    @Test
+    void aPurgeByANodeWhoseClockRunsAheadDeletesNoLiveRecord() throws Exception {
+        onOwnClock(s -> {
+            String running = newRecordId();
+            s.claim(claimBy(running, randomFingerprint(), "node-a", Instant.now(), Duration.ofSeconds(15)));
+            String done = newRecordId();
+            Instant now = Instant.now();
+            long token = claimed(s.claim(claimBy(done, randomFingerprint(), "node-a", now, LEASE)));
+            assertThat(s.complete(done, token, response("kept"), now.plusSeconds(10), now)).isTrue();
+
+            int batch;
+            int rounds = 0;
+            do {
+                batch = s.purgeExpired(Instant.now().plus(SKEW), 1000);
+            } while (batch == 1000 && ++rounds < 100);
+
+            assertThat(s.find(running, Instant.now())).as("the running record")
+                    .hasValueSatisfying(r -> assertThat(r.state()).isEqualTo(RecordState.IN_PROGRESS));
+            assertThat(s.find(done, Instant.now())).as("the completed record")
+                    .hasValueSatisfying(r -> assertThat(r.state()).isEqualTo(RecordState.COMPLETED));
+            return null;
+        });
     }
 
     // ------------------------------------------------------------------ claim
@@ -656,6 +770,68 @@ public abstract class IdempotencyStoreContract {
                     assertThat(waiter.get(30, TimeUnit.SECONDS)).isEqualTo("first");
                 }
                 assertThat(executions).hasValue(1);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * Whether the store wakes waiting duplicates when a record completes or is released
+     * ({@link IdempotencyStore#awaitChange} returns early). Default {@code true}; a store that
+     * relies on the engine's polling (the SPI's default {@code awaitChange}) returns {@code false},
+     * which skips {@code aWaitingDuplicateIsWokenByTheCompletionNotByThePoll}.
+     *
+     * @return whether {@code awaitChange} returns as soon as the record changes
+     */
+    protected boolean wakesWaiters() {
+        return true;
+    }
+
+    @Test
+    void aWaitingDuplicateIsWokenByTheCompletionNotByThePoll() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(wakesWaiters(), "the store relies on the engine's polling");
+        int duplicates = 3;
+        CountDownLatch waiting = new CountDownLatch(duplicates);
+        IdempotencyStore signalled = new dev.semel.spi.ForwardingIdempotencyStore(store) {
+            @Override
+            public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
+                waiting.countDown();
+                super.awaitChange(recordId, timeout);
+            }
+        };
+        // a poll so long that only the store's signal can end the wait within the test's bound
+        IdempotencyConfig config = IdempotencyConfig.custom()
+                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMinutes(10)))
+                .waitPollInterval(Duration.ofMinutes(10))
+                .build();
+        try (Idempotency engine = Idempotency.create(signalled, config)) {
+            IdempotencyKey key = IdempotencyKey.of("wake-" + UUID.randomUUID());
+            Scope scope = Scope.of("tck", "charge");
+            byte[] payload = {4, 5, 6};
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch finish = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(duplicates + 1);
+            try {
+                Future<String> first = pool.submit(() -> engine.once(scope, key, payload, ResultCodec.utf8(), () -> {
+                    running.countDown();
+                    finish.await();
+                    return "first";
+                }));
+                assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+                List<Future<String>> waiters = new ArrayList<>();
+                for (int i = 0; i < duplicates; i++) {
+                    waiters.add(pool.submit(() -> engine.once(scope, key, payload, ResultCodec.utf8(),
+                            () -> "duplicate")));
+                }
+                assertThat(waiting.await(30, TimeUnit.SECONDS)).as("every duplicate waits on the store").isTrue();
+                finish.countDown();
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("first");
+                for (Future<String> waiter : waiters) {
+                    assertThat(waiter.get(20, TimeUnit.SECONDS))
+                            .as("woken by the completion; a store that never signals waits the 10 min poll")
+                            .isEqualTo("first");
+                }
             } finally {
                 pool.shutdownNow();
             }

@@ -43,6 +43,29 @@ class ContractCatchesBrokenStoresTest {
     }
 
     @Test
+    void aStoreThatNeverWakesWaitersFailsTheWakeUpTest() {
+        Events events = run(NeverSignalsStoreContract.class, "aWaitingDuplicateIsWokenByTheCompletionNotByThePoll");
+        assertThat(events.failed().count()).isEqualTo(1);
+    }
+
+    @Test
+    void theCorrectStoreWakesWaiters() {
+        Events events = run(InMemoryStoreContractTest.class, "aWaitingDuplicateIsWokenByTheCompletionNotByThePoll");
+        assertThat(events.succeeded().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aStoreThatClaimsItsOwnClockButJudgesByTheCallersFailsTheClockSkewTests() {
+        for (String test : new String[] {"aNodeWhoseClockRunsAheadNeverTakesOverALiveLease",
+                "aLeaseTakenByANodeWhoseClockRunsBehindLastsItsFullDuration",
+                "aCompletedRecordWrittenByANodeWhoseClockRunsBehindIsReplayedForItsWholeTtl",
+                "aPurgeByANodeWhoseClockRunsAheadDeletesNoLiveRecord"}) {
+            Events events = run(CallersClockStoreContract.class, test);
+            assertThat(events.failed().count()).as(test).isEqualTo(1);
+        }
+    }
+
+    @Test
     void theSameTestsPassForTheCorrectStore() {
         Events events = run(InMemoryStoreContractTest.class, "raceOnOneKeyYieldsExactlyOneClaim");
         assertThat(events.succeeded().count()).isEqualTo(1);
@@ -69,6 +92,32 @@ class ContractCatchesBrokenStoresTest {
         @Override
         protected IdempotencyStore createStore() {
             return new NoFencingStore();
+        }
+    }
+
+    /** Runs the contract against a store whose awaitChange never returns early (the SPI's default sleep). */
+    static class NeverSignalsStoreContract extends IdempotencyStoreContract {
+        @Override
+        protected IdempotencyStore createStore() {
+            return new DelegatingStore() {
+                @Override
+                public void awaitChange(String recordId, java.time.Duration timeout) throws InterruptedException {
+                    Thread.sleep(Math.max(1, timeout.toMillis()));
+                }
+            };
+        }
+    }
+
+    /** Runs the contract against a store that says it judges time by its own clock but uses the caller's. */
+    static class CallersClockStoreContract extends IdempotencyStoreContract {
+        @Override
+        protected IdempotencyStore createStore() {
+            return new DelegatingStore() {
+                @Override
+                public boolean usesOwnClock() {
+                    return true;
+                }
+            };
         }
     }
 

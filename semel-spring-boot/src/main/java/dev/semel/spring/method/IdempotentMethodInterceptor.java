@@ -8,6 +8,7 @@ import dev.semel.Idempotency;
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyMismatchException;
+import dev.semel.IdempotencyResultNotRetainedException;
 import dev.semel.InProgressPolicy;
 import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Lease;
@@ -244,7 +245,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             IdempotencyKey key, byte[] payload, CallOptions options) throws Throwable {
         Decision decision = engine.begin(scope, key, Fingerprint.of(payload), options);
         if (decision instanceof Decision.Replay replay) {
-            return replay(spec, replay.response());
+            return replay(spec, key, replay.response());
         }
         if (decision instanceof Decision.InProgress inProgress) {
             return CompletableFuture.failedFuture(new IdempotencyInProgressException(key, inProgress.retryAfter()));
@@ -269,11 +270,18 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
                 result.completeExceptionally(endExceptionally(lease, spec, unwrap(failure), failure));
                 return;
             }
+            StoredResponse stored;
             try {
-                lease.finish(StoredResponse.ofResult(spec.codec.encode(value)));
+                stored = StoredResponse.ofResult(spec.codec.encode(value));
+            } catch (RuntimeException cannotStore) {
+                // the method ran: complete the record without its result, never release the key
+                stored = StoredResponse.ofResultNotRetained(cannotStore.getMessage());
+            }
+            try {
+                lease.finish(stored);
                 result.complete(value);
             } catch (RuntimeException | Error e) {
-                releaseQuietly(lease, e);
+                // the store failed (the lease is abandoned, not released): the caller sees it
                 result.completeExceptionally(e);
             }
         });
@@ -281,8 +289,12 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
     }
 
     /** A stored outcome as a future: the result, or a failed future for a stored business exception. */
-    private static CompletableFuture<Object> replay(MethodSpec spec, StoredResponse stored) {
+    private static CompletableFuture<Object> replay(MethodSpec spec, IdempotencyKey key, StoredResponse stored) {
         try {
+            if (!stored.bodyRetained()) {
+                return CompletableFuture.failedFuture(new IdempotencyResultNotRetainedException(key,
+                        stored.header(StoredResponse.NOT_RETAINED_HEADER).orElse("it was larger than the store accepts")));
+            }
             Optional<Exception> exception = spec.exceptionCodec.storedException(stored);
             if (exception.isPresent()) {
                 return CompletableFuture.failedFuture(exception.get());
@@ -297,21 +309,28 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
      * Ends the lease of a call that failed, as {@link Idempotency#once} does for a synchronous
      * method: a business exception the codec names ({@code cause}, unwrapped from the future's
      * {@code CompletionException}) is stored and rethrown on every replay, anything else releases
-     * the key. Returns what the caller gets: {@code delivered} as the method failed with it, or
-     * the error that kept a named exception from being stored (then the key is released).
+     * the key. A named exception the codec cannot store completes the record as not retained.
+     * Returns what the caller gets: {@code delivered} as the method failed with it, or the
+     * store failure that kept the outcome from being recorded (the key is not released then).
      */
     private static Throwable endExceptionally(Lease lease, MethodSpec spec, Throwable cause, Throwable delivered) {
         if (!(cause instanceof Exception exception) || !spec.exceptionCodec.stores(exception)) {
             releaseQuietly(lease, delivered);
             return delivered;
         }
+        StoredResponse stored;
         try {
-            lease.finish(spec.exceptionCodec.toStoredResponse(exception));
+            stored = spec.exceptionCodec.toStoredResponse(exception);
+        } catch (RuntimeException cannotStore) {
+            // a final outcome the codec cannot keep: complete without it, never release the key
+            stored = StoredResponse.ofResultNotRetained(cannotStore.getMessage());
+        }
+        try {
+            lease.finish(stored);
             return delivered;
-        } catch (RuntimeException | Error cannotStore) {
-            cannotStore.addSuppressed(delivered);
-            releaseQuietly(lease, cannotStore);
-            return cannotStore;
+        } catch (RuntimeException | Error storeFailed) {
+            storeFailed.addSuppressed(delivered);
+            return storeFailed;
         }
     }
 

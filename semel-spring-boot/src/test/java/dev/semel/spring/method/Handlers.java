@@ -129,6 +129,12 @@ final class Handlers {
         }
 
         @Idempotent(key = "#requestId")
+        public CompletableFuture<Shape> shapeAsync(String requestId) {
+            runs.incrementAndGet();
+            return CompletableFuture.supplyAsync(() -> new Square(2));
+        }
+
+        @Idempotent(key = "#requestId")
         public String big(String requestId, int size) {
             runs.incrementAndGet();
             return "x".repeat(size);

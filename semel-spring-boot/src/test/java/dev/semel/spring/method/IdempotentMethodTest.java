@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyMismatchException;
+import dev.semel.IdempotencyResultNotRetainedException;
 import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.spring.IdempotencyConfigCustomizer;
 import dev.semel.spring.SemelAutoConfiguration;
@@ -16,6 +17,7 @@ import dev.semel.spring.method.Handlers.PaymentsController;
 import dev.semel.spring.method.Handlers.Receipt;
 import dev.semel.spring.method.Handlers.ShipOrder;
 import dev.semel.spring.method.Handlers.ShippingBus;
+import dev.semel.spring.method.Handlers.Square;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -245,29 +247,41 @@ class IdempotentMethodTest {
     }
 
     @Test
-    void aResultThatCannotBeReadBackFailsTheFirstCallClearlyAndIsNotStored() {
+    void aResultThatCannotBeReadBackReachesTheFirstCallAndDuplicatesAreToldItWasNotRetained() {
         runner.run(context -> {
             Payments payments = context.getBean(Payments.class);
+            assertThat(payments.shape("x")).isInstanceOf(Square.class);
             assertThatThrownBy(() -> payments.shape("x"))
-                    .isInstanceOf(IllegalArgumentException.class)
+                    .isInstanceOf(IdempotencyResultNotRetainedException.class)
                     .hasMessageContaining(Payments.class.getName() + ".shape")
                     .hasMessageContaining("not read back");
-            assertThatThrownBy(() -> payments.shape("x")).isInstanceOf(IllegalArgumentException.class);
-            assertThat(payments.runs()).isEqualTo(2);
+            assertThat(payments.runs()).as("never run twice once it ran").isEqualTo(1);
         });
     }
 
     @Test
-    void aResultOverTheSizeLimitFailsTheFirstCallAndIsNotStored() {
+    void anAsyncResultThatCannotBeReadBackCompletesTheFirstFutureAndFailsDuplicatesAsNotRetained() {
+        runner.run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            assertThat(payments.shapeAsync("x")).succeedsWithin(Duration.ofSeconds(5)).isInstanceOf(Square.class);
+            assertThat(payments.shapeAsync("x")).failsWithin(Duration.ofSeconds(5))
+                    .withThrowableThat().havingRootCause()
+                    .isInstanceOf(IdempotencyResultNotRetainedException.class);
+            assertThat(payments.runs()).as("never run twice once it ran").isEqualTo(1);
+        });
+    }
+
+    @Test
+    void aResultOverTheSizeLimitReachesTheFirstCallAndIsNeverRunAgain() {
         runner.withPropertyValues("semel.method.max-result-size=100B").run(context -> {
             Payments payments = context.getBean(Payments.class);
             assertThat(payments.big("small", 10)).hasSize(10);
+            assertThat(payments.big("large", 200)).hasSize(200);
             assertThatThrownBy(() -> payments.big("large", 200))
-                    .isInstanceOf(IllegalArgumentException.class)
+                    .isInstanceOf(IdempotencyResultNotRetainedException.class)
                     .hasMessageContaining("semel.method.max-result-size")
                     .hasMessageContaining("202 bytes");
-            assertThatThrownBy(() -> payments.big("large", 200)).isInstanceOf(IllegalArgumentException.class);
-            assertThat(payments.runs()).isEqualTo(3);
+            assertThat(payments.runs()).isEqualTo(2);
         });
     }
 
