@@ -72,14 +72,16 @@ public final class ResponseEncryption {
     private final String activeKeyId;
     private final SecretKey activeKey;
     private final boolean acceptPlaintext;
+    private final boolean encryptNew;
     private final SecureRandom random;
     private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(ResponseEncryption::newCipher);
 
     private ResponseEncryption(Builder builder) {
         this.keys = Map.copyOf(builder.keys);
         this.activeKeyId = builder.activeKeyId;
-        this.activeKey = keys.get(activeKeyId);
+        this.activeKey = activeKeyId == null ? null : keys.get(activeKeyId);
         this.acceptPlaintext = builder.acceptPlaintext;
+        this.encryptNew = builder.encryptNew;
         this.random = builder.random;
     }
 
@@ -112,7 +114,8 @@ public final class ResponseEncryption {
     /**
      * Returns the id of the key that encrypts.
      *
-     * @return the active key id
+     * @return the active key id, or {@code null} when new responses are stored unencrypted
+     *     ({@link Builder#encryptNewRecords})
      */
     public String activeKeyId() {
         return activeKeyId;
@@ -143,11 +146,15 @@ public final class ResponseEncryption {
      * @param recordId the record it belongs to (authenticated with it)
      * @param response the response as produced
      * @return what the store should hold: the same status, one marker header naming the key id,
-     *     and the version, nonce and ciphertext as body
+     *     and the version, nonce and ciphertext as body; the response itself when new records
+     *     are not encrypted ({@link Builder#encryptNewRecords})
      * @throws IdempotencyStoreException if the JDK's cipher fails
      */
     public StoredResponse encrypt(String recordId, StoredResponse response) {
         Objects.requireNonNull(recordId, "recordId");
+        if (!encryptNew) {
+            return response;
+        }
         byte[] plaintext = serialize(response);
         byte[] out = new byte[1 + NONCE_BYTES + plaintext.length + TAG_BITS / 8];
         out[0] = FORMAT_VERSION;
@@ -313,6 +320,7 @@ public final class ResponseEncryption {
         private final Map<String, SecretKey> keys = new LinkedHashMap<>();
         private String activeKeyId;
         private boolean acceptPlaintext = true;
+        private boolean encryptNew = true;
         private SecureRandom random;
 
         private Builder() {
@@ -439,6 +447,20 @@ public final class ResponseEncryption {
         }
 
         /**
+         * Whether new responses are encrypted. Default {@code true}. {@code false} keeps
+         * decrypting the records encrypted so far while storing new ones unencrypted: the way to
+         * turn encryption off without downtime (remove the keys once those records have expired;
+         * a store read without them would replay ciphertext). No active key is needed then.
+         *
+         * @param encrypt whether new responses are encrypted
+         * @return this builder
+         */
+        public Builder encryptNewRecords(boolean encrypt) {
+            this.encryptNew = encrypt;
+            return this;
+        }
+
+        /**
          * The source of nonces. Default: a new {@link SecureRandom}.
          *
          * @param random a cryptographically strong generator
@@ -460,14 +482,20 @@ public final class ResponseEncryption {
             if (keys.isEmpty()) {
                 throw new IllegalArgumentException("Configure at least one encryption key");
             }
-            if (activeKeyId == null) {
+            if (!encryptNew && !acceptPlaintext) {
+                throw new IllegalArgumentException("New records are stored unencrypted, so plaintext records "
+                        + "must be accepted");
+            }
+            if (activeKeyId == null && !encryptNew) {
+                // decrypt only
+            } else if (activeKeyId == null) {
                 if (keys.size() > 1) {
                     throw new IllegalArgumentException("Several encryption keys are configured " + keys.keySet()
                             + ": name the active one");
                 }
                 activeKeyId = keys.keySet().iterator().next();
             }
-            if (!keys.containsKey(activeKeyId)) {
+            if (activeKeyId != null && !keys.containsKey(activeKeyId)) {
                 throw new IllegalArgumentException("The active encryption key '" + activeKeyId
                         + "' is not among the configured keys " + keys.keySet());
             }

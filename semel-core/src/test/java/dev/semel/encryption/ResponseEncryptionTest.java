@@ -178,6 +178,18 @@ class ResponseEncryptionTest {
     }
 
     @Test
+    void turningEncryptionOffStoresNewResponsesInPlaintextAndStillDecryptsTheOldOnes() {
+        StoredResponse old = ONE.encrypt(RECORD, RESPONSE);
+        ResponseEncryption off = ResponseEncryption.builder().key("k1", KEY_1).encryptNewRecords(false).build();
+        assertThat(off.activeKeyId()).isNull();
+        assertThat(off.encrypt(RECORD, RESPONSE)).isSameAs(RESPONSE);
+        assertThat(off.decrypt(RECORD, old)).isEqualTo(RESPONSE);
+        assertThat(off.decrypt(RECORD, RESPONSE)).isSameAs(RESPONSE);
+        assertThatThrownBy(() -> ResponseEncryption.builder().key("k1", KEY_1).encryptNewRecords(false)
+                .acceptPlaintextRecords(false).build()).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aTruncatedEnvelopeIsReportedAsMalformed() {
         StoredResponse truncated = StoredResponse.of(201, List.of(new Header(ResponseEncryption.MARKER_HEADER, "k1")),
                 new byte[] {1, 2, 3});

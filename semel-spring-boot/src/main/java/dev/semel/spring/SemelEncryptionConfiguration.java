@@ -31,7 +31,8 @@ class SemelEncryptionConfiguration {
 
     static ResponseEncryption responseEncryption(SemelEncryptionProperties properties, ResourceLoader resources) {
         ResponseEncryption.Builder builder = ResponseEncryption.builder()
-                .acceptPlaintextRecords(properties.isAcceptPlaintextRecords());
+                .acceptPlaintextRecords(properties.isAcceptPlaintextRecords())
+                .encryptNewRecords(properties.isEncryptNewRecords());
         try {
             properties.getKeys().forEach(builder::key);
             SemelEncryptionProperties.KeyStoreSettings keyStore = properties.getKeyStore();

@@ -42,6 +42,12 @@ public class SemelEncryptionProperties {
      */
     private boolean acceptPlaintextRecords = true;
 
+    /**
+     * Whether new responses are encrypted. Default true; false keeps decrypting what was encrypted
+     * while storing new responses unencrypted: how to turn encryption off without downtime.
+     */
+    private boolean encryptNewRecords = true;
+
     private final KeyStoreSettings keyStore = new KeyStoreSettings();
 
     /** @return whether stored responses are encrypted */
@@ -82,6 +88,16 @@ public class SemelEncryptionProperties {
     /** @param acceptPlaintextRecords whether plaintext records are replayed */
     public void setAcceptPlaintextRecords(boolean acceptPlaintextRecords) {
         this.acceptPlaintextRecords = acceptPlaintextRecords;
+    }
+
+    /** @return whether new responses are encrypted */
+    public boolean isEncryptNewRecords() {
+        return encryptNewRecords;
+    }
+
+    /** @param encryptNewRecords whether new responses are encrypted */
+    public void setEncryptNewRecords(boolean encryptNewRecords) {
+        this.encryptNewRecords = encryptNewRecords;
     }
 
     /** @return where keys are read from a key store */
