@@ -13,7 +13,13 @@ import dev.semel.Scope;
 import dev.semel.StoredResponse;
 import dev.semel.StoredResponse.Header;
 import dev.semel.encryption.ResponseEncryption;
+import dev.semel.jdbc.TransactionalJdbcIdempotencyStore;
+import dev.semel.redis.RedisIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.TransactionalIdempotencyStore;
+import dev.semel.test.jdbc.TestDatabases;
+import dev.semel.test.redis.TestRedis;
+import io.lettuce.core.RedisClient;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,10 +28,14 @@ import java.security.KeyStore;
 import java.time.Instant;
 import java.util.List;
 import javax.crypto.spec.SecretKeySpec;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.support.JdbcTransactionManager;
 
 /** {@code semel.encryption.*}: the engine's store is wrapped, whatever it is, and bad keys stop the start. */
 class EncryptionAutoConfigurationTest {
@@ -66,6 +76,35 @@ class EncryptionAutoConfigurationTest {
     }
 
     @Test
+    void theTransactionalJdbcStoreIsWrappedAndStaysTransactional() {
+        runner.withUserConfiguration(H2.class, TransactionManager.class)
+                .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_enc", "semel.encryption.enabled=true",
+                        "semel.encryption.keys.k1=" + KEY_1)
+                .run(context -> {
+                    Idempotency engine = context.getBean(Idempotency.class);
+                    TransactionalJdbcIdempotencyStore raw = context.getBean(TransactionalJdbcIdempotencyStore.class);
+                    assertThat(engine.store()).isNotSameAs(raw).isInstanceOf(TransactionalIdempotencyStore.class);
+                    assertThat(runTwice(engine)).isEqualTo(RESPONSE);
+                    assertThat(raw.find(SCOPE.recordId(KEY), Instant.now()).orElseThrow().response().headers())
+                            .containsExactly(new Header(ResponseEncryption.MARKER_HEADER, "k1"));
+                });
+    }
+
+    @Test
+    void theRedisStoreIsWrapped() {
+        runner.withUserConfiguration(Redis.class).withPropertyValues("semel.store.type=redis",
+                "semel.store.redis.key-prefix=semel-enc-ctx-" + java.util.UUID.randomUUID() + ":",
+                "semel.encryption.enabled=true", "semel.encryption.keys.k1=" + KEY_1).run(context -> {
+                    Idempotency engine = context.getBean(Idempotency.class);
+                    RedisIdempotencyStore raw = context.getBean(RedisIdempotencyStore.class);
+                    assertThat(runTwice(engine)).isEqualTo(RESPONSE);
+                    assertThat(raw.find(SCOPE.recordId(KEY), Instant.now()).orElseThrow().response().headers())
+                            .containsExactly(new Header(ResponseEncryption.MARKER_HEADER, "k1"));
+                    raw.delete(SCOPE.recordId(KEY));
+                });
+    }
+
+    @Test
     void keysComeFromAKeyStoreByAlias(@TempDir Path dir) throws Exception {
         char[] password = "store-secret".toCharArray();
         KeyStore keyStore = KeyStore.getInstance("PKCS12");
@@ -96,6 +135,30 @@ class EncryptionAutoConfigurationTest {
         runner.withPropertyValues("semel.encryption.enabled=true", "semel.encryption.keys.k1=" + KEY_1,
                 "semel.encryption.active-key-id=k9").run(context -> assertThat(context).hasFailed()
                 .getFailure().hasStackTraceContaining("'k9'"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class H2 {
+        @Bean(destroyMethod = "")
+        DataSource dataSource() {
+            return TestDatabases.h2("semel-spring-encryption");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TransactionManager {
+        @Bean
+        JdbcTransactionManager transactionManager(DataSource dataSource) {
+            return new JdbcTransactionManager(dataSource);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Redis {
+        @Bean(destroyMethod = "shutdown")
+        RedisClient redisClient() {
+            return RedisClient.create(TestRedis.url());
+        }
     }
 
     private static StoredResponse runTwice(Idempotency engine) {
