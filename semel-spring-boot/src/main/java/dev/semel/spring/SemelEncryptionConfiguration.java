@@ -1,10 +1,13 @@
 package dev.semel.spring;
 
+import dev.semel.FailurePolicy;
 import dev.semel.encryption.ResponseEncryption;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -22,10 +25,17 @@ import org.springframework.core.io.ResourceLoader;
 @ConditionalOnProperty(prefix = "semel.encryption", name = "enabled", havingValue = "true")
 @EnableConfigurationProperties(SemelEncryptionProperties.class)
 class SemelEncryptionConfiguration {
+    private static final Log LOG = LogFactory.getLog(SemelEncryptionConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean
-    ResponseEncryption semelResponseEncryption(SemelEncryptionProperties properties, ResourceLoader resources) {
+    ResponseEncryption semelResponseEncryption(SemelEncryptionProperties properties, SemelProperties semel,
+            ResourceLoader resources) {
+        if (semel.getFailurePolicy() == FailurePolicy.FAIL_OPEN) {
+            LOG.warn("semel.encryption is enabled with semel.failure-policy=fail-open: a stored response that "
+                    + "cannot be decrypted (a key removed too early, a wrong key) is then treated like an "
+                    + "unreachable store and the request runs again, unprotected. Prefer fail-closed (503).");
+        }
         return responseEncryption(properties, resources);
     }
 

@@ -30,14 +30,18 @@ import java.util.List;
 import javax.crypto.spec.SecretKeySpec;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.support.JdbcTransactionManager;
 
 /** {@code semel.encryption.*}: the engine's store is wrapped, whatever it is, and bad keys stop the start. */
+@ExtendWith(OutputCaptureExtension.class)
 class EncryptionAutoConfigurationTest {
     private static final String KEY_1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     private static final String KEY_2_HEX = "hex:f0e0d0c0b0a090807060504030201000f1e1d1c1b1a191817161514131211101";
@@ -102,6 +106,17 @@ class EncryptionAutoConfigurationTest {
                             .containsExactly(new Header(ResponseEncryption.MARKER_HEADER, "k1"));
                     raw.delete(SCOPE.recordId(KEY));
                 });
+    }
+
+    @Test
+    void encryptionWithFailOpenWarnsThatAnUndecryptableRecordWouldRunTheRequestAgain(CapturedOutput output) {
+        runner.withPropertyValues("semel.encryption.enabled=true", "semel.encryption.keys.k1=" + KEY_1,
+                "semel.failure-policy=fail-open").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(output).contains("semel.failure-policy=fail-open");
+                });
+        runner.withPropertyValues("semel.encryption.enabled=true", "semel.encryption.keys.k1=" + KEY_1)
+                .run(context -> assertThat(output).containsOnlyOnce("semel.failure-policy=fail-open"));
     }
 
     @Test
