@@ -37,6 +37,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 class RecordCodecProperties {
     private static final Instant MAX = Instant.parse("9999-12-31T23:59:59.999999Z");
     private static JdbcIdempotencyStore h2;
+    private static JdbcIdempotencyStore postgres;
 
     private static synchronized JdbcIdempotencyStore h2() {
         if (h2 == null) {
@@ -46,12 +47,23 @@ class RecordCodecProperties {
         return h2;
     }
 
-    @AfterContainer
-    static synchronized void dropTable() {
-        if (h2 != null) {
-            Tables.drop(h2.dataSource, h2.tableName());
-            h2 = null;
+    private static synchronized JdbcIdempotencyStore postgres() {
+        if (postgres == null) {
+            postgres = JdbcIdempotencyStore.builder(TestDatabases.postgres())
+                    .tableName(Tables.unique("semel_prop")).createTableIfMissing(true).build();
         }
+        return postgres;
+    }
+
+    @AfterContainer
+    static synchronized void dropTables() {
+        for (JdbcIdempotencyStore store : java.util.Arrays.asList(h2, postgres)) {
+            if (store != null) {
+                Tables.drop(store.dataSource, store.tableName());
+            }
+        }
+        h2 = null;
+        postgres = null;
     }
 
     @Property(tries = 1000)
@@ -94,7 +106,17 @@ class RecordCodecProperties {
     @Property(tries = 200)
     void anyRecordSurvivesARealH2RowUnchanged(@ForAll("claims") ClaimRequest claim,
             @ForAll("responses") StoredResponse response, @ForAll("instants") Instant expiresAt) {
-        JdbcIdempotencyStore store = h2();
+        assertThatRecordSurvives(h2(), claim, response, expiresAt);
+    }
+
+    @Property(tries = 100)
+    void anyRecordSurvivesARealPostgreSqlRowUnchanged(@ForAll("claims") ClaimRequest claim,
+            @ForAll("responses") StoredResponse response, @ForAll("instants") Instant expiresAt) {
+        assertThatRecordSurvives(postgres(), claim, response, expiresAt);
+    }
+
+    private static void assertThatRecordSurvives(JdbcIdempotencyStore store, ClaimRequest claim,
+            StoredResponse response, Instant expiresAt) {
         assertThat(store.claim(claim)).isInstanceOf(ClaimResult.Claimed.class);
         IdempotencyRecord inProgress = store.find(claim.recordId(), claim.now()).orElseThrow();
         assertThat(inProgress.state()).isEqualTo(RecordState.IN_PROGRESS);
