@@ -80,10 +80,12 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
     }
 
     /** Keeps a transactional store transactional, so the engine still runs work in its transaction. */
-    static final class Transactional extends EncryptingIdempotencyStore implements TransactionalIdempotencyStore {
+    static final class EncryptingTransactionalIdempotencyStore extends EncryptingIdempotencyStore
+            implements TransactionalIdempotencyStore {
         private final TransactionalIdempotencyStore transactional;
 
-        Transactional(TransactionalIdempotencyStore delegate, ResponseEncryption encryption) {
+        EncryptingTransactionalIdempotencyStore(TransactionalIdempotencyStore delegate,
+                ResponseEncryption encryption) {
             super(delegate, encryption);
             this.transactional = delegate;
         }

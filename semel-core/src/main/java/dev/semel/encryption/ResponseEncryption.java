@@ -107,7 +107,7 @@ public final class ResponseEncryption {
             throw new IllegalArgumentException("The store is already encrypting: " + store);
         }
         return store instanceof TransactionalIdempotencyStore transactional
-                ? new EncryptingIdempotencyStore.Transactional(transactional, this)
+                ? new EncryptingIdempotencyStore.EncryptingTransactionalIdempotencyStore(transactional, this)
                 : new EncryptingIdempotencyStore(store, this);
     }
 
