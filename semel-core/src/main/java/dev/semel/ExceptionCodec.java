@@ -77,6 +77,8 @@ public interface ExceptionCodec {
      *
      * @param bytes what {@link #encode} produced
      * @return the exception to throw
+     * @throws IllegalStateException if the bytes cannot be rebuilt into an exception this codec
+     *     allows (malformed, another type, a class that lost its constructor)
      */
     Exception decode(byte[] bytes);
 
@@ -156,7 +158,10 @@ final class MessageExceptionCodec implements ExceptionCodec {
         String message = exception.getMessage();
         // Fail now, on the first call, rather than when a replay cannot rebuild it.
         constructor(type, message != null);
-        String text = type.getName() + '\n' + (message == null ? String.valueOf(NO_MESSAGE) : message);
+        // null is a lone NUL; a message starting with NUL gets one more, so that "\0" stays "\0"
+        String stored = message == null ? String.valueOf(NO_MESSAGE)
+                : !message.isEmpty() && message.charAt(0) == NO_MESSAGE ? NO_MESSAGE + message : message;
+        String text = type.getName() + '\n' + stored;
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -168,14 +173,18 @@ final class MessageExceptionCodec implements ExceptionCodec {
             throw new IllegalStateException("The stored exception is malformed");
         }
         String className = text.substring(0, newline);
-        String message = text.substring(newline + 1);
-        boolean hasMessage = !(message.length() == 1 && message.charAt(0) == NO_MESSAGE);
+        String stored = text.substring(newline + 1);
+        boolean hasMessage = !(stored.length() == 1 && stored.charAt(0) == NO_MESSAGE);
+        String message = hasMessage && !stored.isEmpty() && stored.charAt(0) == NO_MESSAGE
+                ? stored.substring(1) : stored;
         Class<?> type = allowedClass(className);
         try {
             Constructor<?> constructor = constructor(type, hasMessage);
             return (Exception) (hasMessage ? constructor.newInstance(message) : constructor.newInstance());
-        } catch (InstantiationException | IllegalAccessException | InvocationTargetException e) {
-            throw new IllegalStateException("Cannot rebuild the stored exception " + className, e);
+        } catch (InstantiationException | IllegalAccessException | InvocationTargetException
+                | IllegalArgumentException e) {
+            throw new IllegalStateException("Cannot rebuild the stored exception " + className + ": " + e.getMessage(),
+                    e);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyListener;
 import dev.semel.InProgressPolicy;
 import dev.semel.OutcomePolicy;
+import dev.semel.encryption.ResponseEncryption;
 import dev.semel.spi.IdempotencyStore;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -32,7 +33,8 @@ import org.springframework.context.annotation.Import;
         "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration"})
 @ConditionalOnProperty(prefix = "semel", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(SemelProperties.class)
-@Import({JdbcStoreConfiguration.class, RedisStoreConfiguration.class, InMemoryStoreConfiguration.class})
+@Import({JdbcStoreConfiguration.class, RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
+        SemelEncryptionConfiguration.class})
 public class SemelAutoConfiguration {
     /** Created by Spring. */
     public SemelAutoConfiguration() {
@@ -79,12 +81,13 @@ public class SemelAutoConfiguration {
      * @param store the store chosen by the store configurations, or the application's
      * @param config the configuration
      * @param properties the properties
+     * @param encryption encryption at rest ({@code semel.encryption.*}), if any: it wraps the store
      * @return the engine, closed with the context
      */
     @Bean
     @ConditionalOnMissingBean
     public Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
-            SemelProperties properties) {
+            SemelProperties properties, ObjectProvider<ResponseEncryption> encryption) {
         IdempotencyStore chosen = store.getIfUnique();
         if (chosen == null) {
             throw new IllegalStateException("No idempotency store for semel.store.type="
@@ -92,6 +95,7 @@ public class SemelAutoConfiguration {
                     + "add semel-store-redis and a Redis connection (spring.data.redis.*), or declare an "
                     + "IdempotencyStore bean");
         }
-        return Idempotency.create(chosen, config);
+        ResponseEncryption responseEncryption = encryption.getIfAvailable();
+        return Idempotency.create(responseEncryption == null ? chosen : responseEncryption.protect(chosen), config);
     }
 }

@@ -1,6 +1,7 @@
 package dev.semel.jdbc;
 
 import dev.semel.IdempotencyRecord;
+import dev.semel.IdempotencyStoreException;
 import dev.semel.RecordQuery;
 import dev.semel.RecordState;
 import dev.semel.StoreCapacityExceededException;
@@ -11,7 +12,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -454,19 +454,29 @@ final class RecordTable {
         return bytes.toByteArray();
     }
 
+    /**
+     * Reads what {@link #encodeHeaders} wrote.
+     *
+     * @throws IdempotencyStoreException if the bytes are not such an encoding (a damaged row)
+     */
     static List<StoredResponse.Header> decodeHeaders(byte[] encoded) {
         if (encoded == null || encoded.length == 0) {
             return List.of();
         }
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(encoded))) {
             int n = in.readInt();
+            // every header takes at least two 4-byte lengths: checked before allocating anything
+            if (n < 0 || n > in.available() / 8) {
+                throw new IllegalArgumentException("header count " + n + " does not fit in " + encoded.length
+                        + " bytes");
+            }
             List<StoredResponse.Header> headers = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 headers.add(new StoredResponse.Header(readString(in), readString(in)));
             }
             return headers;
-        } catch (IOException e) {
-            throw new UncheckedIOException("Corrupt stored headers", e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IdempotencyStoreException("The stored headers are corrupt: " + e.getMessage(), e);
         }
     }
 
@@ -476,10 +486,13 @@ final class RecordTable {
         out.write(b);
     }
 
-    private static String readString(InputStream in) throws IOException {
-        DataInputStream data = (DataInputStream) in;
-        byte[] b = new byte[data.readInt()];
-        data.readFully(b);
+    private static String readString(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > in.available()) {
+            throw new IllegalArgumentException("header length " + length + " past the end of the headers");
+        }
+        byte[] b = new byte[length];
+        in.readFully(b);
         return new String(b, StandardCharsets.UTF_8);
     }
 

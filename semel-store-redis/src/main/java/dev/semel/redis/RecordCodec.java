@@ -241,7 +241,12 @@ final class RecordCodec {
             }
             // an immutable list, which StoredResponse keeps as it is instead of copying it
             List<Header> headers = List.of(read);
-            byte[] body = new byte[b.getInt()];
+            int bodyLength = b.getInt();
+            if (bodyLength < 0 || bodyLength > b.remaining()) {
+                // checked before allocating: a damaged length must not ask for gigabytes
+                throw new IllegalArgumentException("body length " + bodyLength + " past the end of the value");
+            }
+            byte[] body = new byte[bodyLength];
             b.get(body);
             StoredResponse response = StoredResponse.restore(status, headers, body, retained);
             return new IdempotencyRecord(recordId, key, scope, RecordState.COMPLETED, fingerprint, token, owner, lease,
