@@ -2,6 +2,7 @@ package dev.semel.servlet;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import jakarta.servlet.MultipartConfigElement;
 import jakarta.servlet.http.HttpServlet;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +59,7 @@ interface EmbeddedServer {
         }
         ServletHolder servlet = new ServletHolder(app);
         servlet.setAsyncSupported(true);
+        servlet.getRegistration().setMultipartConfig(new MultipartConfigElement(""));
         context.addServlet(servlet, "/*");
         server.setHandler(context);
         server.start();
@@ -90,6 +92,7 @@ interface EmbeddedServer {
         }
         Wrapper wrapper = Tomcat.addServlet(context, "app", app);
         wrapper.setAsyncSupported(true);
+        wrapper.setMultipartConfigElement(new MultipartConfigElement(""));
         context.addServletMappingDecoded("/*", "app");
         tomcat.start();
         return of(connector.getLocalPort(), () -> {
