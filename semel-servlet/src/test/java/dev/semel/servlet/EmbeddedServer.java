@@ -66,14 +66,22 @@ interface EmbeddedServer {
         return of(connector.getLocalPort(), server::stop);
     }
 
-    @SuppressWarnings("deprecation") // addServletMappingDecoded is still how embedded Tomcat maps a servlet
     static EmbeddedServer tomcat(List<Filter> filters, HttpServlet app) throws Exception {
+        return tomcat(filters, app, false);
+    }
+
+    /** Tomcat, with its connector's response compression ({@code compression="force"}) on or off. */
+    @SuppressWarnings("deprecation") // addServletMappingDecoded is still how embedded Tomcat maps a servlet
+    static EmbeddedServer tomcat(List<Filter> filters, HttpServlet app, boolean compression) throws Exception {
         Path base = Files.createTempDirectory("semel-tomcat");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        if (compression) {
+            connector.setProperty("compression", "force"); // every size, for clients that accept gzip
+        }
         tomcat.getService().addConnector(connector);
         tomcat.setConnector(connector);
         Context context = tomcat.addContext("", base.toString());
