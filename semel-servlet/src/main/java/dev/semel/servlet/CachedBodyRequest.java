@@ -245,7 +245,7 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
     }
 
-    private static void parse(String encoded, Charset charset, Map<String, List<String>> into) {
+    static void parse(String encoded, Charset charset, Map<String, List<String>> into) {
         for (String pair : encoded.split("&")) {
             if (pair.isEmpty()) {
                 continue;
