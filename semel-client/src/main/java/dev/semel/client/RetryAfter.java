@@ -11,10 +11,15 @@ final class RetryAfter {
     private RetryAfter() {
     }
 
+    /** The longest wait this reads: more seconds than a {@code long} counts are this long. */
+    static final Duration LONGEST = Duration.ofSeconds(Long.MAX_VALUE);
+
     /**
      * @param value the header value, or {@code null}
      * @param now the current time, for an HTTP-date
-     * @return the wait, never negative, or {@code null} when absent or unreadable
+     * @return the wait, never negative, at most {@link #LONGEST} (a number of seconds too
+     *     large to count is still a request to wait very long, never ignored), or {@code null}
+     *     when absent or unreadable
      */
     static Duration parse(String value, Instant now) {
         if (value == null) {
@@ -28,7 +33,7 @@ final class RetryAfter {
             try {
                 return Duration.ofSeconds(Long.parseLong(v));
             } catch (NumberFormatException tooLarge) {
-                return null;
+                return LONGEST;
             }
         }
         try {

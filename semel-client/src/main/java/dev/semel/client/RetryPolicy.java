@@ -191,9 +191,18 @@ public final class RetryPolicy {
         return Duration.ofMillis((long) (r.nextDouble() * cap));
     }
 
+    /**
+     * The wait {@code Retry-After} asks for, or the backoff without one. A wait longer than
+     * the deadline (however large: 99999999999 seconds, a date in the year 9999) is clamped to
+     * just past the deadline, so it never overflows and the operation ends at once with that
+     * response instead of sleeping until it is too late to try again.
+     */
     private long delayAfterResponse(int attempt, AttemptResult result) {
         Duration retryAfter = RetryAfter.parse(result.retryAfter(), clock.instant());
-        return (retryAfter != null ? retryAfter : backoff(attempt)).toMillis();
+        if (retryAfter == null) {
+            return backoff(attempt).toMillis();
+        }
+        return retryAfter.compareTo(deadline) > 0 ? deadline.toMillis() + 1 : retryAfter.toMillis();
     }
 
     /** What Resilience4j sees of a response: enough to decide and to compute the wait. */

@@ -83,7 +83,8 @@ class RetryPolicyTest {
         assertThat(RetryAfter.parse(null, NOW)).isNull();
         assertThat(RetryAfter.parse("soon", NOW)).isNull();
         assertThat(RetryAfter.parse("-5", NOW)).isNull();
-        assertThat(RetryAfter.parse("99999999999999999999", NOW)).isNull();
+        assertThat(RetryAfter.parse("99999999999999999999", NOW)).as("too large to count, still a wait")
+                .isEqualTo(RetryAfter.LONGEST);
     }
 
     @Test

@@ -195,6 +195,22 @@ class RetryingHttpClientTest {
         assertThat(server.executions()).isZero();
     }
 
+    @ParameterizedTest(name = "Retry-After: {0}")
+    @ValueSource(strings = {"99999999999", "9223372036854775807", "99999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT"})
+    void aHugeRetryAfterNeitherOverflowsNorIsIgnoredButEndsTheOperationAtTheDeadline(String retryAfter)
+            throws Exception {
+        server.answerNext(503, Map.of("Retry-After", retryAfter));
+
+        RetriedResponse<String> response = client(policy().build())
+                .send(post(server.uri(), "{\"amount\":1}"), BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.attempts()).isEqualTo(1);
+        assertThat(sleeper.delays()).isEmpty();
+        assertThat(attempts).extracting(Attempt::next).containsExactly(Next.DEADLINE_EXCEEDED);
+    }
+
     @Test
     void backsOffWithFullJitterAndStopsBeforeTheDeadline() throws Exception {
         for (int i = 0; i < 10; i++) {

@@ -3,11 +3,13 @@ package dev.semel.servlet;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.Part;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -19,6 +21,7 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
@@ -40,6 +43,7 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
     private volatile AsyncContext asyncContext;
     private ByteArrayInputStream stream;
     private Map<String, String[]> parameters;
+    private List<Part> parts;
 
     CachedBodyRequest(HttpServletRequest request, byte[] body, CapturingResponse response,
             AsyncListener asyncListener, Runnable beforeAsyncComplete) {
@@ -148,8 +152,6 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         }
     }
 
-    // ------------------------------------------------------------ parameters
-
     @Override
     public String getParameter(String name) {
         String[] values = parameters().get(name);
@@ -172,9 +174,39 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         return values == null ? null : values.clone();
     }
 
+    // ------------------------------------------------------------ multipart
+
+    /**
+     * The container would parse the parts from the input stream the filter consumed (and
+     * fail, or find none), so they are parsed from the cached body.
+     */
+    @Override
+    public Collection<Part> getParts() throws ServletException {
+        if (parts == null) {
+            if (!MultipartBody.isMultipart(getContentType())) {
+                throw new ServletException("The request is not multipart/form-data");
+            }
+            parts = MultipartBody.parse(getContentType(), body);
+        }
+        return parts;
+    }
+
+    @Override
+    public Part getPart(String name) throws ServletException {
+        for (Part part : getParts()) {
+            if (name.equals(part.getName())) {
+                return part;
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------ parameters
+
     /**
      * The container would parse form parameters from a body the filter already consumed,
-     * so they are parsed here: query string first, then an urlencoded form body.
+     * so they are parsed here: query string first, then an urlencoded form body or the
+     * fields of a multipart one.
      */
     private Map<String, String[]> parameters() {
         if (parameters == null) {
@@ -192,6 +224,14 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
                     charset = StandardCharsets.UTF_8;
                 }
                 parse(new String(body, StandardCharsets.ISO_8859_1), charset, collected);
+            } else if (MultipartBody.isMultipart(getContentType())) {
+                try {
+                    String encoding = getCharacterEncoding();
+                    MultipartBody.addParameters(getParts(),
+                            encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding), collected);
+                } catch (ServletException | IllegalArgumentException e) {
+                    // not readable as multipart: no form fields, as a container would have it
+                }
             }
             Map<String, String[]> result = new LinkedHashMap<>();
             collected.forEach((k, v) -> result.put(k, v.toArray(new String[0])));
@@ -205,7 +245,7 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
     }
 
-    private static void parse(String encoded, Charset charset, Map<String, List<String>> into) {
+    static void parse(String encoded, Charset charset, Map<String, List<String>> into) {
         for (String pair : encoded.split("&")) {
             if (pair.isEmpty()) {
                 continue;

@@ -35,6 +35,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** Pseudo-header recording the location given to {@code sendRedirect}. */
     static final String SEND_REDIRECT = ":semel-send-redirect";
     private static final String CONTENT_LENGTH = "Content-Length";
+    private static final String CONTENT_ENCODING = "Content-Encoding";
 
     private final int limit;
     private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -48,13 +49,32 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private long deferredContentLength = -1;
     /** Whether Content-Length is still held back (longer than errors: through an async request too). */
     private boolean holdingLength = true;
+    /**
+     * Whether nothing may reach the container before {@link #sendDeferred()}: the whole body is
+     * held in memory and flushes wait (transactional mode, where the record and the
+     * application's writes are not committed until the handler has returned).
+     */
+    private final boolean holdAll;
+    private ByteArrayOutputStream heldBytes;
+    private java.io.CharArrayWriter heldChars;
+    /** Content-Encoding the application set itself; the container may add one of its own (compression). */
+    private final List<String> contentEncodings = new ArrayList<>(1);
     private ServletOutputStream teeStream;
     private PrintWriter teeWriter;
     private Writer captureWriter;
 
     CapturingResponse(HttpServletResponse response, int limit) {
+        this(response, limit, false);
+    }
+
+    /**
+     * @param holdAll whether the whole response is held back until {@link #sendDeferred()}
+     *     (transactional mode); otherwise it passes through and only its end is held
+     */
+    CapturingResponse(HttpServletResponse response, int limit, boolean holdAll) {
         super(response);
         this.limit = limit;
+        this.holdAll = holdAll;
     }
 
     // ------------------------------------------------------------------ body
@@ -66,22 +86,23 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         if (teeStream == null) {
             ServletOutputStream real = super.getOutputStream();
+            OutputStream target = holdAll ? (heldBytes = new ByteArrayOutputStream()) : real;
             teeStream = new ServletOutputStream() {
                 @Override
                 public void write(int b) throws IOException {
-                    real.write(b);
+                    target.write(b);
                     capture(new byte[] {(byte) b}, 0, 1);
                 }
 
                 @Override
                 public void write(byte[] b, int off, int len) throws IOException {
-                    real.write(b, off, len);
+                    target.write(b, off, len);
                     capture(b, off, len);
                 }
 
                 @Override
                 public void flush() throws IOException {
-                    if (!lengthHeld()) {
+                    if (!lengthHeld() && !holdAll) {
                         real.flush();
                     }
                 }
@@ -111,7 +132,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             throw new IllegalStateException("getOutputStream() has already been called on this response");
         }
         if (teeWriter == null) {
-            PrintWriter real = super.getWriter();
+            PrintWriter real = super.getWriter(); // also lets the container settle the charset, as without us
+            Writer target = holdAll ? (heldChars = new java.io.CharArrayWriter()) : real;
             Charset charset = charset(getCharacterEncoding());
             captureWriter = new OutputStreamWriter(new OutputStream() {
                 @Override
@@ -127,20 +149,20 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             Writer tee = new Writer() {
                 @Override
                 public void write(char[] cbuf, int off, int len) throws IOException {
-                    real.write(cbuf, off, len);
+                    target.write(cbuf, off, len);
                     captureWriter.write(cbuf, off, len);
                 }
 
                 @Override
                 public void write(String str, int off, int len) throws IOException {
-                    real.write(str, off, len);
+                    target.write(str, off, len);
                     captureWriter.write(str, off, len);
                 }
 
                 @Override
                 public void flush() throws IOException {
                     captureWriter.flush();
-                    if (!lengthHeld()) {
+                    if (!lengthHeld() && !holdAll) {
                         real.flush();
                     }
                 }
@@ -194,7 +216,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (teeWriter != null) {
             teeWriter.flush();
         }
-        if (!lengthHeld()) {
+        if (!lengthHeld() && !holdAll) {
             super.flushBuffer();
         }
     }
@@ -224,6 +246,25 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         captured.reset();
         overflow = false;
+        if (heldBytes != null) {
+            heldBytes.reset();
+        }
+        if (heldChars != null) {
+            heldChars.reset();
+        }
+    }
+
+    /** Hands the held body to the container (transactional mode, once the transaction committed). */
+    private void sendHeld() throws IOException {
+        if (heldBytes != null && heldBytes.size() > 0) {
+            ByteArrayOutputStream held = heldBytes;
+            heldBytes = new ByteArrayOutputStream(0);
+            held.writeTo(super.getOutputStream());
+        } else if (heldChars != null && heldChars.size() > 0) {
+            java.io.CharArrayWriter held = heldChars;
+            heldChars = new java.io.CharArrayWriter(0);
+            held.writeTo(super.getWriter());
+        }
     }
 
     // ------------------------------------------------------------ Content-Length
@@ -251,6 +292,12 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setHeader(String name, String value) {
+        if (CONTENT_ENCODING.equalsIgnoreCase(name)) {
+            contentEncodings.clear();
+            if (value != null) {
+                contentEncodings.add(value);
+            }
+        }
         if (!holdsContentLength(name, value)) {
             super.setHeader(name, value);
         }
@@ -258,6 +305,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void addHeader(String name, String value) {
+        if (CONTENT_ENCODING.equalsIgnoreCase(name) && value != null) {
+            contentEncodings.add(value);
+        }
         if (!holdsContentLength(name, value)) {
             super.addHeader(name, value);
         }
@@ -434,6 +484,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             if (withLength) {
                 sendContentLength();
             }
+            sendHeld();
             if (close != null) {
                 close.close();
             }
@@ -471,6 +522,19 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      * @param excluded lower-case header names never stored
      */
     StoredResponse snapshot(List<StoredResponse.Header> before, Set<String> excluded) throws IOException {
+        return snapshot(before, excluded, true);
+    }
+
+    /**
+     * What the application produced, as it will be stored.
+     *
+     * @param before the headers the response already had when the filter was entered
+     * @param excluded lower-case header names never stored
+     * @param withBody whether the captured body is kept; {@code false} stores status and
+     *     headers only, as "not retained" (the client got part of the body at most)
+     */
+    StoredResponse snapshot(List<StoredResponse.Header> before, Set<String> excluded, boolean withBody)
+            throws IOException {
         if (captureWriter != null) {
             captureWriter.flush();
         }
@@ -487,8 +551,13 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             if (lower.equals("content-type") || excluded.contains(lower) || !seen.add(lower)) {
                 continue;
             }
-            for (String value : real.getHeaders(name)) {
-                StoredResponse.Header header = new StoredResponse.Header(name, value);
+            // the captured body is what the application wrote; an encoding the container applies on
+            // the way out (compression) is not in it, and the container applies it again on a replay
+            Iterable<String> values = lower.equals("content-encoding") ? contentEncodings : real.getHeaders(name);
+            for (String value : values) {
+                // the container sent CR, LF and NUL as spaces (or the header was refused and the
+                // request failed before this): store what the client got, never a header that splits one
+                StoredResponse.Header header = new StoredResponse.Header(printable(name), printable(value));
                 if (!remaining.remove(header)) {
                     headers.add(header);
                 }
@@ -500,10 +569,15 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             headers.add(new StoredResponse.Header(SEND_REDIRECT, printable(sentRedirect)));
         }
         int status = getStatus();
-        if (overflow) {
+        if (overflow || !withBody) {
             return StoredResponse.withoutBody(status, headers);
         }
         return StoredResponse.of(status, headers, captured.toByteArray());
+    }
+
+    /** Whether the container has sent the status line to the client (the response is committed). */
+    boolean sentToClient() {
+        return getResponse().isCommitted();
     }
 
     private static String printable(String s) {
@@ -519,7 +593,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 continue;
             }
             for (String value : response.getHeaders(name)) {
-                headers.add(new StoredResponse.Header(name, value));
+                headers.add(new StoredResponse.Header(printable(name), printable(value)));
             }
         }
         return headers;

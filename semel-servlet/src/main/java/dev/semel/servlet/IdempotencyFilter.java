@@ -9,7 +9,6 @@ import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Lease;
-import dev.semel.LeaseLostException;
 import dev.semel.Outcome;
 import dev.semel.Scope;
 import dev.semel.StoredResponse;
@@ -80,6 +79,12 @@ public final class IdempotencyFilter implements Filter {
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
     /** On a replay whose body was larger than the capture limit: {@code false}, and the body is empty. */
     public static final String BODY_RETAINED_HEADER = "Idempotent-Body-Retained";
+    /**
+     * Default {@code Retry-After} of the 409 answered while the first request still runs: 1 s,
+     * so a retrying client comes back soon and gets the replay rather than waiting out the
+     * lease (or giving up before its end).
+     */
+    public static final Duration DEFAULT_IN_PROGRESS_RETRY_AFTER = Duration.ofSeconds(1);
     /** Default limit for request bodies and for captured response bodies: 1 MiB. */
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     /**
@@ -105,6 +110,7 @@ public final class IdempotencyFilter implements Filter {
     private final int maxCapturedBodyBytes;
     private final Set<String> excludedResponseHeaders;
     private final boolean transactional;
+    private final Duration inProgressRetryAfter;
 
     private IdempotencyFilter(Builder b) {
         this.engine = b.engine;
@@ -120,6 +126,7 @@ public final class IdempotencyFilter implements Filter {
         this.maxCapturedBodyBytes = b.maxCapturedBodyBytes;
         this.excludedResponseHeaders = Set.copyOf(b.excludedResponseHeaders);
         this.transactional = engine.store() instanceof TransactionalIdempotencyStore;
+        this.inProgressRetryAfter = b.inProgressRetryAfter;
     }
 
     /**
@@ -282,30 +289,25 @@ public final class IdempotencyFilter implements Filter {
             byte[] body) throws IOException, ServletException {
         List<StoredResponse.Header> before = CapturingResponse.headersOf(response);
         CapturingResponse capture = new CapturingResponse(response, maxCapturedBodyBytes);
-        AtomicBoolean ended = new AtomicBoolean();
-        // an async response is stored when the application completes it, before the container
-        // sends its end to the client (FinishingAsyncContext), or else when the container reports it
-        Runnable finishOnce = () -> {
-            if (ended.compareAndSet(false, true)) {
-                finish(lease, capture, before);
-            }
-        };
+        // every way the request ends ends the lease once (see LeaseEnding); an async response is
+        // stored when the application completes it, before the container sends its end to the
+        // client (FinishingAsyncContext), or else when the container reports it
+        LeaseEnding ending = new LeaseEnding(lease, capture, before, excludedResponseHeaders);
         AsyncListener asyncListener = new AsyncListener() {
             @Override
             public void onComplete(AsyncEvent event) {
-                finishOnce.run();
+                ending.finished();
             }
 
             @Override
             public void onError(AsyncEvent event) {
-                if (ended.compareAndSet(false, true)) {
-                    release(lease, event.getThrowable());
-                }
+                ending.failed(event.getThrowable());
             }
 
             @Override
             public void onTimeout(AsyncEvent event) {
-                // the container answers (500 by default) and completes; onComplete decides
+                // the container answers (500 by default) and completes, while the worker may run on
+                ending.timedOut();
             }
 
             @Override
@@ -316,7 +318,7 @@ public final class IdempotencyFilter implements Filter {
         // an async request started here ends through the application's AsyncContext.complete():
         // store first, then let the container have the Content-Length (and so the end)
         Runnable beforeAsyncComplete = () -> {
-            finishOnce.run();
+            ending.finished();
             capture.sendContentLength();
         };
         CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, asyncListener,
@@ -324,9 +326,7 @@ public final class IdempotencyFilter implements Filter {
         try {
             chain.doFilter(wrapped, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            if (ended.compareAndSet(false, true)) {
-                release(lease, e);
-            }
+            ending.failed(e);
             throw e;
         }
         if (wrapped.asyncStartedHere()) {
@@ -339,41 +339,18 @@ public final class IdempotencyFilter implements Filter {
             request.getAsyncContext().addListener(asyncListener);
             return;
         }
-        finishOnce.run();
+        ending.finished();
         capture.sendDeferred();
-    }
-
-    private void finish(Lease lease, CapturingResponse capture, List<StoredResponse.Header> before) {
-        try {
-            lease.finish(capture.snapshot(before, excludedResponseHeaders));
-        } catch (LeaseLostException e) {
-            LOG.log(System.Logger.Level.WARNING, "The response to idempotency key ''{0}'' was sent but not stored: "
-                    + "the lease was taken over while the request ran (raise the lease duration?)", lease.key(), e);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key ''{0}'' was sent but could not be "
-                    + "stored; a retry after the lease ends runs the request again", lease.key(), e);
-        }
-    }
-
-    private static void release(Lease lease, Throwable failure) {
-        try {
-            if (lease.isActive()) {
-                lease.release();
-            }
-        } catch (RuntimeException e) {
-            if (failure != null) {
-                failure.addSuppressed(e);
-            } else {
-                LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key ''{0}''", lease.key(), e);
-            }
-        }
     }
 
     private void executeInTransaction(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
             IdempotentRoute route, Scope scope, IdempotencyKey key, Fingerprint fingerprint, byte[] body)
             throws IOException, ServletException {
         List<StoredResponse.Header> before = CapturingResponse.headersOf(response);
-        CapturingResponse capture = new CapturingResponse(response, maxCapturedBodyBytes);
+        // nothing reaches the client before the commit: a flush (Spring's converters flush) would
+        // send a 2xx for writes that a failing commit then rolls back
+        CapturingResponse capture = new CapturingResponse(response, maxCapturedBodyBytes, true);
+        AtomicBoolean ran = new AtomicBoolean();
         AsyncListener refuse = new AsyncListener() {
             @Override
             public void onComplete(AsyncEvent event) {
@@ -395,6 +372,7 @@ public final class IdempotencyFilter implements Filter {
         Outcome outcome;
         try {
             outcome = engine.execute(scope, key, fingerprint, route.callOptions(), lease -> {
+                ran.set(true);
                 chain.doFilter(wrapped, capture);
                 if (wrapped.asyncStartedHere() || request.isAsyncStarted()) {
                     throw new IllegalStateException("Async requests cannot run under a transactional idempotency "
@@ -406,7 +384,11 @@ public final class IdempotencyFilter implements Filter {
             if (!response.isCommitted()) {
                 response.reset(); // the transaction rolled back: what the handler wrote did not happen
             }
-            storeUnavailable(response, request.getRequestURI(), key, e);
+            if (ran.get()) {
+                rolledBack(response, request.getRequestURI(), key, e);
+            } else {
+                storeUnavailable(response, request.getRequestURI(), key, e);
+            }
             return;
         } catch (IOException | ServletException | RuntimeException e) {
             throw e;
@@ -416,6 +398,9 @@ public final class IdempotencyFilter implements Filter {
         if (outcome instanceof Outcome.Executed) {
             capture.sendDeferred();
         } else {
+            if (ran.get() && !response.isCommitted()) {
+                response.reset(); // rolled back (the lease was lost): drop what the handler set
+            }
             answerDuplicate(response, outcome, request.getRequestURI(), key);
         }
     }
@@ -427,9 +412,12 @@ public final class IdempotencyFilter implements Filter {
         if (outcome instanceof Decision.Replay replay) {
             replay(response, replay.response());
         } else if (outcome instanceof Decision.InProgress inProgress) {
+            // the remaining lease (up to 30 s) would outlast most clients' deadlines
+            Duration retryAfter = inProgress.retryAfter().compareTo(inProgressRetryAfter) < 0
+                    ? inProgress.retryAfter() : inProgressRetryAfter;
             IdempotencyProblem.IN_PROGRESS.write(response,
                     "A request with this idempotency key is still being processed; retry later",
-                    instance, key.value(), inProgress.retryAfter());
+                    instance, key.value(), retryAfter);
         } else if (outcome instanceof Decision.Mismatch) {
             IdempotencyProblem.KEY_REUSED.write(response,
                     "This idempotency key was already used for a different request (method, target, headers or "
@@ -447,6 +435,20 @@ public final class IdempotencyFilter implements Filter {
         }
         IdempotencyProblem.STORE_UNAVAILABLE.write(response,
                 "The idempotency store is unavailable, so the request was not processed; retry later",
+                instance, key.value(), retryAfter);
+    }
+
+    /** The transaction did not commit (rollback-only, a deferred constraint, a serialization failure). */
+    private void rolledBack(HttpServletResponse response, String instance, IdempotencyKey key,
+            IdempotencyStoreException e) throws IOException {
+        Duration retryAfter = e.retryAfter().orElse(engine.config().storeFailureRetryAfter());
+        LOG.log(System.Logger.Level.WARNING, "Idempotency key ''{0}'': the transaction did not commit; "
+                + "answered 503, the request's writes were rolled back", key, e);
+        if (response.isCommitted()) {
+            return;
+        }
+        IdempotencyProblem.COMMIT_FAILED.write(response,
+                "The request's transaction could not commit, so nothing of it was kept; retry later",
                 instance, key.value(), retryAfter);
     }
 
@@ -504,6 +506,7 @@ public final class IdempotencyFilter implements Filter {
         private int maxRequestBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private int maxCapturedBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private final Set<String> excludedResponseHeaders = new TreeSet<>(DEFAULT_EXCLUDED_RESPONSE_HEADERS);
+        private Duration inProgressRetryAfter = DEFAULT_IN_PROGRESS_RETRY_AFTER;
 
         private Builder(Idempotency engine) {
             this.engine = Objects.requireNonNull(engine, "engine");
@@ -635,6 +638,25 @@ public final class IdempotencyFilter implements Filter {
             for (String n : names) {
                 excludedResponseHeaders.add(n.toLowerCase(Locale.ROOT));
             }
+            return this;
+        }
+
+        /**
+         * Sets the {@code Retry-After} of the 409 answered while the first request with a key
+         * still runs (never longer than what remains of its lease). Short, so clients come
+         * back soon and get the replay.
+         *
+         * @param retryAfter at least 1 s (the header counts whole seconds); default
+         *     {@link IdempotencyFilter#DEFAULT_IN_PROGRESS_RETRY_AFTER} (1 s)
+         * @return this builder
+         */
+        public Builder inProgressRetryAfter(Duration retryAfter) {
+            Objects.requireNonNull(retryAfter, "inProgressRetryAfter");
+            if (retryAfter.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("inProgressRetryAfter must be at least 1 s (Retry-After counts "
+                        + "whole seconds), was " + retryAfter);
+            }
+            this.inProgressRetryAfter = retryAfter;
             return this;
         }
 

@@ -41,7 +41,13 @@ public enum IdempotencyProblem {
     /** 422: the key was already used with another method, target, headers or body. */
     KEY_REUSED(422, "idempotency-key-reused", "Idempotency key reused with a different request"),
     /** 503: the idempotency store cannot be reached; the request was not run. */
-    STORE_UNAVAILABLE(503, "store-unavailable", "Idempotency store unavailable");
+    STORE_UNAVAILABLE(503, "store-unavailable", "Idempotency store unavailable"),
+    /**
+     * 503: in transactional mode the request ran but its transaction did not commit
+     * (rollback-only, a deferred constraint, a serialization failure): nothing of it was kept,
+     * the key is free again, and {@code Retry-After} says when to retry.
+     */
+    COMMIT_FAILED(503, "commit-failed", "Transaction not committed");
 
     /** The media type of every problem. */
     public static final String MEDIA_TYPE = "application/problem+json";

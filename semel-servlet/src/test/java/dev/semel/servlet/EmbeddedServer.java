@@ -2,6 +2,7 @@ package dev.semel.servlet;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import jakarta.servlet.MultipartConfigElement;
 import jakarta.servlet.http.HttpServlet;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,20 +59,29 @@ interface EmbeddedServer {
         }
         ServletHolder servlet = new ServletHolder(app);
         servlet.setAsyncSupported(true);
+        servlet.getRegistration().setMultipartConfig(new MultipartConfigElement(""));
         context.addServlet(servlet, "/*");
         server.setHandler(context);
         server.start();
         return of(connector.getLocalPort(), server::stop);
     }
 
-    @SuppressWarnings("deprecation") // addServletMappingDecoded is still how embedded Tomcat maps a servlet
     static EmbeddedServer tomcat(List<Filter> filters, HttpServlet app) throws Exception {
+        return tomcat(filters, app, false);
+    }
+
+    /** Tomcat, with its connector's response compression ({@code compression="force"}) on or off. */
+    @SuppressWarnings("deprecation") // addServletMappingDecoded is still how embedded Tomcat maps a servlet
+    static EmbeddedServer tomcat(List<Filter> filters, HttpServlet app, boolean compression) throws Exception {
         Path base = Files.createTempDirectory("semel-tomcat");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        if (compression) {
+            connector.setProperty("compression", "force"); // every size, for clients that accept gzip
+        }
         tomcat.getService().addConnector(connector);
         tomcat.setConnector(connector);
         Context context = tomcat.addContext("", base.toString());
@@ -90,6 +100,7 @@ interface EmbeddedServer {
         }
         Wrapper wrapper = Tomcat.addServlet(context, "app", app);
         wrapper.setAsyncSupported(true);
+        wrapper.setMultipartConfigElement(new MultipartConfigElement(""));
         context.addServletMappingDecoded("/*", "app");
         tomcat.start();
         return of(connector.getLocalPort(), () -> {

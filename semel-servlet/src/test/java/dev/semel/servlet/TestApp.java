@@ -24,6 +24,13 @@ final class TestApp extends HttpServlet {
     /** Counted down by /slow once it is running. */
     transient volatile CountDownLatch slowEntered = new CountDownLatch(1);
 
+    /** Holds the worker of /asynctimeout until the test opens it (after the container timed it out). */
+    transient volatile CountDownLatch workerGate = new CountDownLatch(0);
+    /** Counted down by the worker of /asynctimeout once its effect happened. */
+    transient volatile CountDownLatch workerDone = new CountDownLatch(1);
+    /** Effects the workers of /asynctimeout made (after their request timed out). */
+    final AtomicInteger workerEffects = new AtomicInteger();
+
     int executions(String path) {
         AtomicInteger n = executions.get(path);
         return n == null ? 0 : n.get();
@@ -33,7 +40,8 @@ final class TestApp extends HttpServlet {
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
         String path = req.getRequestURI();
         int n = executions.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-        byte[] body = req.getInputStream().readAllBytes();
+        // a multipart handler reads parts, not the stream (a container parses parts from the stream)
+        byte[] body = path.contains("multipart") ? new byte[0] : req.getInputStream().readAllBytes();
         String[] segments = path.substring(1).split("/");
         String op = segments[0];
         if ((op.equals("required") || op.equals("waiting") || op.equals("briefwait")) && segments.length > 1) {
@@ -140,6 +148,53 @@ final class TestApp extends HttpServlet {
                         ctx.complete();
                     }
                 });
+            }
+            case "crlf" -> { // a header value taken from data: CR/LF/NUL must not split the replay
+                resp.setStatus(201);
+                resp.setContentType("text/plain");
+                resp.setHeader("X-Note", "first line\r\nsecond\u0000line");
+                resp.getWriter().write("noted " + n);
+            }
+            case "sentthenthrow" -> { // the status reached the client, then the write failed
+                resp.setStatus(201);
+                resp.setContentType("text/plain");
+                resp.getWriter().write("charged " + n);
+                resp.flushBuffer();
+                throw new IOException("the client went away (execution " + n + ")");
+            }
+            case "asynctimeout" -> {
+                AsyncContext ctx = req.startAsync();
+                ctx.setTimeout(100); // the container gives up long before the worker is done
+                CountDownLatch gate = workerGate;
+                CountDownLatch done = workerDone;
+                ctx.start(() -> {
+                    try {
+                        gate.await(30, TimeUnit.SECONDS);
+                        workerEffects.incrementAndGet(); // the effect happens after the timeout answer
+                        done.countDown();
+                        HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
+                        r.setStatus(201);
+                        r.getWriter().write("charged late " + n);
+                        ctx.complete();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (RuntimeException | IOException tooLate) {
+                        // the container already answered and completed the request
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            case "multipart" -> {
+                StringBuilder out = new StringBuilder();
+                for (jakarta.servlet.http.Part part : req.getParts()) {
+                    out.append(part.getName()).append('=')
+                            .append(part.getSubmittedFileName() == null ? "" : part.getSubmittedFileName() + ":")
+                            .append(new String(part.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                            .append(';');
+                }
+                resp.setContentType("text/plain;charset=UTF-8");
+                resp.getWriter().write(out + " note=" + req.getParameter("note") + " execution " + n);
             }
             case "form" -> {
                 resp.setContentType("text/plain");

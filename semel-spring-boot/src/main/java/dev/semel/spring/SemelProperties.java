@@ -554,6 +554,23 @@ public class SemelProperties {
         /** Order of the filter among the servlet filters; after Spring Security's by default, so the principal is known. */
         private int filterOrder = 0;
 
+        /**
+         * The Retry-After of the 409 answered while the first request with a key still runs
+         * (never longer than what remains of its lease; at least 1 s). Default 1 s, so clients
+         * come back soon and get the replay.
+         */
+        private Duration inProgressRetryAfter = Duration.ofSeconds(1);
+
+        /** @return the Retry-After of the in-progress 409 */
+        public Duration getInProgressRetryAfter() {
+            return inProgressRetryAfter;
+        }
+
+        /** @param inProgressRetryAfter the Retry-After of the in-progress 409 */
+        public void setInProgressRetryAfter(Duration inProgressRetryAfter) {
+            this.inProgressRetryAfter = inProgressRetryAfter;
+        }
+
         /** @return whether the MVC integration is on */
         public boolean isEnabled() {
             return enabled;

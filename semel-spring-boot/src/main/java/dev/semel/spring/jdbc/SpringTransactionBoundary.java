@@ -51,10 +51,13 @@ public final class SpringTransactionBoundary implements TransactionBoundary {
 
     @Override
     public <T, E extends Exception> T inTransaction(TransactionalWork<T, E> work) throws E {
+        boolean[] workReturned = new boolean[1];
         try {
             return template.execute(status -> {
                 try {
-                    return work.run();
+                    T result = work.run();
+                    workReturned[0] = true;
+                    return result;
                 } catch (RuntimeException | Error e) {
                     throw e;
                 } catch (Exception e) {
@@ -68,6 +71,13 @@ public final class SpringTransactionBoundary implements TransactionBoundary {
         } catch (TransactionException e) {
             // could not begin or commit (rolled back instead): nothing of the attempt remains
             throw new IdempotencyStoreException("The Spring-managed transaction failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (!workReturned[0]) {
+                throw e; // the work's own failure, after rollback
+            }
+            // the commit failed with a translated exception (JdbcTransactionManager turns a deferred
+            // constraint into a DataIntegrityViolationException): rolled back, nothing of the attempt remains
+            throw new IdempotencyStoreException("The Spring-managed transaction did not commit: " + e.getMessage(), e);
         }
     }
 

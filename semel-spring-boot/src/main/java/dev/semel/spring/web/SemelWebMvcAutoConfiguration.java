@@ -2,6 +2,7 @@ package dev.semel.spring.web;
 
 import dev.semel.Idempotency;
 import dev.semel.servlet.CallerResolver;
+import dev.semel.servlet.FormBodyCachingFilter;
 import dev.semel.servlet.IdempotencyFilter;
 import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.JsonBodyNormalizer;
@@ -101,7 +102,8 @@ public class SemelWebMvcAutoConfiguration {
                         "semel.capture.max-request-body-size"))
                 .maxCapturedBodyBytes(bytes(properties.getCapture().getMaxBodySize().toBytes(),
                         "semel.capture.max-body-size"))
-                .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new));
+                .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new))
+                .inProgressRetryAfter(properties.getWeb().getInProgressRetryAfter());
         if (!properties.getCapture().getExcludedHeaders().isEmpty()) {
             builder.excludeResponseHeaders(properties.getCapture().getExcludedHeaders().toArray(String[]::new));
         }
@@ -122,6 +124,30 @@ public class SemelWebMvcAutoConfiguration {
         registration.setOrder(web.getFilterOrder());
         return registration;
     }
+
+    /**
+     * Keeps keyed form and multipart bodies readable for the idempotency filter: ordered before
+     * Spring's {@code FormContentFilter} (-9900) and {@code HiddenHttpMethodFilter} (-10000),
+     * which would consume them before the idempotency filter (after Spring Security) runs.
+     *
+     * @param properties the properties
+     * @return the registration
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "semelFormBodyCachingFilter")
+    public FilterRegistrationBean<FormBodyCachingFilter> semelFormBodyCachingFilter(SemelProperties properties) {
+        FilterRegistrationBean<FormBodyCachingFilter> registration = new FilterRegistrationBean<>(
+                new FormBodyCachingFilter(properties.getHeaderName(), bytes(
+                        properties.getCapture().getMaxRequestBodySize().toBytes(),
+                        "semel.capture.max-request-body-size")));
+        registration.setName("semelFormBodyCachingFilter");
+        registration.addUrlPatterns("/*");
+        registration.setOrder(FORM_BODY_CACHING_FILTER_ORDER);
+        return registration;
+    }
+
+    /** Before every filter that reads form parameters, after the character encoding filter. */
+    static final int FORM_BODY_CACHING_FILTER_ORDER = -10_100;
 
     private static JsonBodyNormalizer normalizer(SemelProperties properties) {
         List<String> pointers = properties.getFingerprint().getIgnoredJsonPointers();

@@ -94,6 +94,33 @@ abstract class TransactionalJdbcHttpTest {
     }
 
     @Test
+    void aCommitThatFailsAfterTheConverterFlushedAnswers503AndNoneOfTheAnswerReachedTheClient() {
+        // an inner @Transactional fails and marks the request's transaction rollback-only; the handler
+        // still answers 201, Spring's JSON converter writes and flushes it, and only then the commit fails
+        String key = UUID.randomUUID().toString();
+        String order = "order-" + key;
+        int attemptsBefore = OrderService.ATTEMPTS.get();
+
+        Http.Response failed = http.post("/orders/doomed", "{\"id\":\"" + order + "\"}", "Idempotency-Key", key);
+
+        assertThat(failed.status()).as("the client must not hold a 201 for writes that were rolled back")
+                .isEqualTo(503);
+        assertThat(failed.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(failed.header("Retry-After")).isNotNull();
+        assertThat(failed.body()).doesNotContain(order);
+        assertThat(businessRows(order)).isZero();
+        assertThat(records(key)).isZero();
+
+        Http.Response retry = http.post("/orders", "{\"id\":\"" + order + "\"}", "Idempotency-Key", key);
+
+        assertThat(retry.status()).isEqualTo(201);
+        assertThat(retry.header("Idempotent-Replayed")).isNull();
+        assertThat(OrderService.ATTEMPTS.get() - attemptsBefore).isEqualTo(2);
+        assertThat(businessRows(order)).isEqualTo(1);
+        assertThat(records(key)).isEqualTo(1);
+    }
+
+    @Test
     void healthReportsTheJdbcStoreUp() {
         Http.Response health = http.get("/actuator/health/semel");
 
@@ -101,12 +128,12 @@ abstract class TransactionalJdbcHttpTest {
         assertThat(health.json().path("status").asString()).isEqualTo("UP");
     }
 
-    private int businessRows(String order) {
+    int businessRows(String order) {
         return jdbc.queryForObject("SELECT COUNT(*) FROM " + OrderService.TABLE + " WHERE id = ?", Integer.class,
                 order);
     }
 
-    private int records(String key) {
+    int records(String key) {
         return jdbc.queryForObject("SELECT COUNT(*) FROM " + recordsTable() + " WHERE idem_key = ?",
                 Integer.class, key);
     }
@@ -132,6 +159,18 @@ abstract class TransactionalJdbcHttpTest {
             }
             return ResponseEntity.status(HttpStatus.CREATED).body(Map.of("id", id));
         }
+
+        @Idempotent
+        @PostMapping("/orders/doomed")
+        ResponseEntity<Map<String, Object>> createDoomed(@RequestBody Map<String, String> body) {
+            String id = service.create(body.get("id"));
+            try {
+                service.failInside(); // joins, throws: the whole transaction is now rollback-only
+            } catch (IllegalStateException handled) {
+                // handled, as applications do; the commit will fail all the same
+            }
+            return ResponseEntity.status(HttpStatus.CREATED).body(Map.of("id", id));
+        }
     }
 
     @Service
@@ -151,6 +190,11 @@ abstract class TransactionalJdbcHttpTest {
             ATTEMPTS.incrementAndGet();
             jdbc.update("INSERT INTO " + TABLE + " (id) VALUES (?)", id);
             return id;
+        }
+
+        @Transactional
+        public void failInside() {
+            throw new IllegalStateException("an inner step failed");
         }
     }
 

@@ -1,0 +1,136 @@
+package dev.semel.servlet;
+
+import dev.semel.Lease;
+import dev.semel.LeaseLostException;
+import dev.semel.StoredResponse;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Ends the lease of one request exactly once, whichever way the request ends, so that no
+ * lease keeps renewing after its request is over (a key would answer 409 until the TTL) and
+ * no key is released once its effect may have happened (a retry would run it again):
+ * <ul>
+ *   <li>the application returned (or completed its async request): the response is stored,
+ *       or the key released, as the outcome policy says; a response that cannot be stored as
+ *       it is (a header value the snapshot refuses, a failing writer) is stored as
+ *       "not retained": its status, without body;
+ *   <li>the application threw, or an async request failed, after the status was sent to the
+ *       client: the effect happened, so status and headers are stored without the body (the
+ *       client got part of it at most), as the outcome policy says for that status;
+ *   <li>the application threw before anything was sent: the key is released (a handler that
+ *       fails is a request that did not happen);
+ *   <li>an async request timed out: the worker may still be running its effect, so the answer
+ *       the client got (the container's or the application's timeout answer) is stored without
+ *       its body whatever its status, and never released.
+ * </ul>
+ */
+final class LeaseEnding {
+    private static final System.Logger LOG = System.getLogger(IdempotencyFilter.class.getName());
+
+    private final Lease lease;
+    private final CapturingResponse capture;
+    private final List<StoredResponse.Header> before;
+    private final Set<String> excluded;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile boolean timedOut;
+
+    LeaseEnding(Lease lease, CapturingResponse capture, List<StoredResponse.Header> before, Set<String> excluded) {
+        this.lease = lease;
+        this.capture = capture;
+        this.before = before;
+        this.excluded = excluded;
+    }
+
+    /** The application produced its response: store it (or release, per policy). */
+    void finished() {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        if (timedOut) {
+            store(true, "the async request timed out");
+            return;
+        }
+        StoredResponse response;
+        try {
+            response = capture.snapshot(before, excluded, true);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key ''{0}'' cannot be stored as it was "
+                    + "sent; storing its status only (replays say Idempotent-Body-Retained: false)", lease.key(), e);
+            response = statusOnly();
+        }
+        end(response, false);
+    }
+
+    /**
+     * The request failed with an exception (thrown by the application, or reported by the
+     * container for an async request).
+     *
+     * @param failure what failed; a store failure while releasing is added to it as suppressed
+     */
+    void failed(Throwable failure) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        if (timedOut) {
+            store(true, "the async request timed out");
+            return;
+        }
+        if (capture.sentToClient()) {
+            store(false, "the request failed after its status was sent");
+            return;
+        }
+        try {
+            if (lease.isActive()) {
+                lease.release();
+            }
+        } catch (RuntimeException e) {
+            if (failure != null) {
+                failure.addSuppressed(e);
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key ''{0}''", lease.key(), e);
+            }
+        }
+    }
+
+    /** The container timed the async request out; whatever ends it next stores the timeout answer. */
+    void timedOut() {
+        timedOut = true;
+    }
+
+    private void store(boolean whateverTheStatus, String why) {
+        StoredResponse response;
+        try {
+            response = capture.snapshot(before, excluded, false);
+        } catch (IOException | RuntimeException e) {
+            response = statusOnly();
+        }
+        LOG.log(System.Logger.Level.WARNING, "Idempotency key ''{0}'': {1}; its effect may have happened, so the "
+                + "record keeps status {2} without body instead of releasing the key", lease.key(), why,
+                response.status());
+        end(response, whateverTheStatus);
+    }
+
+    private StoredResponse statusOnly() {
+        return StoredResponse.withoutBody(capture.getStatus(), List.of());
+    }
+
+    private void end(StoredResponse response, boolean whateverTheStatus) {
+        try {
+            if (whateverTheStatus) {
+                lease.complete(response);
+            } else {
+                lease.finish(response);
+            }
+        } catch (LeaseLostException e) {
+            LOG.log(System.Logger.Level.WARNING, "The response to idempotency key ''{0}'' was sent but not stored: "
+                    + "the lease was taken over while the request ran (raise the lease duration?)", lease.key(), e);
+        } catch (RuntimeException e) {
+            // Lease stops renewing before it calls the store: the key is not held beyond the lease
+            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key ''{0}'' was sent but could not be "
+                    + "stored; a retry after the lease ends runs the request again", lease.key(), e);
+        }
+    }
+}
