@@ -3,7 +3,6 @@ package dev.semel.servlet;
 import dev.semel.BodyNormalizer;
 import java.math.BigInteger;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -498,15 +497,8 @@ public final class JsonBodyNormalizer implements BodyNormalizer {
             if (sorted) {
                 System.arraycopy(stack, stackBase, order, orderSize, count);
             } else {
-                Integer[] sortedMembers = new Integer[count];
-                for (int k = 0; k < count; k++) {
-                    sortedMembers[k] = stack[stackBase + k];
-                }
-                String[] names = memberName;
-                Arrays.sort(sortedMembers, Comparator.comparing((Integer m) -> names[m])); // stable
-                for (int k = 0; k < count; k++) {
-                    order[orderSize + k] = sortedMembers[k];
-                }
+                System.arraycopy(stack, stackBase, order, orderSize, count);
+                sortByName(orderSize, orderSize + count);
                 objectUnsorted[i] = true;
             }
             for (int k = stackBase; k < stackSize; k++) {
@@ -517,6 +509,50 @@ public final class JsonBodyNormalizer implements BodyNormalizer {
             openObject = objectParent[i];
             if (objectUnsorted[i] && openObject >= 0) {
                 objectUnsorted[openObject] = true;
+            }
+        }
+
+        /** Sorts order[from, to) by member name: a stable merge sort on ints, no boxing. */
+        private void sortByName(int from, int to) {
+            int[] scratch = new int[to - from];
+            mergeSort(from, to, scratch);
+        }
+
+        private void mergeSort(int from, int to, int[] scratch) {
+            int n = to - from;
+            if (n < 2) {
+                return;
+            }
+            if (n <= 16) { // insertion sort: stable
+                for (int i = from + 1; i < to; i++) {
+                    int m = order[i];
+                    String name = memberName[m];
+                    int j = i - 1;
+                    while (j >= from && memberName[order[j]].compareTo(name) > 0) {
+                        order[j + 1] = order[j];
+                        j--;
+                    }
+                    order[j + 1] = m;
+                }
+                return;
+            }
+            int middle = (from + to) >>> 1;
+            mergeSort(from, middle, scratch);
+            mergeSort(middle, to, scratch);
+            if (memberName[order[middle - 1]].compareTo(memberName[order[middle]]) <= 0) {
+                return; // already in order
+            }
+            System.arraycopy(order, from, scratch, 0, n);
+            int left = 0;
+            int leftEnd = middle - from;
+            int right = leftEnd;
+            for (int k = from; k < to; k++) {
+                if (right >= n || (left < leftEnd
+                        && memberName[scratch[left]].compareTo(memberName[scratch[right]]) <= 0)) {
+                    order[k] = scratch[left++];
+                } else {
+                    order[k] = scratch[right++];
+                }
             }
         }
 
