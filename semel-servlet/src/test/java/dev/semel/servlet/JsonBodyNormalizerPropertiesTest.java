@@ -25,7 +25,7 @@ import net.jqwik.api.constraints.Size;
  * {@link IllegalArgumentException}; the work is bounded (limits are enforced, and the
  * canonical form stays linear in the input).
  */
-class JsonBodyNormalizerProperties {
+class JsonBodyNormalizerPropertiesTest {
     private static final String JSON = "application/json";
     private static final JsonBodyNormalizer NORMALIZER = JsonBodyNormalizer.create();
 
