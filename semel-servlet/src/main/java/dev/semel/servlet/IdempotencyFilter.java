@@ -48,7 +48,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thin by design: it turns the request into one call of the {@link Idempotency}
  * engine and the engine's decision into a response. The other answers are RFC 9457
  * problems (see {@link IdempotencyProblem}): 400 for a missing (when required) or
- * malformed key, 409 with {@code Retry-After} while the first request still runs,
+ * malformed key, for a keyed request without any credential (unless anonymous callers are
+ * allowed) and for a JSON body beyond the normalizer's limits (nesting depth, number
+ * length), 409 with {@code Retry-After} while the first request still runs,
  * 413 for a request body over the limit, 422 for a key reused with another request,
  * 503 with {@code Retry-After} when the store is unavailable (fail-closed). Exceptions
  * thrown by the application release the key and propagate unchanged.
@@ -62,7 +64,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * servletContext.addFilter("idempotency", filter).addMappingForUrlPatterns(null, false, "/*");
  * }</pre>
  *
- * <p>The scope of a key is the caller ({@link CallerResolver}), the method and the route
+ * <p>The scope of a key is the caller ({@link CallerResolver}; without a principal, a
+ * keyed hash of the request's credential headers), the method and the route
  * template ({@link RouteResolver}); the fingerprint covers the method, the concrete path
  * and query, the selected headers ({@code Content-Type} by default) and the body
  * (normalized by the {@link BodyNormalizer}, semantic JSON by default).
@@ -102,7 +105,7 @@ public final class IdempotencyFilter implements Filter {
     private final Idempotency engine;
     private final Map<PathPattern, IdempotentRoute> routes;
     private final RouteResolver routeResolver;
-    private final CallerResolver callerResolver;
+    private final CallerScoping callers;
     private final BodyNormalizer bodyNormalizer;
     private final String headerName;
     private final List<String> fingerprintHeaders;
@@ -114,11 +117,11 @@ public final class IdempotencyFilter implements Filter {
 
     private IdempotencyFilter(Builder b) {
         this.engine = b.engine;
-        this.routes = b.routes.isEmpty()
+        this.routes = b.routes.isEmpty() && !b.onlyMarked
                 ? Map.of(PathPattern.compile("/**"), IdempotentRoute.DEFAULTS)
                 : Collections.unmodifiableMap(new LinkedHashMap<>(b.routes));
         this.routeResolver = b.routeResolver;
-        this.callerResolver = b.callerResolver;
+        this.callers = new CallerScoping(b.callerResolver, b.credentialHeaders, b.callerSecret, b.allowAnonymous);
         this.bodyNormalizer = b.bodyNormalizer;
         this.headerName = b.headerName;
         this.fingerprintHeaders = List.copyOf(b.fingerprintHeaders);
@@ -170,6 +173,15 @@ public final class IdempotencyFilter implements Filter {
             problem.write(response, detail, instance, null, null);
             return;
         }
+        CallerScoping.Caller caller = callers.caller(request);
+        if (caller.refused()) {
+            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
+            IdempotencyProblem.CREDENTIALS_REQUIRED.write(response, "A request with an " + headerName
+                    + " header must identify its caller (" + String.join(", ", callers.credentialHeaders())
+                    + "): without a credential, another anonymous client could be sent this request's response",
+                    instance, key.value(), null);
+            return;
+        }
         byte[] body = readBody(request);
         if (body == null) {
             engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
@@ -178,9 +190,18 @@ public final class IdempotencyFilter implements Filter {
                     instance, key.value(), null);
             return;
         }
-        Scope scope = Scope.of(callerResolver.caller(request),
-                request.getMethod() + " " + routeResolver.routeTemplate(request));
-        Fingerprint fingerprint = fingerprint(request, body);
+        Fingerprint fingerprint;
+        try {
+            fingerprint = FingerprintParts.of(request, body, fingerprintHeaders, bodyNormalizer);
+        } catch (JsonLimitExceededException e) {
+            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
+            IdempotencyProblem problem = e.limit() == JsonLimitExceededException.Limit.NESTING_DEPTH
+                    ? IdempotencyProblem.JSON_TOO_DEEP : IdempotencyProblem.JSON_NUMBER_TOO_LONG;
+            problem.write(response, e.getMessage() + ", the limit for idempotent requests", instance, key.value(),
+                    null);
+            return;
+        }
+        Scope scope = Scope.of(caller.id(), request.getMethod() + " " + routeResolver.routeTemplate(request));
         if (transactional) {
             executeInTransaction(request, response, chain, route, scope, key, fingerprint, body);
             return;
@@ -251,36 +272,6 @@ public final class IdempotencyFilter implements Filter {
             out.write(buffer, 0, n);
         }
         return out.toByteArray();
-    }
-
-    private Fingerprint fingerprint(HttpServletRequest request, byte[] body) {
-        String query = request.getQueryString();
-        Fingerprint.Builder fp = Fingerprint.builder()
-                .add("method", request.getMethod())
-                .add("target", request.getRequestURI() + (query == null ? "" : "?" + query));
-        for (String name : fingerprintHeaders) {
-            List<String> values = Collections.list(request.getHeaders(name));
-            fp.add("header:" + name, values.isEmpty() ? null : normalizeHeader(String.join(",", values)));
-        }
-        byte[] canonical;
-        try {
-            canonical = bodyNormalizer.normalize(request.getContentType(), body);
-        } catch (IllegalArgumentException e) {
-            canonical = body; // not what its type says: compare bytes; the application answers it
-        }
-        return fp.add("body", canonical).build();
-    }
-
-    /** Media-type-like values compare case-insensitively and without optional whitespace. */
-    private static String normalizeHeader(String value) {
-        StringBuilder out = new StringBuilder(value.length());
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c != ' ' && c != '\t') {
-                out.append(Character.toLowerCase(c));
-            }
-        }
-        return out.toString();
     }
 
     // ------------------------------------------------------------ executing
@@ -500,6 +491,10 @@ public final class IdempotencyFilter implements Filter {
         private final Map<PathPattern, IdempotentRoute> routes = new LinkedHashMap<>();
         private RouteResolver routeResolver = RouteResolver.SERVLET_PATH;
         private CallerResolver callerResolver = CallerResolver.PRINCIPAL;
+        private List<String> credentialHeaders = CallerScoping.DEFAULT_CREDENTIAL_HEADERS;
+        private byte[] callerSecret;
+        private boolean allowAnonymous;
+        private boolean onlyMarked;
         private BodyNormalizer bodyNormalizer = JsonBodyNormalizer.create();
         private String headerName = DEFAULT_HEADER_NAME;
         private List<String> fingerprintHeaders = List.of("Content-Type");
@@ -514,7 +509,8 @@ public final class IdempotencyFilter implements Filter {
 
         /**
          * Protects the paths matching a pattern with the default rule (POST and PATCH, key
-         * optional). Without any route, every path is protected with the default rule.
+         * optional). Without any route, every path is protected with the default rule
+         * (unless {@link #onlyMarked()}).
          *
          * @param pathPattern a pattern over the path within the application: {@code *} or
          *     {@code {name}} is one segment, {@code **} any number of segments
@@ -549,13 +545,81 @@ public final class IdempotencyFilter implements Filter {
         }
 
         /**
-         * Sets how the caller (part of the scope) is identified.
+         * Protects only what is marked: the paths of the configured routes and the requests
+         * the {@link RouteResolver} gives a rule to (an annotated handler, say), even when no
+         * route is configured. Without it, a filter with no route protects every path, as the
+         * one who installed the filter asked.
+         *
+         * @return this builder
+         */
+        public Builder onlyMarked() {
+            this.onlyMarked = true;
+            return this;
+        }
+
+        /**
+         * Sets how the caller (part of the scope) is identified. When it answers
+         * {@code null} (no principal), the caller is a keyed hash of the request's
+         * {@linkplain #credentialHeaders(String...) credential headers}; a keyed request
+         * with none of them is refused unless {@linkplain #allowAnonymous(boolean) allowed}.
          *
          * @param resolver the resolver; default {@link CallerResolver#PRINCIPAL}
          * @return this builder
          */
         public Builder callerResolver(CallerResolver resolver) {
             this.callerResolver = Objects.requireNonNull(resolver, "callerResolver");
+            return this;
+        }
+
+        /**
+         * Sets the request headers that carry a caller's credentials (an API key header, for
+         * instance): for a request without a principal, the caller is a hash of their values,
+         * so that two clients with different credentials never see each other's responses.
+         *
+         * @param names header names; default {@code Authorization}
+         * @return this builder
+         */
+        public Builder credentialHeaders(String... names) {
+            for (String n : names) {
+                Objects.requireNonNull(n, "header name");
+            }
+            this.credentialHeaders = List.of(names);
+            return this;
+        }
+
+        /**
+         * Sets the secret under which credentials are hashed into a caller (HMAC-SHA256).
+         * Every instance of the application must use the same secret (a retry may reach
+         * another instance). Without one, credentials are hashed with plain SHA-256, which
+         * every instance agrees on too, but which lets someone who reads the store test
+         * guesses of low-entropy credentials (a Basic password) offline.
+         *
+         * @param secret at least 16 bytes; copied
+         * @return this builder
+         */
+        public Builder callerSecret(byte[] secret) {
+            Objects.requireNonNull(secret, "callerSecret");
+            if (secret.length < CallerScoping.MIN_SECRET_BYTES) {
+                throw new IllegalArgumentException("callerSecret must have at least " + CallerScoping.MIN_SECRET_BYTES
+                        + " bytes, had " + secret.length);
+            }
+            this.callerSecret = secret.clone();
+            return this;
+        }
+
+        /**
+         * Sets whether keyed requests with neither a principal nor a credential header are
+         * accepted. Such callers cannot be told apart, so they all share one scope: one
+         * anonymous client's retry can be answered with another's stored response. Off by
+         * default: they get a 400 problem
+         * ({@link IdempotencyProblem#CREDENTIALS_REQUIRED}); turn it on only for demos and
+         * for applications whose responses hold nothing caller-specific.
+         *
+         * @param allow default {@code false}
+         * @return this builder
+         */
+        public Builder allowAnonymous(boolean allow) {
+            this.allowAnonymous = allow;
             return this;
         }
 

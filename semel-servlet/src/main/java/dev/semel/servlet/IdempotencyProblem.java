@@ -34,6 +34,15 @@ public enum IdempotencyProblem {
     KEY_MISSING(400, "idempotency-key-missing", "Idempotency key missing"),
     /** 400: the key header is empty, too long, not printable ASCII, a list, or sent twice. */
     KEY_MALFORMED(400, "idempotency-key-malformed", "Idempotency key malformed"),
+    /**
+     * 400: a keyed request with neither a principal nor a credential header, on a filter that
+     * does not allow anonymous callers (their responses could not be kept apart).
+     */
+    CREDENTIALS_REQUIRED(400, "credentials-required", "Credentials required for an idempotent request"),
+    /** 400: the JSON body of a keyed request nests deeper than the normalizer's limit. */
+    JSON_TOO_DEEP(400, "json-too-deep", "JSON body nested too deeply"),
+    /** 400: the JSON body of a keyed request has a number longer than the normalizer's limit. */
+    JSON_NUMBER_TOO_LONG(400, "json-number-too-long", "JSON number too long"),
     /** 409: another request with this key is running; {@code Retry-After} says when to retry. */
     IN_PROGRESS(409, "request-in-progress", "Request in progress"),
     /** 413: the body of a request with a key is larger than the filter's request body limit. */

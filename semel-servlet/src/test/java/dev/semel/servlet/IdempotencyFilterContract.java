@@ -103,7 +103,12 @@ abstract class IdempotencyFilterContract {
         return prefix + "/" + UUID.randomUUID().toString().replace("-", "").toLowerCase();
     }
 
+    /** A request from the tests' one client: it sends a credential, as keyed requests must. */
     HttpRequest.Builder request(String path) {
+        return requestWithoutCredentials(path).header("Authorization", "Bearer contract-client");
+    }
+
+    HttpRequest.Builder requestWithoutCredentials(String path) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
                 .timeout(Duration.ofSeconds(30));
     }
@@ -489,7 +494,8 @@ abstract class IdempotencyFilterContract {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Content-Type: application/json\r\nIdempotency-Key: " + key + "\r\n"
+                    + "Content-Type: application/json\r\nAuthorization: Bearer contract-client\r\n"
+                    + "Idempotency-Key: " + key + "\r\n"
                     + "Content-Length: " + contentLength + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
             java.io.InputStream in = socket.getInputStream();
@@ -507,18 +513,29 @@ abstract class IdempotencyFilterContract {
     // ------------------------------------------------------------ scope
 
     @Test
-    void theSameKeyFromTwoPrincipalsRunsTwiceAndAnonymousCallersShareOneScope() throws Exception {
+    void theSameKeyFromTwoPrincipalsOrTwoCredentialsRunsTwiceAndNoCredentialIsRefused() throws Exception {
         String path = unique("/payments");
         String key = "k" + path;
         HttpResponse<byte[]> alice = send(request(path).header("X-User", "alice").header("Idempotency-Key", key)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
         HttpResponse<byte[]> bob = send(request(path).header("X-User", "bob").header("Idempotency-Key", key)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
-        HttpResponse<byte[]> anonymous1 = post(path, key, "{}");
-        HttpResponse<byte[]> anonymous2 = post(path, key, "{}");
-        assertThat(replayed(alice) || replayed(bob) || replayed(anonymous1)).isFalse();
-        assertThat(app.executions(path)).isEqualTo(3);
-        assertSameResponse(anonymous2, anonymous1);
+        HttpResponse<byte[]> client1 = send(requestWithoutCredentials(path).header("Authorization", "Bearer one")
+                .header("Idempotency-Key", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        HttpResponse<byte[]> client2 = send(requestWithoutCredentials(path).header("Authorization", "Bearer two")
+                .header("Idempotency-Key", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        HttpResponse<byte[]> client1Retry = send(requestWithoutCredentials(path).header("Authorization", "Bearer one")
+                .header("Idempotency-Key", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+        HttpResponse<byte[]> nobody = send(requestWithoutCredentials(path).header("Idempotency-Key", key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+
+        assertThat(replayed(alice) || replayed(bob) || replayed(client1) || replayed(client2)).isFalse();
+        assertSameResponse(client1Retry, client1);
+        assertProblem(nobody, 400, "credentials-required", path, key);
+        assertThat(app.executions(path)).isEqualTo(4);
     }
 
     @Test

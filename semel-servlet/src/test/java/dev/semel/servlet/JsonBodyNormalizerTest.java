@@ -61,6 +61,76 @@ class JsonBodyNormalizerTest {
     }
 
     @Test
+    void nestingDeeperThanTheLimitIsRefusedAsALimitNotAsInvalidJson() {
+        JsonBodyNormalizer n = JsonBodyNormalizer.create();
+        int max = JsonBodyNormalizer.DEFAULT_MAX_NESTING_DEPTH;
+        assertThat(normalize("{\"a\":".repeat(max - 1) + "[1]" + "}".repeat(max - 1))).isNotEmpty();
+        for (String deep : new String[] {"[".repeat(max + 1) + "]".repeat(max + 1),
+                "{\"a\":".repeat(max) + "[1]" + "}".repeat(max), "[".repeat(500_000)}) {
+            assertThatThrownBy(() -> normalize(deep))
+                    .isInstanceOfSatisfying(JsonLimitExceededException.class, e -> {
+                        assertThat(e.limit()).isEqualTo(JsonLimitExceededException.Limit.NESTING_DEPTH);
+                        assertThat(e.max()).isEqualTo(max);
+                    });
+        }
+        assertThat(normalize(n.withMaxNestingDepth(600), JSON, "[".repeat(499) + "]".repeat(499))).isNotEmpty();
+    }
+
+    @Test
+    void numbersLongerThanTheLimitAreRefused() {
+        int max = JsonBodyNormalizer.DEFAULT_MAX_NUMBER_LENGTH;
+        assertThat(normalize("[" + "1".repeat(max) + "]")).isNotEmpty();
+        assertThatThrownBy(() -> normalize("[" + "1".repeat(max + 1) + "]"))
+                .isInstanceOfSatisfying(JsonLimitExceededException.class,
+                        e -> assertThat(e.limit()).isEqualTo(JsonLimitExceededException.Limit.NUMBER_LENGTH));
+        assertThatThrownBy(() -> normalize("{\"a\":0." + "0".repeat(5000) + "1}"))
+                .isInstanceOf(JsonLimitExceededException.class);
+        JsonBodyNormalizer longNumbers = JsonBodyNormalizer.create().withMaxNumberLength(5000);
+        assertThat(normalize(longNumbers, JSON, "[0." + "0".repeat(3000) + "1]"))
+                .isEqualTo(normalize(longNumbers, JSON, "[1e-3001]"));
+    }
+
+    @Test
+    void limitsMustBeSensible() {
+        assertThatThrownBy(() -> JsonBodyNormalizer.create().withMaxNestingDepth(0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JsonBodyNormalizer.create().withMaxNestingDepth(100_000))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JsonBodyNormalizer.create().withMaxNumberLength(0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void numbersAreComparedByValueWhateverTheirSpellingOrSize() {
+        assertThat(normalize("[1e99999999999999999999]")).isEqualTo(normalize("[10e99999999999999999998]"))
+                .isEqualTo(normalize("[0.1E+100000000000000000000]"));
+        assertThat(normalize("[1e99999999999999999999]")).isNotEqualTo(normalize("[1e99999999999999999998]"));
+        assertThat(normalize("[-120.0500]")).isEqualTo(normalize("[-12005e-2]")).isEqualTo(normalize("[-1.2005E+2]"));
+        assertThat(normalize("[-120.0500]")).isNotEqualTo(normalize("[120.05]"));
+        assertThat(normalize("[0.000]")).isEqualTo(normalize("[0e7]")).isEqualTo(normalize("[-0]"));
+        assertThat(normalize("[12345678901234567890123]")).isEqualTo(normalize("[1.2345678901234567890123e22]"));
+        assertThat(normalize("[1e-0]")).isEqualTo(normalize("[1]")).isEqualTo(normalize("[1e0]"));
+    }
+
+    @Test
+    void nestedObjectsOutOfOrderAtEveryLevelAreSortedAtEveryLevel() {
+        StringBuilder reversed = new StringBuilder();
+        StringBuilder ordered = new StringBuilder();
+        int levels = 90;
+        for (int i = 0; i < levels; i++) {
+            reversed.append("{\"z\":[").append(i).append(",{\"y\":1,\"x\":2}],\"b\":");
+            ordered.append("{\"b\":");
+        }
+        reversed.append("null");
+        ordered.append("null");
+        for (int i = levels - 1; i >= 0; i--) {
+            reversed.append('}');
+            ordered.append(",\"z\":[").append(i).append(",{\"x\":2,\"y\":1}]}");
+        }
+        assertThat(normalize(reversed.toString())).isEqualTo(normalize(ordered.toString()));
+    }
+
+    @Test
     void pointersMustStartWithASlash() {
         assertThatThrownBy(() -> JsonBodyNormalizer.ignoring("sentAt")).isInstanceOf(IllegalArgumentException.class);
     }

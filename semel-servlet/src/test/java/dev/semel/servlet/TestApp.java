@@ -74,6 +74,15 @@ final class TestApp extends HttpServlet {
                 resp.flushBuffer();
             }
             case "empty" -> resp.setStatus(204);
+            case "credentials" -> { // an application that echoes credentials and sets cookies
+                resp.setStatus(201);
+                resp.setContentType("text/plain");
+                resp.setHeader("Authorization", "Bearer issued-" + n);
+                resp.addHeader("Set-Cookie", "session=s" + n + "; HttpOnly");
+                resp.setHeader("Proxy-Authenticate", "Basic realm=\"x\"");
+                resp.setHeader("X-Kept", "kept-" + n);
+                resp.getWriter().write("credentials " + n);
+            }
             case "closed" -> {
                 resp.setContentType("text/plain");
                 PrintWriter w = resp.getWriter();

@@ -322,6 +322,38 @@ public class SemelProperties {
         public void setIgnoredJsonPointers(List<String> ignoredJsonPointers) {
             this.ignoredJsonPointers = ignoredJsonPointers;
         }
+
+        /**
+         * Deepest nesting of objects and arrays accepted in the JSON body of a keyed request
+         * (1 to 1000); deeper bodies get a 400 json-too-deep problem. Default 100.
+         */
+        private int jsonMaxNestingDepth = 100;
+
+        /**
+         * Longest number, in characters, accepted in the JSON body of a keyed request; longer
+         * ones get a 400 json-number-too-long problem. Default 100.
+         */
+        private int jsonMaxNumberLength = 100;
+
+        /** @return the deepest JSON nesting accepted */
+        public int getJsonMaxNestingDepth() {
+            return jsonMaxNestingDepth;
+        }
+
+        /** @param jsonMaxNestingDepth the deepest JSON nesting accepted */
+        public void setJsonMaxNestingDepth(int jsonMaxNestingDepth) {
+            this.jsonMaxNestingDepth = jsonMaxNestingDepth;
+        }
+
+        /** @return the longest JSON number accepted */
+        public int getJsonMaxNumberLength() {
+            return jsonMaxNumberLength;
+        }
+
+        /** @param jsonMaxNumberLength the longest JSON number accepted */
+        public void setJsonMaxNumberLength(int jsonMaxNumberLength) {
+            this.jsonMaxNumberLength = jsonMaxNumberLength;
+        }
     }
 
     /** Settings under {@code semel.store}. */
@@ -570,6 +602,24 @@ public class SemelProperties {
         public void setInProgressRetryAfter(Duration inProgressRetryAfter) {
             this.inProgressRetryAfter = inProgressRetryAfter;
         }
+         * Whether keyed requests with neither a principal nor a credential header are
+         * accepted; they then share one scope, so one anonymous client can be answered with
+         * another's stored response. Default false: they get a 400 credentials-required problem.
+         */
+        private boolean allowAnonymous = false;
+
+        /**
+         * Request headers holding a caller's credentials (e.g. Authorization, X-Api-Key): a
+         * keyed request without a principal is scoped by a keyed hash of their values.
+         */
+        private List<String> credentialHeaders = new ArrayList<>(List.of("Authorization"));
+
+        /**
+         * Secret (at least 16 bytes in UTF-8) for the HMAC of credential headers; the same on
+         * every instance. Unset, credentials are hashed with plain SHA-256: instances still
+         * agree, but whoever can read the store can test guesses of weak credentials offline.
+         */
+        private String callerSecret;
 
         /** @return whether the MVC integration is on */
         public boolean isEnabled() {
@@ -619,6 +669,36 @@ public class SemelProperties {
         /** @param filterOrder the filter order */
         public void setFilterOrder(int filterOrder) {
             this.filterOrder = filterOrder;
+        }
+
+        /** @return whether keyed requests without any credential are accepted */
+        public boolean isAllowAnonymous() {
+            return allowAnonymous;
+        }
+
+        /** @param allowAnonymous whether keyed requests without any credential are accepted */
+        public void setAllowAnonymous(boolean allowAnonymous) {
+            this.allowAnonymous = allowAnonymous;
+        }
+
+        /** @return the credential headers */
+        public List<String> getCredentialHeaders() {
+            return credentialHeaders;
+        }
+
+        /** @param credentialHeaders the credential headers */
+        public void setCredentialHeaders(List<String> credentialHeaders) {
+            this.credentialHeaders = credentialHeaders;
+        }
+
+        /** @return the secret for hashing credentials, or {@code null} */
+        public String getCallerSecret() {
+            return callerSecret;
+        }
+
+        /** @param callerSecret the secret for hashing credentials */
+        public void setCallerSecret(String callerSecret) {
+            this.callerSecret = callerSecret;
         }
     }
 

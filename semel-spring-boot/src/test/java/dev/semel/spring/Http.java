@@ -11,15 +11,30 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A real HTTP client for the tests: requests go over the socket to the running server. */
+/**
+ * A real HTTP client for the tests: requests go over the socket to the running server. It
+ * sends {@code Authorization: Bearer test-client} unless the test gives its own (keyed
+ * requests without any credential are refused by default); {@link #anonymous(int)} sends none.
+ */
 public final class Http {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final String base;
+    private final String credential;
 
     public Http(int port) {
+        this(port, "Bearer test-client");
+    }
+
+    private Http(int port, String credential) {
         this.base = "http://127.0.0.1:" + port;
+        this.credential = credential;
+    }
+
+    /** A client that sends no credential unless a request names one. */
+    public static Http anonymous(int port) {
+        return new Http(port, null);
     }
 
     public Response get(String path, String... headers) {
@@ -30,15 +45,28 @@ public final class Http {
         return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), headers);
     }
 
+    public Response put(String path, String json, String... headers) {
+        return send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)), headers);
+    }
+
     public Response post(String path, String json, String... headers) {
         return send(HttpRequest.newBuilder(URI.create(base + path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)), headers);
     }
 
-    private static Response send(HttpRequest.Builder builder, String... headers) {
+    private Response send(HttpRequest.Builder builder, String... headers) {
+        if (credential != null) {
+            builder.header("Authorization", credential);
+        }
         for (int i = 0; i < headers.length; i += 2) {
-            builder.header(headers[i], headers[i + 1]);
+            if (headers[i].equalsIgnoreCase("Authorization")) {
+                builder.setHeader(headers[i], headers[i + 1]);
+            } else {
+                builder.header(headers[i], headers[i + 1]);
+            }
         }
         try {
             HttpResponse<String> r = CLIENT.send(builder.timeout(Duration.ofSeconds(30)).build(),

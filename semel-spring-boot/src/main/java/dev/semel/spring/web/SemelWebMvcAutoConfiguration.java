@@ -27,7 +27,8 @@ import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Registers the {@link IdempotencyFilter} in a Spring MVC application: handlers annotated
- * {@code @Idempotent} and paths matching {@code semel.web.path-patterns} are protected, the
+ * {@code @Idempotent} and paths matching {@code semel.web.path-patterns} are protected (and
+ * nothing else, even with no pattern configured), the
  * route template from Spring MVC is part of the scope ({@link SpringMvcRouteResolver}), and
  * the caller is Spring Security's principal when Spring Security is present
  * ({@link SpringSecurityCallerResolver}). Errors are RFC 9457 problem details
@@ -104,6 +105,13 @@ public class SemelWebMvcAutoConfiguration {
                         "semel.capture.max-body-size"))
                 .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new))
                 .inProgressRetryAfter(properties.getWeb().getInProgressRetryAfter());
+                .onlyMarked() // only @Idempotent handlers and semel.web.path-patterns, never every path
+                .allowAnonymous(properties.getWeb().isAllowAnonymous())
+                .credentialHeaders(properties.getWeb().getCredentialHeaders().toArray(String[]::new));
+        String secret = properties.getWeb().getCallerSecret();
+        if (secret != null && !secret.isEmpty()) {
+            builder.callerSecret(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         if (!properties.getCapture().getExcludedHeaders().isEmpty()) {
             builder.excludeResponseHeaders(properties.getCapture().getExcludedHeaders().toArray(String[]::new));
         }
@@ -150,9 +158,17 @@ public class SemelWebMvcAutoConfiguration {
     static final int FORM_BODY_CACHING_FILTER_ORDER = -10_100;
 
     private static JsonBodyNormalizer normalizer(SemelProperties properties) {
-        List<String> pointers = properties.getFingerprint().getIgnoredJsonPointers();
-        return pointers.isEmpty() ? JsonBodyNormalizer.create()
+        SemelProperties.FingerprintSettings fingerprint = properties.getFingerprint();
+        List<String> pointers = fingerprint.getIgnoredJsonPointers();
+        JsonBodyNormalizer normalizer = pointers.isEmpty() ? JsonBodyNormalizer.create()
                 : JsonBodyNormalizer.ignoring(pointers.toArray(String[]::new));
+        if (fingerprint.getJsonMaxNestingDepth() != normalizer.maxNestingDepth()) {
+            normalizer = normalizer.withMaxNestingDepth(fingerprint.getJsonMaxNestingDepth());
+        }
+        if (fingerprint.getJsonMaxNumberLength() != normalizer.maxNumberLength()) {
+            normalizer = normalizer.withMaxNumberLength(fingerprint.getJsonMaxNumberLength());
+        }
+        return normalizer;
     }
 
     private static int bytes(long bytes, String property) {

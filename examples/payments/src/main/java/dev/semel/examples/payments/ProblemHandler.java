@@ -14,6 +14,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import tools.jackson.core.JacksonException;
 
@@ -55,6 +56,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return ResponseEntity.of(problem(HttpStatus.SERVICE_UNAVAILABLE, "provider-unavailable", "Payment provider unavailable", e.getMessage()))
                 .header(HttpHeaders.RETRY_AFTER, "1")
                 .build();
+    }
+
+    /** A multipart body that cannot be parsed (no boundary, truncated): the client's error, not a 500. */
+    @ExceptionHandler(MultipartException.class)
+    ResponseEntity<ProblemDetail> badMultipart(MultipartException e) {
+        return ResponseEntity.of(problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+                "The multipart body cannot be parsed.")).build();
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)

@@ -12,6 +12,7 @@ import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 
 /**
  * Optional HTTP Basic sign-in with two demo users, {@code alice/alice} and {@code bob/bob}
@@ -37,6 +38,23 @@ class SecurityConfiguration {
         return new InMemoryUserDetailsManager(
                 User.withUsername("alice").password("{noop}alice").roles("USER").build(),
                 User.withUsername("bob").password("{noop}bob").roles("USER").build());
+    }
+
+    /**
+     * A request Spring Security's firewall refuses (encoded dots, path parameters such as
+     * {@code ;jsessionid=}, control characters in the path): a 400 problem like every other
+     * error of this API, instead of the default error page.
+     */
+    @Bean
+    RequestRejectedHandler problemForRejectedRequests() {
+        return (request, response, e) -> {
+            response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
+            response.setContentType("application/problem+json");
+            response.getOutputStream().write(("{\"type\":\"" + ProblemHandler.TYPE_BASE + "request-rejected\","
+                    + "\"title\":\"Request rejected\",\"status\":400,"
+                    + "\"detail\":\"The request path or headers are not accepted by this API.\"}")
+                    .getBytes(StandardCharsets.UTF_8));
+        };
     }
 
     /** Wrong credentials: 401 problem details, like every other error of this API. */
