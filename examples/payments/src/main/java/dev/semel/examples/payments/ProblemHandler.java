@@ -4,12 +4,15 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -53,6 +56,21 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(PaymentProvider.ProviderUnavailableException.class)
     ResponseEntity<ProblemDetail> unavailable(PaymentProvider.ProviderUnavailableException e) {
         return ResponseEntity.of(problem(HttpStatus.SERVICE_UNAVAILABLE, "provider-unavailable", "Payment provider unavailable", e.getMessage()))
+                .header(HttpHeaders.RETRY_AFTER, "1")
+                .build();
+    }
+
+    /**
+     * The database cannot be reached (stopped, restarting, its pool exhausted beyond
+     * {@code semel.store.timeout}): a 503 the client may retry, not a 500. Semel answers the
+     * same for keyed requests when its store is down.
+     */
+    @ExceptionHandler({CannotCreateTransactionException.class, DataAccessResourceFailureException.class,
+            TransientDataAccessException.class})
+    ResponseEntity<ProblemDetail> databaseUnavailable(Exception e) {
+        logger.warn("Database unavailable: " + e.getMessage());
+        return ResponseEntity.of(problem(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
+                        "The database cannot be reached right now; retry shortly (with the same Idempotency-Key)."))
                 .header(HttpHeaders.RETRY_AFTER, "1")
                 .build();
     }
