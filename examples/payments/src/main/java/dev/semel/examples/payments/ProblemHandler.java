@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -71,6 +72,19 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         logger.warn("Database unavailable: " + e.getMessage());
         return ResponseEntity.of(problem(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
                         "The database cannot be reached right now; retry shortly (with the same Idempotency-Key)."))
+                .header(HttpHeaders.RETRY_AFTER, "1")
+                .build();
+    }
+
+    /**
+     * Two executions of one key raced to store the payment (only possible with a store that commits
+     * apart from the payment, after a lease was taken over): the loser is told to retry, and its
+     * retry gets the payment the winner made.
+     */
+    @ExceptionHandler(DuplicateKeyException.class)
+    ResponseEntity<ProblemDetail> duplicate(DuplicateKeyException e) {
+        return ResponseEntity.of(problem(HttpStatus.CONFLICT, "payment-in-progress", "Payment in progress",
+                        "This payment is being stored by another request with the same key; retry shortly."))
                 .header(HttpHeaders.RETRY_AFTER, "1")
                 .build();
     }
