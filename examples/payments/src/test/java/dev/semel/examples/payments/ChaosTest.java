@@ -154,7 +154,8 @@ class ChaosTest {
                         store.start.run();
                         long back = System.nanoTime();
                         for (ChildService instance : instances) {
-                            Key probe = new Key(UUID.randomUUID().toString(), run + "-" + store.name + "-probe-" + instance.port());
+                            Key probe = new Key(UUID.randomUUID().toString(),
+                                    run + "-" + store.name + "-probe-" + UUID.randomUUID());
                             keys.add(probe);
                             untilFinal(List.of(instance), probe, report);
                             report.recovery(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back));
