@@ -14,6 +14,7 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -63,11 +64,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     /**
      * The database cannot be reached (stopped, restarting, its pool exhausted beyond
-     * {@code semel.store.timeout}): a 503 the client may retry, not a 500. Semel answers the
+     * {@code semel.store.timeout}; a pooled connection died mid-transaction, so even the rollback
+     * failed): a 503 the client may retry, not a 500. Semel answers the
      * same for keyed requests when its store is down.
      */
     @ExceptionHandler({CannotCreateTransactionException.class, DataAccessResourceFailureException.class,
-            TransientDataAccessException.class})
+            TransientDataAccessException.class, TransactionSystemException.class})
     ResponseEntity<ProblemDetail> databaseUnavailable(Exception e) {
         logger.warn("Database unavailable: " + e.getMessage());
         return ResponseEntity.of(problem(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
