@@ -14,6 +14,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandi
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 
@@ -26,7 +27,8 @@ import org.springframework.transaction.PlatformTransactionManager;
 @ConditionalOnClass({JdbcIdempotencyStore.class, DataSource.class})
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnProperty(prefix = "semel.store", name = "type", havingValue = "jdbc", matchIfMissing = true)
-@Import({JdbcStoreConfiguration.WithSpringJdbc.class, JdbcStoreConfiguration.WithoutSpringJdbc.class})
+@Import({JdbcStoreConfiguration.WithSpringJdbc.class, JdbcStoreConfiguration.WithoutSpringJdbc.class,
+        JdbcStoreConfiguration.WithHikari.class})
 class JdbcStoreConfiguration {
 
     static JdbcIdempotencyStore.Builder builder(DataSource dataSource, SemelProperties properties) {
@@ -62,6 +64,19 @@ class JdbcStoreConfiguration {
             }
             return builder.transactionBoundary(new SpringTransactionBoundary(manager, dataSource))
                     .buildTransactional();
+        }
+    }
+
+    /**
+     * Spring Boot's Hikari pool: its wait for a connection bounded by {@code semel.store.timeout}
+     * (see {@link HikariConnectionWait}).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "com.zaxxer.hikari.HikariDataSource")
+    static class WithHikari {
+        @Bean
+        static HikariConnectionWait semelHikariConnectionWait(Environment environment) {
+            return new HikariConnectionWait(environment);
         }
     }
 

@@ -27,7 +27,8 @@ class RedisStoreConfiguration {
         SemelProperties.Redis redis = properties.getStore().getRedis();
         return RedisIdempotencyStore.builder(client)
                 .keyPrefix(redis.getKeyPrefix())
-                .commandTimeout(redis.getCommandTimeout())
+                .commandTimeout(redis.getCommandTimeout() != null ? redis.getCommandTimeout()
+                        : properties.getStore().getTimeout())
                 .allowEviction(redis.isAllowEviction())
                 .build();
     }

@@ -365,6 +365,14 @@ public class SemelProperties {
          */
         private StoreType type;
 
+        /**
+         * The longest one request waits for an unreachable store before it is answered 503 with
+         * Retry-After (default 1s). Applied to the JDBC store's wait for a connection (Spring
+         * Boot's Hikari pool, unless spring.datasource.hikari.connection-timeout is set; at least
+         * 250ms) and as the Redis command timeout unless semel.store.redis.command-timeout is set.
+         */
+        private Duration timeout = Duration.ofSeconds(1);
+
         private final Jdbc jdbc = new Jdbc();
 
         private final Redis redis = new Redis();
@@ -379,6 +387,16 @@ public class SemelProperties {
         /** @param type the store type */
         public void setType(StoreType type) {
             this.type = type;
+        }
+
+        /** @return the longest wait for an unreachable store */
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        /** @param timeout the longest wait for an unreachable store; positive */
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
         }
 
         /** @return the JDBC settings */
@@ -525,8 +543,11 @@ public class SemelProperties {
         /** Prefix of every Redis key the store writes. */
         private String keyPrefix = "semel:";
 
-        /** How long the store waits for Redis to answer one command before the request fails (closed or open). */
-        private Duration commandTimeout = Duration.ofSeconds(2);
+        /**
+         * How long the store waits for Redis to answer one command before the request fails
+         * (closed or open). Default: semel.store.timeout (1s).
+         */
+        private Duration commandTimeout;
 
         /**
          * Whether the store may run on a Redis whose maxmemory-policy evicts keys (allkeys-*, volatile-*),
@@ -545,7 +566,7 @@ public class SemelProperties {
             this.allowEviction = allowEviction;
         }
 
-        /** @return the command timeout */
+        /** @return the command timeout, {@code null} for semel.store.timeout */
         public Duration getCommandTimeout() {
             return commandTimeout;
         }

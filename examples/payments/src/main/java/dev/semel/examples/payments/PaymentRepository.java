@@ -24,10 +24,21 @@ class PaymentRepository {
     }
 
     void insert(Payment payment) {
-        jdbc.sql("INSERT INTO payments (id, amount, currency, recipient, status, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        insert(payment, null);
+    }
+
+    /** Inserts a payment with the reference of the request that made it ({@code null} for none; unique otherwise). */
+    void insert(Payment payment, String requestRef) {
+        jdbc.sql("INSERT INTO payments (id, amount, currency, recipient, status, created_at, request_ref) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .params(payment.id(), payment.amount(), payment.currency(), payment.recipient(),
-                        payment.status().name(), utc(payment.createdAt()))
+                        payment.status().name(), utc(payment.createdAt()), requestRef)
                 .update();
+    }
+
+    Optional<Payment> findByRequestRef(String requestRef) {
+        return jdbc.sql("SELECT * FROM payments WHERE request_ref = ?").param(requestRef)
+                .query(PaymentRepository::payment).optional();
     }
 
     Optional<Payment> find(String id) {

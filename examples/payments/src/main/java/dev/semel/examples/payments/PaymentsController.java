@@ -1,15 +1,25 @@
 package dev.semel.examples.payments;
 
+import dev.semel.IdempotencyKey;
+import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.TransactionalIdempotencyStore;
 import dev.semel.spring.Idempotent;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.Principal;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -17,6 +27,12 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The HTTP API: {@code POST /payments}, {@code GET /payments/{id}}, {@code GET /payments?recipient=…}
  * and {@code POST /payments/{id}/refunds}.
+ *
+ * <p>With the JDBC store in transactional mode (the default) Semel's record commits in the
+ * payment's transaction: a crash leaves both or neither. Any other store (Redis, memory, JDBC
+ * plain) commits the record after the payment, so a process killed between the two leaves a
+ * payment without a record, and the retry after the lease would charge again; there the
+ * payment is stored with its caller's key (hashed) and the retry gets the payment already made.
  */
 @RestController
 @RequestMapping(path = "/payments", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -25,17 +41,37 @@ class PaymentsController {
     static final int MAX_PAGE_SIZE = 100;
 
     private final PaymentService payments;
+    private final boolean recordCommitsWithPayment;
 
-    PaymentsController(PaymentService payments) {
+    PaymentsController(PaymentService payments, ObjectProvider<IdempotencyStore> store) {
         this.payments = payments;
+        IdempotencyStore chosen = store.getIfUnique();
+        this.recordCommitsWithPayment = chosen == null || chosen instanceof TransactionalIdempotencyStore;
     }
 
     /** A payment: the key is required; a retry with it replays this answer instead of charging again. */
     @Idempotent
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<Payment> pay(@RequestBody PaymentRequest request) {
-        Payment payment = payments.pay(request);
+    ResponseEntity<Payment> pay(@RequestBody PaymentRequest request,
+                                @RequestHeader(name = "Idempotency-Key", required = false) String key,
+                                Principal caller) {
+        Payment payment = payments.pay(request, recordCommitsWithPayment ? null : requestRef(key, caller));
         return ResponseEntity.created(URI.create("/payments/" + payment.id())).body(payment);
+    }
+
+    /** The caller's key, as Semel scopes it (per caller), hashed to a fixed length; {@code null} without a key. */
+    private static String requestRef(String key, Principal caller) {
+        if (key == null) {
+            return null;
+        }
+        String scoped = "POST /payments\n" + (caller == null ? "" : caller.getName()) + "\n"
+                + IdempotencyKey.parse(key).value();
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(scoped.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     @GetMapping("/{id}")

@@ -4,12 +4,17 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -63,6 +68,35 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> badMultipart(MultipartException e) {
         return ResponseEntity.of(problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
                 "The multipart body cannot be parsed.")).build();
+    }
+
+    /**
+     * The database cannot be reached (stopped, restarting, its pool exhausted beyond
+     * {@code semel.store.timeout}; a pooled connection died mid-transaction, so even the rollback
+     * failed): a 503 the client may retry, not a 500. Semel answers the
+     * same for keyed requests when its store is down.
+     */
+    @ExceptionHandler({CannotCreateTransactionException.class, DataAccessResourceFailureException.class,
+            TransientDataAccessException.class, TransactionSystemException.class})
+    ResponseEntity<ProblemDetail> databaseUnavailable(Exception e) {
+        logger.warn("Database unavailable: " + e.getMessage());
+        return ResponseEntity.of(problem(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
+                        "The database cannot be reached right now; retry shortly (with the same Idempotency-Key)."))
+                .header(HttpHeaders.RETRY_AFTER, "1")
+                .build();
+    }
+
+    /**
+     * Two executions of one key raced to store the payment (only possible with a store that commits
+     * apart from the payment, after a lease was taken over): the loser is told to retry, and its
+     * retry gets the payment the winner made.
+     */
+    @ExceptionHandler(DuplicateKeyException.class)
+    ResponseEntity<ProblemDetail> duplicate(DuplicateKeyException e) {
+        return ResponseEntity.of(problem(HttpStatus.CONFLICT, "payment-in-progress", "Payment in progress",
+                        "This payment is being stored by another request with the same key; retry shortly."))
+                .header(HttpHeaders.RETRY_AFTER, "1")
+                .build();
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
