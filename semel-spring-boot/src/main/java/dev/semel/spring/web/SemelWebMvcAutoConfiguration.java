@@ -104,7 +104,7 @@ public class SemelWebMvcAutoConfiguration {
                 .maxCapturedBodyBytes(bytes(properties.getCapture().getMaxBodySize().toBytes(),
                         "semel.capture.max-body-size"))
                 .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new))
-                .inProgressRetryAfter(properties.getWeb().getInProgressRetryAfter());
+                .inProgressRetryAfter(properties.getWeb().getInProgressRetryAfter())
                 .onlyMarked() // only @Idempotent handlers and semel.web.path-patterns, never every path
                 .allowAnonymous(properties.getWeb().isAllowAnonymous())
                 .credentialHeaders(properties.getWeb().getCredentialHeaders().toArray(String[]::new));
