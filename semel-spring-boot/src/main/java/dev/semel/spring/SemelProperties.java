@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -204,6 +205,16 @@ public class SemelProperties {
         REDIS
     }
 
+    /** When the JDBC store runs its schema script at startup (the values of {@code spring.sql.init.mode}). */
+    public enum SchemaInitialization {
+        /** Only for an embedded, in-memory database (H2, HSQLDB, Derby): tests and demos. */
+        EMBEDDED,
+        /** On every database: the script is idempotent (CREATE ... IF NOT EXISTS). */
+        ALWAYS,
+        /** Never: a migration tool or a DBA creates the table. */
+        NEVER
+    }
+
     /** Where a transactional JDBC store commits the claim of a new key (see semel-store-jdbc's ClaimMode). */
     public enum JdbcClaimMode {
         /** The claim is the business transaction's first statement: one commit per first request. */
@@ -362,8 +373,16 @@ public class SemelProperties {
         /** Name of the table that holds the records. */
         private String tableName = "semel_idempotency";
 
-        /** Whether the table is created at startup if it does not exist. */
-        private boolean createTable = true;
+        /**
+         * When the store runs its dialect's schema script (CREATE ... IF NOT EXISTS) at startup:
+         * embedded (only for an in-memory H2, HSQLDB or Derby database, like spring.sql.init.mode),
+         * always, or never (the table comes from Flyway, Liquibase or a DBA; semel-store-jdbc ships
+         * migrations under META-INF/semel/flyway/{vendor} and META-INF/semel/liquibase).
+         */
+        private SchemaInitialization initializeSchema = SchemaInitialization.EMBEDDED;
+
+        /** Replaced by initialize-schema: true means always, false means never. */
+        private Boolean createTable;
 
         /**
          * Whether the record commits in the same transaction as the request's own writes
@@ -394,14 +413,41 @@ public class SemelProperties {
             this.tableName = tableName;
         }
 
-        /** @return whether the table is created if missing */
-        public boolean isCreateTable() {
+        /** @return when the schema script runs at startup */
+        public SchemaInitialization getInitializeSchema() {
+            return initializeSchema;
+        }
+
+        /** @param initializeSchema when the schema script runs at startup */
+        public void setInitializeSchema(SchemaInitialization initializeSchema) {
+            this.initializeSchema = initializeSchema;
+        }
+
+        /**
+         * @return whether the table is created if missing, {@code null} when unset
+         * @deprecated use {@link #getInitializeSchema()}
+         */
+        @Deprecated(since = "0.1.0")
+        @DeprecatedConfigurationProperty(replacement = "semel.store.jdbc.initialize-schema")
+        public Boolean getCreateTable() {
             return createTable;
         }
 
-        /** @param createTable whether the table is created if missing */
-        public void setCreateTable(boolean createTable) {
+        /**
+         * @param createTable whether the table is created if missing
+         * @deprecated use {@link #setInitializeSchema(SchemaInitialization)}
+         */
+        @Deprecated(since = "0.1.0")
+        public void setCreateTable(Boolean createTable) {
             this.createTable = createTable;
+        }
+
+        /** @return the schema initialization in force, the deprecated create-table winning when set */
+        SchemaInitialization effectiveInitializeSchema() {
+            if (createTable != null) {
+                return createTable ? SchemaInitialization.ALWAYS : SchemaInitialization.NEVER;
+            }
+            return initializeSchema;
         }
 
         /** @return where claims commit in transactional mode */
