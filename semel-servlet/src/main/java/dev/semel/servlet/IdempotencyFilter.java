@@ -80,6 +80,14 @@ public final class IdempotencyFilter implements Filter {
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
     /** On a replay whose body was larger than the capture limit: {@code false}, and the body is empty. */
     public static final String BODY_RETAINED_HEADER = "Idempotent-Body-Retained";
+    /**
+     * Request attribute a framework integration sets to {@link Boolean#TRUE} when it answered the
+     * request without running the application's handler (binding or validation error, no handler,
+     * method or media type not supported): the key is then released instead of storing that
+     * answer, so the corrected retry with the same key runs (Stripe's rule). Semel's Spring MVC
+     * integration sets it.
+     */
+    public static final String HANDLER_NOT_RUN_ATTRIBUTE = IdempotencyFilter.class.getName() + ".HANDLER_NOT_RUN";
     /** Default limit for request bodies and for captured response bodies: 1 MiB. */
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     /**
@@ -287,7 +295,11 @@ public final class IdempotencyFilter implements Filter {
         // sends its end to the client (FinishingAsyncContext), or else when the container reports it
         Runnable finishOnce = () -> {
             if (ended.compareAndSet(false, true)) {
-                finish(lease, capture, before);
+                if (handlerNotRun(request)) {
+                    release(lease, null);
+                } else {
+                    finish(lease, capture, before);
+                }
             }
         };
         AsyncListener asyncListener = new AsyncListener() {
@@ -355,6 +367,19 @@ public final class IdempotencyFilter implements Filter {
         }
     }
 
+    private static boolean handlerNotRun(HttpServletRequest request) {
+        return Boolean.TRUE.equals(request.getAttribute(HANDLER_NOT_RUN_ATTRIBUTE));
+    }
+
+    /** Unwinds the transaction of a request whose handler never ran; its answer is sent, not stored. */
+    private static final class HandlerNotRun extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        HandlerNotRun() {
+            super(null, null, false, false);
+        }
+    }
+
     private static void release(Lease lease, Throwable failure) {
         try {
             if (lease.isActive()) {
@@ -400,8 +425,14 @@ public final class IdempotencyFilter implements Filter {
                     throw new IllegalStateException("Async requests cannot run under a transactional idempotency "
                             + "store: the transaction would commit before the response is complete");
                 }
+                if (handlerNotRun(request)) {
+                    throw new HandlerNotRun(); // roll back: the claim goes, the answer is sent below
+                }
                 return capture.snapshot(before, excludedResponseHeaders);
             });
+        } catch (HandlerNotRun e) {
+            capture.sendDeferred();
+            return;
         } catch (IdempotencyStoreException e) {
             if (!response.isCommitted()) {
                 response.reset(); // the transaction rolled back: what the handler wrote did not happen

@@ -4,7 +4,6 @@ import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyListener;
 import dev.semel.InProgressPolicy;
-import dev.semel.OutcomePolicy;
 import dev.semel.spi.IdempotencyStore;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -54,9 +53,7 @@ public class SemelAutoConfiguration {
                 .ttl(properties.getTtl())
                 .leaseDuration(properties.getLease())
                 .inProgressPolicy(inProgressPolicy(properties.getInProgress()))
-                .outcomePolicy(properties.getStoredOutcomes() == SemelProperties.StoredOutcomes.INCLUDING_SERVER_ERRORS
-                        ? OutcomePolicy.includingServerErrors()
-                        : OutcomePolicy.DEFAULT)
+                .outcomePolicy(StoredOutcomesParser.parse("semel.stored-outcomes", properties.getStoredOutcomes()))
                 .failurePolicy(properties.getFailurePolicy())
                 .storeFailureRetryAfter(properties.getStoreFailureRetryAfter())
                 .listener(CompositeIdempotencyListener.of(listeners.orderedStream().toList()));

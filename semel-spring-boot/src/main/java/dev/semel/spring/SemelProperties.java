@@ -42,8 +42,14 @@ public class SemelProperties {
      */
     private Duration lease = Duration.ofSeconds(30);
 
-    /** Which outcomes are stored and replayed (the others release the key for a retry). */
-    private StoredOutcomes storedOutcomes = StoredOutcomes.FINAL;
+    /**
+     * Statuses whose responses are stored and replayed; the others release the key for a retry.
+     * Entries: final (below 500 except 408, 409, 425, 429), including-server-errors (final and
+     * 5xx), a status (503), a class (5xx), or one of those after ! to take it out (final,!404).
+     * Exceptions always release the key, and so do answers given before the handler ran
+     * (semel.web.release-before-handler).
+     */
+    private List<String> storedOutcomes = new ArrayList<>(List.of("final"));
 
     /**
      * What happens when the store cannot be reached: fail-closed answers 503 with
@@ -109,13 +115,13 @@ public class SemelProperties {
         this.lease = lease;
     }
 
-    /** @return which outcomes are stored */
-    public StoredOutcomes getStoredOutcomes() {
+    /** @return which statuses are stored, as entries of {@code semel.stored-outcomes} */
+    public List<String> getStoredOutcomes() {
         return storedOutcomes;
     }
 
-    /** @param storedOutcomes which outcomes are stored */
-    public void setStoredOutcomes(StoredOutcomes storedOutcomes) {
+    /** @param storedOutcomes which statuses are stored, as entries of {@code semel.stored-outcomes} */
+    public void setStoredOutcomes(List<String> storedOutcomes) {
         this.storedOutcomes = storedOutcomes;
     }
 
@@ -177,14 +183,6 @@ public class SemelProperties {
     /** @return the Actuator settings */
     public Actuator getActuator() {
         return actuator;
-    }
-
-    /** Which outcomes are final, hence stored and replayed. */
-    public enum StoredOutcomes {
-        /** Every status below 500 except 408, 409, 425 and 429; 5xx and exceptions release the key. */
-        FINAL,
-        /** Like {@link #FINAL}, and 5xx responses too (as Stripe does); exceptions still release the key. */
-        INCLUDING_SERVER_ERRORS
     }
 
     /** What a duplicate does while the first request still runs. */
@@ -537,6 +535,13 @@ public class SemelProperties {
         /** Whether requests matched by the path patterns must carry a key (else 400). */
         private boolean keyRequired = true;
 
+        /**
+         * Whether answers Spring MVC gives before the handler method runs (binding and validation
+         * errors, 404, 405, 415) release the key instead of being stored, so the corrected retry
+         * with the same key runs (Stripe's rule).
+         */
+        private boolean releaseBeforeHandler = true;
+
         /** Order of the filter among the servlet filters; after Spring Security's by default, so the principal is known. */
         private int filterOrder = 0;
 
@@ -578,6 +583,16 @@ public class SemelProperties {
         /** @param keyRequired whether pattern-matched requests need a key */
         public void setKeyRequired(boolean keyRequired) {
             this.keyRequired = keyRequired;
+        }
+
+        /** @return whether answers given before the handler ran release the key */
+        public boolean isReleaseBeforeHandler() {
+            return releaseBeforeHandler;
+        }
+
+        /** @param releaseBeforeHandler whether answers given before the handler ran release the key */
+        public void setReleaseBeforeHandler(boolean releaseBeforeHandler) {
+            this.releaseBeforeHandler = releaseBeforeHandler;
         }
 
         /** @return the filter order */

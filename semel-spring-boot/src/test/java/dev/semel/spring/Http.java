@@ -36,6 +36,12 @@ public final class Http {
                 .POST(HttpRequest.BodyPublishers.ofString(json)), headers);
     }
 
+    public Response postAs(String contentType, String path, String body, String... headers) {
+        return send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
+    }
+
     private static Response send(HttpRequest.Builder builder, String... headers) {
         for (int i = 0; i < headers.length; i += 2) {
             builder.header(headers[i], headers[i + 1]);
