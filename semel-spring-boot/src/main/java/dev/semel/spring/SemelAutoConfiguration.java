@@ -5,6 +5,7 @@ import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyListener;
 import dev.semel.InProgressPolicy;
 import dev.semel.spi.IdempotencyStore;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -76,18 +77,17 @@ public class SemelAutoConfiguration {
      * @param store the store chosen by the store configurations, or the application's
      * @param config the configuration
      * @param properties the properties
+     * @param beanFactory to explain a missing store
      * @return the engine, closed with the context
+     * @throws SemelConfigurationException if no store, or several, could be found
      */
     @Bean
     @ConditionalOnMissingBean
     public Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
-            SemelProperties properties) {
+            SemelProperties properties, ListableBeanFactory beanFactory) {
         IdempotencyStore chosen = store.getIfUnique();
         if (chosen == null) {
-            throw new IllegalStateException("No idempotency store for semel.store.type="
-                    + properties.getStore().getType() + ": for jdbc add semel-store-jdbc and a DataSource, for redis "
-                    + "add semel-store-redis and a Redis connection (spring.data.redis.*), or declare an "
-                    + "IdempotencyStore bean");
+            throw StoreChoice.noStore(properties, beanFactory);
         }
         return Idempotency.create(chosen, config);
     }

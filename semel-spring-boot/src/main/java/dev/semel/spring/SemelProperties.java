@@ -4,9 +4,16 @@ import dev.semel.FailurePolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.BindingResult;
+import org.springframework.validation.Errors;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.Validator;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Settings of Semel in a Spring Boot application, bound from {@code semel.*}.
@@ -25,7 +32,8 @@ import org.springframework.util.unit.DataSize;
  * }</pre>
  */
 @ConfigurationProperties(prefix = "semel")
-public class SemelProperties {
+@Validated
+public class SemelProperties implements Validator {
 
     /** Whether Semel is auto-configured at all. */
     private boolean enabled = true;
@@ -74,6 +82,74 @@ public class SemelProperties {
     private final Web web = new Web();
 
     private final Actuator actuator = new Actuator();
+
+    /**
+     * Checks the values Spring Boot bound; a bad one fails the startup with Boot's failure
+     * analysis naming the full property ({@code semel.ttl}, {@code semel.in-progress.max-wait}).
+     *
+     * @param clazz the class to validate
+     * @return whether it is this class
+     */
+    @Override
+    public boolean supports(Class<?> clazz) {
+        return SemelProperties.class.isAssignableFrom(clazz);
+    }
+
+    /**
+     * Validates these properties.
+     *
+     * @param target these properties
+     * @param errors where violations go, as errors on the full (kebab-case) property names
+     */
+    @Override
+    public void validate(Object target, Errors errors) {
+        SemelProperties p = (SemelProperties) target;
+        positive(errors, "ttl", p.ttl);
+        positive(errors, "lease", p.lease);
+        positive(errors, "store-failure-retry-after", p.storeFailureRetryAfter);
+        notNegative(errors, "in-progress.max-wait", p.inProgress.maxWait);
+        if (p.headerName == null || p.headerName.isBlank()) {
+            reject(errors, "header-name", p.headerName, "must name a request header, e.g. Idempotency-Key");
+        }
+        try {
+            StoredOutcomesParser.parse("semel.stored-outcomes", p.storedOutcomes);
+        } catch (IllegalArgumentException e) {
+            reject(errors, "stored-outcomes", p.storedOutcomes, e.getMessage());
+        }
+        positive(errors, "store.jdbc.lock-wait-timeout", p.store.jdbc.lockWaitTimeout);
+        notNegative(errors, "store.jdbc.purge-interval", p.store.jdbc.purgeInterval);
+        positive(errors, "store.redis.command-timeout", p.store.redis.commandTimeout);
+        for (String method : p.web.methods == null ? List.<String>of() : p.web.methods) {
+            if (method == null || !UNSAFE_METHODS.contains(method.trim().toUpperCase(Locale.ROOT))) {
+                reject(errors, "web.methods", p.web.methods,
+                        "'" + method + "' is not one of " + UNSAFE_METHODS + " (safe methods are never protected)");
+            }
+        }
+    }
+
+    private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
+
+    private static void positive(Errors errors, String property, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            reject(errors, property, value, "must be a positive duration (e.g. 30s, 24h)");
+        }
+    }
+
+    private static void notNegative(Errors errors, String property, Duration value) {
+        if (value == null || value.isNegative()) {
+            reject(errors, property, value, "must be zero or a positive duration (e.g. 0, 5s)");
+        }
+    }
+
+    private static void reject(Errors errors, String property, Object value, String message) {
+        if (errors instanceof BindingResult result) {
+            // the field is the documented kebab-case name, so Boot's analysis shows semel.<property>
+            result.addError(new FieldError(errors.getObjectName(), property, value, false,
+                    new String[] {"semel.invalid"}, null, message));
+        } else {
+            errors.reject("semel.invalid", "semel." + property + " " + message + ", was " + value);
+        }
+    }
 
     /** @return whether Semel is auto-configured */
     public boolean isEnabled() {
