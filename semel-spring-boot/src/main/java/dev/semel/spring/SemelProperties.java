@@ -605,8 +605,11 @@ public class SemelProperties implements Validator {
          */
         private List<String> pathPatterns = new ArrayList<>();
 
-        /** HTTP methods the path patterns apply to. */
-        private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
+        /**
+         * HTTP methods the path patterns apply to; by default every unsafe method, the same ones
+         * {@code @Idempotent} protects.
+         */
+        private List<String> methods = new ArrayList<>(List.of("POST", "PUT", "PATCH", "DELETE"));
 
         /** Whether requests matched by the path patterns must carry a key (else 400). */
         private boolean keyRequired = true;
