@@ -167,15 +167,31 @@ class SchemaInitializationTest {
             }
         }
 
+        /** A pooled connection in this schema; closing it restores the pool's schema first (shared pool). */
         @Override
         public Connection getConnection() throws SQLException {
             Connection c = shared.getConnection();
+            String schemaBefore = postgres ? c.getSchema() : c.getCatalog();
             if (postgres) {
                 c.setSchema(name);
             } else {
                 c.setCatalog(name);
             }
-            return c;
+            return (Connection) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("close") && !c.isClosed()) {
+                            if (postgres) {
+                                c.setSchema(schemaBefore);
+                            } else {
+                                c.setCatalog(schemaBefore);
+                            }
+                        }
+                        try {
+                            return method.invoke(c, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
         }
 
         @Override
