@@ -88,6 +88,14 @@ public final class IdempotencyFilter implements Filter {
      * lease (or giving up before its end).
      */
     public static final Duration DEFAULT_IN_PROGRESS_RETRY_AFTER = Duration.ofSeconds(1);
+    /**
+     * Request attribute a framework integration sets to {@link Boolean#TRUE} when it answered the
+     * request without running the application's handler (binding or validation error, no handler,
+     * method or media type not supported): the key is then released instead of storing that
+     * answer, so the corrected retry with the same key runs (Stripe's rule). Semel's Spring MVC
+     * integration sets it.
+     */
+    public static final String HANDLER_NOT_RUN_ATTRIBUTE = IdempotencyFilter.class.getName() + ".HANDLER_NOT_RUN";
     /** Default limit for request bodies and for captured response bodies: 1 MiB. */
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     /**
@@ -283,7 +291,8 @@ public final class IdempotencyFilter implements Filter {
         // every way the request ends ends the lease once (see LeaseEnding); an async response is
         // stored when the application completes it, before the container sends its end to the
         // client (FinishingAsyncContext), or else when the container reports it
-        LeaseEnding ending = new LeaseEnding(lease, capture, before, excludedResponseHeaders);
+        LeaseEnding ending = new LeaseEnding(lease, capture, before, excludedResponseHeaders,
+                () -> handlerNotRun(request));
         AsyncListener asyncListener = new AsyncListener() {
             @Override
             public void onComplete(AsyncEvent event) {
@@ -334,6 +343,19 @@ public final class IdempotencyFilter implements Filter {
         capture.sendDeferred();
     }
 
+    private static boolean handlerNotRun(HttpServletRequest request) {
+        return Boolean.TRUE.equals(request.getAttribute(HANDLER_NOT_RUN_ATTRIBUTE));
+    }
+
+    /** Unwinds the transaction of a request whose handler never ran; its answer is sent, not stored. */
+    private static final class HandlerNotRun extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        HandlerNotRun() {
+            super(null, null, false, false);
+        }
+    }
+
     private void executeInTransaction(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
             IdempotentRoute route, Scope scope, IdempotencyKey key, Fingerprint fingerprint, byte[] body)
             throws IOException, ServletException {
@@ -369,8 +391,14 @@ public final class IdempotencyFilter implements Filter {
                     throw new IllegalStateException("Async requests cannot run under a transactional idempotency "
                             + "store: the transaction would commit before the response is complete");
                 }
+                if (handlerNotRun(request)) {
+                    throw new HandlerNotRun(); // roll back: the claim goes, the answer is sent below
+                }
                 return capture.snapshot(before, excludedResponseHeaders);
             });
+        } catch (HandlerNotRun e) {
+            capture.sendDeferred();
+            return;
         } catch (IdempotencyStoreException e) {
             if (!response.isCommitted()) {
                 response.reset(); // the transaction rolled back: what the handler wrote did not happen

@@ -35,10 +35,13 @@ final class LeaseEnding {
     private final List<StoredResponse.Header> before;
     private final Set<String> excluded;
     private final AtomicBoolean ended = new AtomicBoolean();
+    private final java.util.function.BooleanSupplier handlerNotRun;
     private volatile boolean timedOut;
 
-    LeaseEnding(Lease lease, CapturingResponse capture, List<StoredResponse.Header> before, Set<String> excluded) {
+    LeaseEnding(Lease lease, CapturingResponse capture, List<StoredResponse.Header> before, Set<String> excluded,
+            java.util.function.BooleanSupplier handlerNotRun) {
         this.lease = lease;
+        this.handlerNotRun = handlerNotRun;
         this.capture = capture;
         this.before = before;
         this.excluded = excluded;
@@ -51,6 +54,10 @@ final class LeaseEnding {
         }
         if (timedOut) {
             store(true, "the async request timed out");
+            return;
+        }
+        if (handlerNotRun.getAsBoolean()) {
+            release(null); // answered before the handler ran (Stripe's rule): the corrected retry runs
             return;
         }
         StoredResponse response;
@@ -82,6 +89,10 @@ final class LeaseEnding {
             store(false, "the request failed after its status was sent");
             return;
         }
+        release(failure);
+    }
+
+    private void release(Throwable failure) {
         try {
             if (lease.isActive()) {
                 lease.release();

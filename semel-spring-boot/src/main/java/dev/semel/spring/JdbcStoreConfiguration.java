@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -22,6 +23,11 @@ import org.springframework.transaction.PlatformTransactionManager;
  * The JDBC store over the application's DataSource: chosen when {@code semel.store.type=jdbc},
  * or when it is unset and the application has one DataSource. Transactional through Spring's
  * transaction manager when there is one and {@code semel.store.jdbc.transactional} is true.
+ *
+ * <p>The store is created after the application's database initializers (Flyway, Liquibase,
+ * {@code spring.sql.init}) through {@link DependsOnDatabaseInitialization}, so a table that a
+ * migration creates exists before the store first reads it; its own schema script runs per
+ * {@code semel.store.jdbc.initialize-schema}.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass({JdbcIdempotencyStore.class, DataSource.class})
@@ -35,7 +41,7 @@ class JdbcStoreConfiguration {
         SemelProperties.Jdbc jdbc = properties.getStore().getJdbc();
         JdbcIdempotencyStore.Builder builder = JdbcIdempotencyStore.builder(dataSource)
                 .tableName(jdbc.getTableName())
-                .createTableIfMissing(jdbc.isCreateTable())
+                .createTableIfMissing(SchemaInitialization.runsScript(jdbc.effectiveInitializeSchema(), dataSource))
                 .lockWaitTimeout(jdbc.getLockWaitTimeout())
                 .claimMode(jdbc.getClaimMode() == SemelProperties.JdbcClaimMode.SEPARATE_TRANSACTION
                         ? ClaimMode.SEPARATE_TRANSACTION : ClaimMode.IN_BUSINESS_TRANSACTION);
@@ -55,6 +61,7 @@ class JdbcStoreConfiguration {
     @ConditionalOnMissingBean(IdempotencyStore.class)
     static class WithSpringJdbc {
         @Bean
+        @DependsOnDatabaseInitialization
         JdbcIdempotencyStore semelIdempotencyStore(DataSource dataSource,
                 ObjectProvider<PlatformTransactionManager> transactionManager, SemelProperties properties) {
             JdbcIdempotencyStore.Builder builder = builder(dataSource, properties);
@@ -86,6 +93,7 @@ class JdbcStoreConfiguration {
     @ConditionalOnMissingBean(IdempotencyStore.class)
     static class WithoutSpringJdbc {
         @Bean
+        @DependsOnDatabaseInitialization
         JdbcIdempotencyStore semelIdempotencyStore(DataSource dataSource, SemelProperties properties) {
             return builder(dataSource, properties).build();
         }

@@ -7,6 +7,7 @@ import dev.semel.InProgressPolicy;
 import dev.semel.OutcomePolicy;
 import dev.semel.encryption.ResponseEncryption;
 import dev.semel.spi.IdempotencyStore;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -56,9 +57,7 @@ public class SemelAutoConfiguration {
                 .ttl(properties.getTtl())
                 .leaseDuration(properties.getLease())
                 .inProgressPolicy(inProgressPolicy(properties.getInProgress()))
-                .outcomePolicy(properties.getStoredOutcomes() == SemelProperties.StoredOutcomes.INCLUDING_SERVER_ERRORS
-                        ? OutcomePolicy.includingServerErrors()
-                        : OutcomePolicy.DEFAULT)
+                .outcomePolicy(StoredOutcomesParser.parse("semel.stored-outcomes", properties.getStoredOutcomes()))
                 .failurePolicy(properties.getFailurePolicy())
                 .storeFailureRetryAfter(properties.getStoreFailureRetryAfter())
                 .listener(CompositeIdempotencyListener.of(listeners.orderedStream().toList()));
@@ -82,18 +81,18 @@ public class SemelAutoConfiguration {
      * @param config the configuration
      * @param properties the properties
      * @param encryption encryption at rest ({@code semel.encryption.*}), if any: it wraps the store
+     * @param beanFactory to explain a missing store
      * @return the engine, closed with the context
+     * @throws SemelConfigurationException if no store, or several, could be found
      */
     @Bean
     @ConditionalOnMissingBean
     public Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
-            SemelProperties properties, ObjectProvider<ResponseEncryption> encryption) {
+            SemelProperties properties, ObjectProvider<ResponseEncryption> encryption,
+            ListableBeanFactory beanFactory) {
         IdempotencyStore chosen = store.getIfUnique();
         if (chosen == null) {
-            throw new IllegalStateException("No idempotency store for semel.store.type="
-                    + properties.getStore().getType() + ": for jdbc add semel-store-jdbc and a DataSource, for redis "
-                    + "add semel-store-redis and a Redis connection (spring.data.redis.*), or declare an "
-                    + "IdempotencyStore bean");
+            throw StoreChoice.noStore(properties, beanFactory);
         }
         ResponseEncryption responseEncryption = encryption.getIfAvailable();
         return Idempotency.create(responseEncryption == null ? chosen : responseEncryption.protect(chosen), config);

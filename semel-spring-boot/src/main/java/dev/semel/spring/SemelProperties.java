@@ -5,8 +5,16 @@ import dev.semel.InMemoryIdempotencyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.BindingResult;
+import org.springframework.validation.Errors;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.Validator;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Settings of Semel in a Spring Boot application, bound from {@code semel.*}.
@@ -25,7 +33,8 @@ import org.springframework.util.unit.DataSize;
  * }</pre>
  */
 @ConfigurationProperties(prefix = "semel")
-public class SemelProperties {
+@Validated
+public class SemelProperties implements Validator {
 
     /** Whether Semel is auto-configured at all. */
     private boolean enabled = true;
@@ -42,8 +51,14 @@ public class SemelProperties {
      */
     private Duration lease = Duration.ofSeconds(30);
 
-    /** Which outcomes are stored and replayed (the others release the key for a retry). */
-    private StoredOutcomes storedOutcomes = StoredOutcomes.FINAL;
+    /**
+     * Statuses whose responses are stored and replayed; the others release the key for a retry.
+     * Entries: final (below 500 except 408, 409, 425, 429), including-server-errors (final and
+     * 5xx), a status (503), a class (5xx), or one of those after ! to take it out (final,!404).
+     * Exceptions always release the key, and so do answers given before the handler ran
+     * (semel.web.release-before-handler).
+     */
+    private List<String> storedOutcomes = new ArrayList<>(List.of("final"));
 
     /**
      * What happens when the store cannot be reached: fail-closed answers 503 with
@@ -68,6 +83,74 @@ public class SemelProperties {
     private final Web web = new Web();
 
     private final Actuator actuator = new Actuator();
+
+    /**
+     * Checks the values Spring Boot bound; a bad one fails the startup with Boot's failure
+     * analysis naming the full property ({@code semel.ttl}, {@code semel.in-progress.max-wait}).
+     *
+     * @param clazz the class to validate
+     * @return whether it is this class
+     */
+    @Override
+    public boolean supports(Class<?> clazz) {
+        return SemelProperties.class.isAssignableFrom(clazz);
+    }
+
+    /**
+     * Validates these properties.
+     *
+     * @param target these properties
+     * @param errors where violations go, as errors on the full (kebab-case) property names
+     */
+    @Override
+    public void validate(Object target, Errors errors) {
+        SemelProperties p = (SemelProperties) target;
+        positive(errors, "ttl", p.ttl);
+        positive(errors, "lease", p.lease);
+        positive(errors, "store-failure-retry-after", p.storeFailureRetryAfter);
+        notNegative(errors, "in-progress.max-wait", p.inProgress.maxWait);
+        if (p.headerName == null || p.headerName.isBlank()) {
+            reject(errors, "header-name", p.headerName, "must name a request header, e.g. Idempotency-Key");
+        }
+        try {
+            StoredOutcomesParser.parse("semel.stored-outcomes", p.storedOutcomes);
+        } catch (IllegalArgumentException e) {
+            reject(errors, "stored-outcomes", p.storedOutcomes, e.getMessage());
+        }
+        positive(errors, "store.jdbc.lock-wait-timeout", p.store.jdbc.lockWaitTimeout);
+        notNegative(errors, "store.jdbc.purge-interval", p.store.jdbc.purgeInterval);
+        positive(errors, "store.redis.command-timeout", p.store.redis.commandTimeout);
+        for (String method : p.web.methods == null ? List.<String>of() : p.web.methods) {
+            if (method == null || !UNSAFE_METHODS.contains(method.trim().toUpperCase(Locale.ROOT))) {
+                reject(errors, "web.methods", p.web.methods,
+                        "'" + method + "' is not one of " + UNSAFE_METHODS + " (safe methods are never protected)");
+            }
+        }
+    }
+
+    private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
+
+    private static void positive(Errors errors, String property, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            reject(errors, property, value, "must be a positive duration (e.g. 30s, 24h)");
+        }
+    }
+
+    private static void notNegative(Errors errors, String property, Duration value) {
+        if (value == null || value.isNegative()) {
+            reject(errors, property, value, "must be zero or a positive duration (e.g. 0, 5s)");
+        }
+    }
+
+    private static void reject(Errors errors, String property, Object value, String message) {
+        if (errors instanceof BindingResult result) {
+            // the field is the documented kebab-case name, so Boot's analysis shows semel.<property>
+            result.addError(new FieldError(errors.getObjectName(), property, value, false,
+                    new String[] {"semel.invalid"}, null, message));
+        } else {
+            errors.reject("semel.invalid", "semel." + property + " " + message + ", was " + value);
+        }
+    }
 
     /** @return whether Semel is auto-configured */
     public boolean isEnabled() {
@@ -109,13 +192,13 @@ public class SemelProperties {
         this.lease = lease;
     }
 
-    /** @return which outcomes are stored */
-    public StoredOutcomes getStoredOutcomes() {
+    /** @return which statuses are stored, as entries of {@code semel.stored-outcomes} */
+    public List<String> getStoredOutcomes() {
         return storedOutcomes;
     }
 
-    /** @param storedOutcomes which outcomes are stored */
-    public void setStoredOutcomes(StoredOutcomes storedOutcomes) {
+    /** @param storedOutcomes which statuses are stored, as entries of {@code semel.stored-outcomes} */
+    public void setStoredOutcomes(List<String> storedOutcomes) {
         this.storedOutcomes = storedOutcomes;
     }
 
@@ -179,14 +262,6 @@ public class SemelProperties {
         return actuator;
     }
 
-    /** Which outcomes are final, hence stored and replayed. */
-    public enum StoredOutcomes {
-        /** Every status below 500 except 408, 409, 425 and 429; 5xx and exceptions release the key. */
-        FINAL,
-        /** Like {@link #FINAL}, and 5xx responses too (as Stripe does); exceptions still release the key. */
-        INCLUDING_SERVER_ERRORS
-    }
-
     /** What a duplicate does while the first request still runs. */
     public enum InProgressPolicy {
         /** Answer at once: 409 with Retry-After. */
@@ -203,6 +278,16 @@ public class SemelProperties {
         JDBC,
         /** The application's Redis connection settings (semel-store-redis). */
         REDIS
+    }
+
+    /** When the JDBC store runs its schema script at startup (the values of {@code spring.sql.init.mode}). */
+    public enum SchemaInitialization {
+        /** Only for an embedded, in-memory database (H2, HSQLDB, Derby): tests and demos. */
+        EMBEDDED,
+        /** On every database: the script is idempotent (CREATE ... IF NOT EXISTS). */
+        ALWAYS,
+        /** Never: a migration tool or a DBA creates the table. */
+        NEVER
     }
 
     /** Where a transactional JDBC store commits the claim of a new key (see semel-store-jdbc's ClaimMode). */
@@ -455,8 +540,16 @@ public class SemelProperties {
         /** Name of the table that holds the records. */
         private String tableName = "semel_idempotency";
 
-        /** Whether the table is created at startup if it does not exist. */
-        private boolean createTable = true;
+        /**
+         * When the store runs its dialect's schema script (CREATE ... IF NOT EXISTS) at startup:
+         * embedded (only for an in-memory H2, HSQLDB or Derby database, like spring.sql.init.mode),
+         * always, or never (the table comes from Flyway, Liquibase or a DBA; semel-store-jdbc ships
+         * migrations under META-INF/semel/flyway/{vendor} and META-INF/semel/liquibase).
+         */
+        private SchemaInitialization initializeSchema = SchemaInitialization.EMBEDDED;
+
+        /** Replaced by initialize-schema: true means always, false means never. */
+        private Boolean createTable;
 
         /**
          * Whether the record commits in the same transaction as the request's own writes
@@ -487,14 +580,41 @@ public class SemelProperties {
             this.tableName = tableName;
         }
 
-        /** @return whether the table is created if missing */
-        public boolean isCreateTable() {
+        /** @return when the schema script runs at startup */
+        public SchemaInitialization getInitializeSchema() {
+            return initializeSchema;
+        }
+
+        /** @param initializeSchema when the schema script runs at startup */
+        public void setInitializeSchema(SchemaInitialization initializeSchema) {
+            this.initializeSchema = initializeSchema;
+        }
+
+        /**
+         * @return whether the table is created if missing, {@code null} when unset
+         * @deprecated use {@link #getInitializeSchema()}
+         */
+        @Deprecated(since = "0.1.0")
+        @DeprecatedConfigurationProperty(replacement = "semel.store.jdbc.initialize-schema")
+        public Boolean getCreateTable() {
             return createTable;
         }
 
-        /** @param createTable whether the table is created if missing */
-        public void setCreateTable(boolean createTable) {
+        /**
+         * @param createTable whether the table is created if missing
+         * @deprecated use {@link #setInitializeSchema(SchemaInitialization)}
+         */
+        @Deprecated(since = "0.1.0")
+        public void setCreateTable(Boolean createTable) {
             this.createTable = createTable;
+        }
+
+        /** @return the schema initialization in force, the deprecated create-table winning when set */
+        SchemaInitialization effectiveInitializeSchema() {
+            if (createTable != null) {
+                return createTable ? SchemaInitialization.ALWAYS : SchemaInitialization.NEVER;
+            }
+            return initializeSchema;
         }
 
         /** @return where claims commit in transactional mode */
@@ -598,11 +718,21 @@ public class SemelProperties {
          */
         private List<String> pathPatterns = new ArrayList<>();
 
-        /** HTTP methods the path patterns apply to. */
-        private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
+        /**
+         * HTTP methods the path patterns apply to; by default every unsafe method, the same ones
+         * {@code @Idempotent} protects.
+         */
+        private List<String> methods = new ArrayList<>(List.of("POST", "PUT", "PATCH", "DELETE"));
 
         /** Whether requests matched by the path patterns must carry a key (else 400). */
         private boolean keyRequired = true;
+
+        /**
+         * Whether answers Spring MVC gives before the handler method runs (binding and validation
+         * errors, 404, 405, 415) release the key instead of being stored, so the corrected retry
+         * with the same key runs (Stripe's rule).
+         */
+        private boolean releaseBeforeHandler = true;
 
         /** Order of the filter among the servlet filters; after Spring Security's by default, so the principal is known. */
         private int filterOrder = 0;
@@ -680,6 +810,16 @@ public class SemelProperties {
         /** @param keyRequired whether pattern-matched requests need a key */
         public void setKeyRequired(boolean keyRequired) {
             this.keyRequired = keyRequired;
+        }
+
+        /** @return whether answers given before the handler ran release the key */
+        public boolean isReleaseBeforeHandler() {
+            return releaseBeforeHandler;
+        }
+
+        /** @param releaseBeforeHandler whether answers given before the handler ran release the key */
+        public void setReleaseBeforeHandler(boolean releaseBeforeHandler) {
+            this.releaseBeforeHandler = releaseBeforeHandler;
         }
 
         /** @return the filter order */

@@ -150,8 +150,8 @@ class StoreAndIntegrationAutoConfigurationTest {
     void anExplicitStoreTypeThatCannotBeBuiltFailsTheStartupWithAClearMessage() {
         runner.withPropertyValues("semel.store.type=jdbc").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("semel.store.type=JDBC")
-                    .hasMessageContaining("DataSource");
+            assertThat(context.getStartupFailure()).rootCause().isInstanceOf(SemelConfigurationException.class)
+                    .hasMessageContaining("semel.store.type=jdbc").hasMessageContaining("no DataSource");
         });
     }
 

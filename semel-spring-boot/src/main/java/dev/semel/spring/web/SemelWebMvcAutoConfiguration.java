@@ -66,6 +66,19 @@ public class SemelWebMvcAutoConfiguration {
                 properties.getInProgress().getMaxWait());
     }
 
+    /**
+     * Stripe's rule: answers Spring MVC gives before the handler method runs release the key.
+     *
+     * @return the exception resolver that marks those requests
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnProperty(prefix = "semel.web", name = "release-before-handler", havingValue = "true",
+            matchIfMissing = true)
+    public HandlerNotRunMarker semelHandlerNotRunMarker() {
+        return new HandlerNotRunMarker();
+    }
+
     /** The caller from Spring Security, when it is present. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(SecurityContextHolder.class)

@@ -121,6 +121,24 @@ abstract class TransactionalJdbcHttpTest {
     }
 
     @Test
+    void anUnreadableBodyRollsTheClaimBackAndIsAnsweredSoTheCorrectedRetryRuns() {
+        String key = UUID.randomUUID().toString();
+        String order = "order-" + key;
+
+        Http.Response unreadable = http.post("/orders", "{\"id\": ", "Idempotency-Key", key);
+
+        assertThat(unreadable.status()).isEqualTo(400);
+        assertThat(records(key)).isZero();
+
+        Http.Response corrected = http.post("/orders", "{\"id\":\"" + order + "\"}", "Idempotency-Key", key);
+
+        assertThat(corrected.status()).isEqualTo(201);
+        assertThat(corrected.header("Idempotent-Replayed")).isNull();
+        assertThat(businessRows(order)).isEqualTo(1);
+        assertThat(records(key)).isEqualTo(1);
+    }
+
+    @Test
     void healthReportsTheJdbcStoreUp() {
         Http.Response health = http.get("/actuator/health/semel");
 

@@ -27,6 +27,7 @@ import org.springframework.web.bind.annotation.RestController;
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
             "semel.store.jdbc.table-name=semel_spring_pg",
+            "semel.store.jdbc.initialize-schema=always",
             "management.endpoints.web.exposure.include=health",
             "logging.level.root=warn",
             "management.endpoint.health.show-details=always"

@@ -172,6 +172,21 @@ class WebMvcIdempotencyHttpTest {
     }
 
     @Test
+    void pathPatternsProtectEveryUnsafeMethodByDefaultLikeTheAnnotation() {
+        String key = key();
+        int before = Payments.CONFIGURED.get();
+
+        Http.Response first = http.put("/configured/y", "{}", "Idempotency-Key", key);
+        Http.Response retry = http.put("/configured/y", "{}", "Idempotency-Key", key);
+        Http.Response missing = http.put("/configured/y", "{}");
+
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(retry.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(Payments.CONFIGURED.get() - before).isEqualTo(1);
+    }
+
+    @Test
     void aDuplicateWhileTheFirstRequestStillRunsGets409WithRetryAfter() throws Exception {
         String key = key();
         double conflictsBefore = requests("conflict");
@@ -235,7 +250,9 @@ class WebMvcIdempotencyHttpTest {
             return Map.of("n", PLAIN.incrementAndGet());
         }
 
-        @PostMapping("/configured/{x}")
+        @org.springframework.web.bind.annotation.RequestMapping(path = "/configured/{x}", method = {
+            org.springframework.web.bind.annotation.RequestMethod.POST,
+            org.springframework.web.bind.annotation.RequestMethod.PUT})
         Map<String, Object> configured(@PathVariable String x) {
             return Map.of("n", CONFIGURED.incrementAndGet());
         }
