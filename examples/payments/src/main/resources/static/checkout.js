@@ -196,6 +196,7 @@ if (typeof document !== 'undefined' && document.getElementById('checkout')) {
       if (attempt.phase === 'ready') {
         update(attempt.key, a => {
           a.body = { amount: amountValue($('amount').value), currency: $('currency').value, recipient: $('recipient').value.trim() };
+          a.amountText = $('amount').value.trim();
           a.phase = 'paying';
         });
         run(attempt.key, 'Pay');
@@ -251,7 +252,7 @@ if (typeof document !== 'undefined' && document.getElementById('checkout')) {
       const phase = attempt.phase;
       const locked = phase !== 'ready';
       if (locked && attempt.body) {
-        $('amount').value = attempt.body.amount;
+        $('amount').value = attempt.amountText ?? attempt.body.amount;
         $('currency').value = attempt.body.currency;
         $('recipient').value = attempt.body.recipient;
       }

@@ -70,7 +70,7 @@
     tr.dataset.recordId = record.recordId;
     tr.dataset.key = record.key || '';
     const { caller, route } = splitScope(record.scope);
-    tr.append(cell(record.key || '(not kept)', 'key'), cell(caller), cell(route));
+    tr.append(cell(record.key || '(not kept)', 'key'), cell(caller), cell(route, 'route'));
     const state = cell('');
     const badge = document.createElement('span');
     badge.className = `state-${record.state}`;
@@ -78,7 +78,7 @@
     state.append(badge);
     tr.append(state);
     const response = record.response;
-    tr.append(cell(response ? String(response.status) : ''), cell(time(record.createdAt)), cell(time(record.expiresAt)));
+    tr.append(cell(response ? String(response.status) : ''), cell(time(record.createdAt), 'time'), cell(time(record.expiresAt), 'time'));
     const body = cell('');
     if (!response) {
       body.textContent = record.state === 'IN_PROGRESS' ? `lease until ${time(record.leaseDeadline)}` : '';

@@ -92,7 +92,7 @@ final class RealBrowser implements BeforeAllCallback, ParameterResolver {
             // Headless as root needs --no-sandbox; the rest keeps Chromium off the network and quiet.
             options.addArguments(List.of("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--disable-extensions", "--window-size=1280,1000",
+                    "--no-first-run", "--disable-quic", "--disable-extensions", "--window-size=1280,1500",
                     "--user-data-dir=" + profile));
             ChromeDriverService service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(driverExecutable.toFile())
