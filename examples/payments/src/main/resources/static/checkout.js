@@ -346,7 +346,7 @@ if (typeof document !== 'undefined' && document.getElementById('checkout')) {
         if (attempt.phase === 'paying') {
           // Sends this page did not see answered: the page that made them was reloaded or is another tab.
           update(attempt.key, a => a.attempts.forEach(x => {
-            if (x.status == null && x.error == null) x.error = 'answer not seen here: sent before a reload or by another tab';
+            if (x.status == null && x.error == null) x.error = 'sent before a reload or by another tab, its answer not seen here';
           }));
           run(attempt.key, 'resumed after a reload or in a new tab');
         }

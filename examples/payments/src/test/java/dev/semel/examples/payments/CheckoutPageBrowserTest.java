@@ -150,7 +150,7 @@ class CheckoutPageBrowserTest extends BrowserTestSupport {
         assertThat(arrivals.of(key)).isGreaterThanOrEqualTo(2);
         assertThat(paymentsTo(to)).isEqualTo(1);
         List<String> attempts = attempts();
-        assertThat(attempts.get(0)).contains("answer not seen here");
+        assertThat(attempts.get(0)).contains("its answer not seen here");
         assertThat(attempts.get(attempts.size() - 1)).contains("201 · Idempotent-Replayed: true");
         assertThat(byId(driver, "status-text").getText()).contains("Idempotent-Replayed: true");
         screenshot(driver, "checkout-reloaded-replayed");

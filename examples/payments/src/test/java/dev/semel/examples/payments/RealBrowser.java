@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -27,23 +29,32 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * {@code PATH} ({@code chromium}, {@code chromium-browser}, {@code google-chrome};
  * {@code chromedriver}). Selenium's own driver download is never used: it needs the internet.
  */
-final class RealBrowser implements BeforeAllCallback, ParameterResolver {
+final class RealBrowser implements ExecutionCondition, BeforeAllCallback, ParameterResolver {
     private static final AtomicBoolean TOLD = new AtomicBoolean();
     static final String HOW_TO_RUN = "install chromium and chromium-driver (Debian: apt-get install -y chromium chromium-driver;"
             + " .ci/run does this) or set SEMEL_CHROMIUM and SEMEL_CHROMEDRIVER, then run ./mvnw -B -pl examples/payments -am verify";
+
+    /** Skips the whole class, before its application starts, where there is no browser to drive. */
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        Optional<Path> browser = executable("SEMEL_CHROMIUM", "chromium", "chromium-browser", "google-chrome");
+        Optional<Path> driver = executable("SEMEL_CHROMEDRIVER", "chromedriver");
+        if (browser.isPresent() && driver.isPresent()) {
+            return ConditionEvaluationResult.enabled("Chromium and chromedriver found");
+        }
+        String reason = "Browser tests skipped: " + (browser.isEmpty() ? "no Chromium" : "no chromedriver")
+                + " found; to run them, " + HOW_TO_RUN + ".";
+        if (TOLD.compareAndSet(false, true)) {
+            System.out.println(reason);
+        }
+        return ConditionEvaluationResult.disabled(reason);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
         Optional<Path> browser = executable("SEMEL_CHROMIUM", "chromium", "chromium-browser", "google-chrome");
         Optional<Path> driver = executable("SEMEL_CHROMEDRIVER", "chromedriver");
-        if (browser.isEmpty() || driver.isEmpty()) {
-            String reason = "Browser tests skipped: " + (browser.isEmpty() ? "no Chromium" : "no chromedriver")
-                    + " found; to run them, " + HOW_TO_RUN + ".";
-            if (TOLD.compareAndSet(false, true)) {
-                System.out.println(reason);
-            }
-            Assumptions.abort(reason);
-        }
+        Assumptions.assumeTrue(browser.isPresent() && driver.isPresent(), "no Chromium or chromedriver");
         context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
                 .computeIfAbsent(Session.class, key -> new Session(browser.get(), driver.get()), Session.class);
     }
