@@ -29,18 +29,36 @@ final class FaultInjectingProxy implements AutoCloseable {
     private final Random random;
     private final AtomicInteger forwarded = new AtomicInteger();
     private final AtomicInteger dropped = new AtomicInteger();
+    /** The port of the pages allowed to call through this proxy (CORS), or 0: no browser calls. */
+    private final int pagePort;
 
     FaultInjectingProxy(URI target, double dropRate, long seed) throws IOException {
+        this(new InetSocketAddress("127.0.0.1", 0), target, dropRate, seed, 0);
+    }
+
+    /**
+     * A proxy that the checkout page can call from a browser: it answers CORS preflights for
+     * pages served on {@code pagePort} from the host name the browser used to reach the proxy,
+     * and closes every connection after its answer, so that each dropped answer reaches the
+     * page as a network error instead of being hidden by the browser's own silent resend on a
+     * reused keep-alive connection.
+     */
+    FaultInjectingProxy(InetSocketAddress bind, URI target, double dropRate, long seed, int pagePort) throws IOException {
         this.target = target;
         this.dropRate = dropRate;
         this.random = new Random(seed);
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this.pagePort = pagePort;
+        this.server = HttpServer.create(bind, 0);
         server.createContext("/", this::forward);
         server.start();
     }
 
     URI uri() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    int port() {
+        return server.getAddress().getPort();
     }
 
     int forwarded() {
@@ -53,6 +71,14 @@ final class FaultInjectingProxy implements AutoCloseable {
 
     private void forward(HttpExchange exchange) throws IOException {
         try (exchange) {
+            String origin = allowedOrigin(exchange);
+            if (origin != null) {
+                exchange.getResponseHeaders().set("Connection", "close");
+            }
+            if (pagePort != 0 && exchange.getRequestMethod().equals("OPTIONS")) {
+                preflight(exchange, origin);
+                return;
+            }
             byte[] body = exchange.getRequestBody().readAllBytes();
             HttpRequest.Builder request = HttpRequest.newBuilder(target.resolve(exchange.getRequestURI().toString()))
                     .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
@@ -74,6 +100,11 @@ final class FaultInjectingProxy implements AutoCloseable {
                     exchange.getResponseHeaders().put(name, values);
                 }
             });
+            if (origin != null) {
+                exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
+                exchange.getResponseHeaders().set("Access-Control-Expose-Headers", "Idempotent-Replayed, Retry-After, Location");
+                exchange.getResponseHeaders().add("Vary", "Origin");
+            }
             byte[] answer = response.body();
             exchange.sendResponseHeaders(response.statusCode(), answer.length == 0 ? -1 : answer.length);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -82,6 +113,37 @@ final class FaultInjectingProxy implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The request's Origin when it is a page of this service reached under the same host name, else null. */
+    private String allowedOrigin(HttpExchange exchange) {
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        String host = exchange.getRequestHeaders().getFirst("Host");
+        if (pagePort == 0 || origin == null || host == null) {
+            return null;
+        }
+        String hostName = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
+                : host.contains(":") ? host.substring(0, host.indexOf(':')) : host;
+        for (String scheme : List.of("http://", "https://")) {
+            if (origin.equalsIgnoreCase(scheme + hostName + ":" + pagePort)
+                    || (pagePort == 80 && origin.equalsIgnoreCase(scheme + hostName))) {
+                return origin;
+            }
+        }
+        return null;
+    }
+
+    private static void preflight(HttpExchange exchange, String origin) throws IOException {
+        if (origin == null) {
+            exchange.sendResponseHeaders(403, -1);
+            return;
+        }
+        exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
+        exchange.getResponseHeaders().set("Access-Control-Allow-Methods", "GET, POST");
+        exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key");
+        exchange.getResponseHeaders().set("Access-Control-Max-Age", "600");
+        exchange.getResponseHeaders().add("Vary", "Origin");
+        exchange.sendResponseHeaders(204, -1);
     }
 
     private boolean shouldDrop(HttpExchange exchange) {

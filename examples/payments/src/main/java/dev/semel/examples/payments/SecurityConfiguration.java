@@ -3,7 +3,9 @@ package dev.semel.examples.payments;
 import jakarta.servlet.http.HttpServletResponse;
 import java.nio.charset.StandardCharsets;
 import org.springframework.context.annotation.Bean;
+import org.springframework.boot.security.autoconfigure.actuate.web.servlet.EndpointRequest;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -18,9 +20,27 @@ import org.springframework.security.web.firewall.RequestRejectedHandler;
  * Optional HTTP Basic sign-in with two demo users, {@code alice/alice} and {@code bob/bob}
  * (demo only: plain-text passwords in code). Anonymous calls are allowed too; Semel scopes
  * idempotency keys per caller, so alice's key never replays bob's payment.
+ *
+ * <p>The Actuator endpoints other than health, among them {@code /actuator/idempotency} that the
+ * records view ({@code /records.html}) reads, need the demo operator {@code ops/ops} (role OPS):
+ * they show every caller's keys and can delete records.
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
+
+    @Bean
+    @Order(1)
+    SecurityFilterChain operations(HttpSecurity http) throws Exception {
+        http.securityMatcher(EndpointRequest.toAnyEndpoint())
+                .authorizeHttpRequests(requests -> requests
+                        .requestMatchers(EndpointRequest.to("health")).permitAll()
+                        .anyRequest().hasRole("OPS"))
+                .httpBasic(basic -> basic.authenticationEntryPoint(problemEntryPoint()))
+                // Credentials in every request (HTTP Basic), no cookies: no CSRF token needed.
+                .csrf(csrf -> csrf.disable())
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
+        return http.build();
+    }
 
     @Bean
     SecurityFilterChain api(HttpSecurity http) throws Exception {
@@ -37,7 +57,8 @@ class SecurityConfiguration {
     UserDetailsService demoUsers() {
         return new InMemoryUserDetailsManager(
                 User.withUsername("alice").password("{noop}alice").roles("USER").build(),
-                User.withUsername("bob").password("{noop}bob").roles("USER").build());
+                User.withUsername("bob").password("{noop}bob").roles("USER").build(),
+                User.withUsername("ops").password("{noop}ops").roles("OPS").build());
     }
 
     /**
@@ -57,11 +78,17 @@ class SecurityConfiguration {
         };
     }
 
-    /** Wrong credentials: 401 problem details, like every other error of this API. */
+    /**
+     * Wrong credentials: 401 problem details, like every other error of this API. A page's own
+     * script (it sends {@code X-Requested-With: XMLHttpRequest}, as the records view does) gets no
+     * Basic challenge, so the browser shows the page's sign-in form instead of its own dialog.
+     */
     private static AuthenticationEntryPoint problemEntryPoint() {
         return (request, response, e) -> {
             response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
-            response.setHeader("WWW-Authenticate", "Basic realm=\"payments\"");
+            if (!"XMLHttpRequest".equals(request.getHeader("X-Requested-With"))) {
+                response.setHeader("WWW-Authenticate", "Basic realm=\"payments\"");
+            }
             response.setContentType("application/problem+json");
             response.getOutputStream().write(("{\"type\":\"" + ProblemHandler.TYPE_BASE + "unauthorized\","
                     + "\"title\":\"Unauthorized\",\"status\":401,"
