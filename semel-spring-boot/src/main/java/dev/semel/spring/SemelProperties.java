@@ -753,6 +753,8 @@ public class SemelProperties implements Validator {
         public void setInProgressRetryAfter(Duration inProgressRetryAfter) {
             this.inProgressRetryAfter = inProgressRetryAfter;
         }
+
+        /**
          * Whether keyed requests with neither a principal nor a credential header are
          * accepted; they then share one scope, so one anonymous client can be answered with
          * another's stored response. Default false: they get a 400 credentials-required problem.
