@@ -33,7 +33,7 @@ class TomcatIdempotencyFilterTest extends IdempotencyFilterContract {
                     String path = unique(prefix);
                     HttpRequest req = HttpRequest.newBuilder(
                                     java.net.URI.create("http://127.0.0.1:" + compressing.port() + path))
-                            .header("Idempotency-Key", "k" + path).header("Accept-Encoding", "gzip")
+                            .header("Idempotency-Key", "k" + path).header("Authorization", "Bearer compressed-client").header("Accept-Encoding", "gzip")
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString("{}")).build();
                     HttpResponse<byte[]> first = send(req);
