@@ -32,7 +32,7 @@ class EncryptedRedisStoreContractTest extends IdempotencyStoreContract {
 
     @Override
     protected IdempotencyStore createStore() {
-        RedisIdempotencyStore redis = RedisIdempotencyStore.builder(client).keyPrefix(PREFIX).build();
+        RedisIdempotencyStore redis = RedisIdempotencyStore.builder(client).keyPrefix(PREFIX).useServerClock(false).build();
         IdempotencyStore encrypted = ENCRYPTION.protect(redis);
         raw.put(encrypted, redis);
         return encrypted;
