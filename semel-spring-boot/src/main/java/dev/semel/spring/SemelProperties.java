@@ -119,7 +119,9 @@ public class SemelProperties implements Validator {
         }
         positive(errors, "store.jdbc.lock-wait-timeout", p.store.jdbc.lockWaitTimeout);
         notNegative(errors, "store.jdbc.purge-interval", p.store.jdbc.purgeInterval);
-        positive(errors, "store.redis.command-timeout", p.store.redis.commandTimeout);
+        if (p.store.redis.commandTimeout != null) { // null: semel.store.timeout
+            positive(errors, "store.redis.command-timeout", p.store.redis.commandTimeout);
+        }
         for (String method : p.web.methods == null ? List.<String>of() : p.web.methods) {
             if (method == null || !UNSAFE_METHODS.contains(method.trim().toUpperCase(Locale.ROOT))) {
                 reject(errors, "web.methods", p.web.methods,

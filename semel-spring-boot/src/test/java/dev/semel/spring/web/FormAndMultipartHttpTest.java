@@ -46,6 +46,7 @@ class FormAndMultipartHttpTest {
             throws IOException, InterruptedException {
         return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Idempotency-Key", key).header("Content-Type", contentType)
+                .header("Authorization", "Bearer form-test-caller") // keyed anonymous requests are refused
                 .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
