@@ -52,6 +52,7 @@ public final class SpringTransactionBoundary implements TransactionBoundary {
     @Override
     public <T, E extends Exception> T inTransaction(TransactionalWork<T, E> work) throws E {
         boolean[] workReturned = new boolean[1];
+        Throwable[] workFailure = new Throwable[1];
         try {
             return template.execute(status -> {
                 try {
@@ -59,8 +60,10 @@ public final class SpringTransactionBoundary implements TransactionBoundary {
                     workReturned[0] = true;
                     return result;
                 } catch (RuntimeException | Error e) {
+                    workFailure[0] = e;
                     throw e;
                 } catch (Exception e) {
+                    workFailure[0] = e;
                     throw new CheckedFailure(e);
                 }
             });
@@ -72,8 +75,19 @@ public final class SpringTransactionBoundary implements TransactionBoundary {
             // could not begin or commit (rolled back instead): nothing of the attempt remains
             throw new IdempotencyStoreException("The Spring-managed transaction failed: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            if (!workReturned[0]) {
+            if (!workReturned[0] && e == workFailure[0]) {
                 throw e; // the work's own failure, after rollback
+            }
+            if (!workReturned[0]) {
+                // the rollback failed (the database went away, as H2 does at JVM exit) and Spring
+                // threw its failure instead of the work's: nothing was committed, and the store is
+                // what failed, so the caller answers 503 rather than an unknown error
+                IdempotencyStoreException failed = new IdempotencyStoreException(
+                        "The Spring-managed transaction could not roll back: " + e.getMessage(), e);
+                if (workFailure[0] != null) {
+                    failed.addSuppressed(workFailure[0]);
+                }
+                throw failed;
             }
             // the commit failed with a translated exception (JdbcTransactionManager turns a deferred
             // constraint into a DataIntegrityViolationException): rolled back, nothing of the attempt remains
