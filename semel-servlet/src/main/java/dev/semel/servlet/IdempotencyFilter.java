@@ -122,6 +122,7 @@ public final class IdempotencyFilter implements Filter {
     private final Set<String> excludedResponseHeaders;
     private final boolean transactional;
     private final Duration inProgressRetryAfter;
+    private final ProtectedRequestInterceptor interceptor;
 
     private IdempotencyFilter(Builder b) {
         this.engine = b.engine;
@@ -138,6 +139,7 @@ public final class IdempotencyFilter implements Filter {
         this.excludedResponseHeaders = Set.copyOf(b.excludedResponseHeaders);
         this.transactional = engine.store() instanceof TransactionalIdempotencyStore;
         this.inProgressRetryAfter = b.inProgressRetryAfter;
+        this.interceptor = b.interceptor;
     }
 
     /**
@@ -168,6 +170,15 @@ public final class IdempotencyFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
+        if (interceptor == null) {
+            protect(request, response, chain, route, keyHeaders);
+        } else {
+            interceptor.intercept(request, () -> protect(request, response, chain, route, keyHeaders));
+        }
+    }
+
+    private void protect(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
+            IdempotentRoute route, List<String> keyHeaders) throws IOException, ServletException {
         String instance = request.getRequestURI();
         IdempotencyKey key;
         try {
@@ -234,7 +245,20 @@ public final class IdempotencyFilter implements Filter {
     }
 
     private IdempotentRoute configuredRoute(HttpServletRequest request) {
-        String path = PathPattern.pathWithinApplication(request);
+        return configuredRoute(PathPattern.pathWithinApplication(request));
+    }
+
+    /**
+     * The rule of the first configured route whose pattern matches a path, before any
+     * {@link RouteResolver} has its say: what API documentation reads to tell which
+     * operations are protected. A route template such as {@code /payments/{id}} matches as a
+     * concrete path would.
+     *
+     * @param path a path within the application, starting with {@code /}
+     * @return the rule, or {@code null} when no configured pattern matches
+     */
+    public IdempotentRoute configuredRoute(String path) {
+        Objects.requireNonNull(path, "path");
         for (Map.Entry<PathPattern, IdempotentRoute> e : routes.entrySet()) {
             if (e.getKey().matches(path)) {
                 return e.getValue();
@@ -530,6 +554,7 @@ public final class IdempotencyFilter implements Filter {
         private int maxCapturedBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private final Set<String> excludedResponseHeaders = new TreeSet<>(DEFAULT_EXCLUDED_RESPONSE_HEADERS);
         private Duration inProgressRetryAfter = DEFAULT_IN_PROGRESS_RETRY_AFTER;
+        private ProtectedRequestInterceptor interceptor;
 
         private Builder(Idempotency engine) {
             this.engine = Objects.requireNonNull(engine, "engine");
@@ -757,6 +782,18 @@ public final class IdempotencyFilter implements Filter {
                 throw new IllegalArgumentException(name + " must be positive, was " + value);
             }
             return value;
+        }
+
+        /**
+         * Runs an interceptor around the handling of every protected request (a trace span,
+         * say). Setting one again replaces the previous one; {@code null} removes it.
+         *
+         * @param interceptor the interceptor, or {@code null} for none (the default)
+         * @return this builder
+         */
+        public Builder interceptor(ProtectedRequestInterceptor interceptor) {
+            this.interceptor = interceptor;
+            return this;
         }
 
         /**
