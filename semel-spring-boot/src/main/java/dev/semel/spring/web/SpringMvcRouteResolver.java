@@ -67,11 +67,28 @@ public final class SpringMvcRouteResolver implements RouteResolver {
 
     @Override
     public IdempotentRoute route(HttpServletRequest request, IdempotentRoute configured) {
-        Idempotent annotation = resolve(request).annotation();
+        return route(resolve(request).annotation(), request.getMethod(), configured);
+    }
+
+    /**
+     * The rule for a handler method called with an HTTP method, as {@link #route(HttpServletRequest,
+     * IdempotentRoute)} decides it for a request that goes to that handler: what API documentation
+     * reads to tell which operations are protected.
+     *
+     * @param handler the handler method
+     * @param method the HTTP method, upper case
+     * @param configured the rule of the configured path pattern that matches the handler's route, or
+     *     {@code null}
+     * @return the rule, or {@code null} when requests to the handler with that method are not protected
+     */
+    public IdempotentRoute route(HandlerMethod handler, String method, IdempotentRoute configured) {
+        return route(annotationOf(handler), method, configured);
+    }
+
+    private IdempotentRoute route(Idempotent annotation, String method, IdempotentRoute configured) {
         if (annotation == null) {
             return configured;
         }
-        String method = request.getMethod();
         if (SAFE_METHODS.contains(method)) {
             return null; // a safe method needs no key: an @Idempotent GET handler runs unprotected
         }
