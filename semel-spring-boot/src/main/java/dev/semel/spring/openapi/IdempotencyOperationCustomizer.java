@@ -4,6 +4,7 @@ import dev.semel.servlet.IdempotencyFilter;
 import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.web.SpringMvcRouteResolver;
+import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.media.Content;
@@ -21,7 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.springdoc.core.customizers.GlobalOperationCustomizer;
+import org.springdoc.core.customizers.GlobalOperationComponentsCustomizer;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
@@ -38,9 +39,11 @@ import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMappi
  * configured path pattern that matches the operation's route, and only for the methods the rule
  * protects. Spring Boot registers it through {@link SemelOpenApiAutoConfiguration}.
  */
-public final class IdempotencyOperationCustomizer implements GlobalOperationCustomizer {
+public final class IdempotencyOperationCustomizer implements GlobalOperationComponentsCustomizer {
     /** The media type of every problem Semel answers with. */
     static final String PROBLEM_JSON = "application/problem+json";
+    /** The name of the problem schema among the document's components. */
+    static final String PROBLEM_SCHEMA = "IdempotencyProblem";
     private static final Set<RequestMethod> UNSAFE = Set.of(RequestMethod.POST, RequestMethod.PUT,
             RequestMethod.PATCH, RequestMethod.DELETE);
     private static final Map<String, String> PROBLEMS = Map.of(
@@ -75,12 +78,17 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationCust
     }
 
     @Override
-    public Operation customize(Operation operation, HandlerMethod handlerMethod) {
+    public Operation customize(Operation operation, Components components, HandlerMethod handlerMethod) {
         Boolean keyRequired = keyRequired(handlerMethod);
         if (keyRequired != null) {
-            document(operation, keyRequired);
+            document(operation, keyRequired, components);
         }
         return operation;
+    }
+
+    @Override
+    public Operation customize(Operation operation, HandlerMethod handlerMethod) {
+        return customize(operation, null, handlerMethod); // problems described inline
     }
 
     /** Whether the key is required, {@code null} when Semel does not protect the handler. */
@@ -115,7 +123,7 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationCust
         return protectedAtAll ? required : null;
     }
 
-    private void document(Operation operation, boolean keyRequired) {
+    private void document(Operation operation, boolean keyRequired, Components components) {
         Parameter key = null;
         if (operation.getParameters() != null) {
             for (Parameter parameter : operation.getParameters()) {
@@ -153,12 +161,21 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationCust
                         .schema(new StringSchema()._enum(List.of("true"))));
             }
         }
+        Schema<?> problem;
+        if (components == null) {
+            problem = problemSchema();
+        } else {
+            if (components.getSchemas() == null || !components.getSchemas().containsKey(PROBLEM_SCHEMA)) {
+                components.addSchemas(PROBLEM_SCHEMA, problemSchema());
+            }
+            problem = new Schema<>().$ref("#/components/schemas/" + PROBLEM_SCHEMA);
+        }
         for (String status : List.of("400", "409", "413", "422", "503")) {
-            problem(responses, status, PROBLEMS.get(status));
+            problem(responses, status, PROBLEMS.get(status), problem);
         }
     }
 
-    private static void problem(ApiResponses responses, String status, String description) {
+    private static void problem(ApiResponses responses, String status, String description, Schema<?> schema) {
         ApiResponse response = responses.get(status);
         if (response == null) {
             response = new ApiResponse().description(description);
@@ -174,7 +191,7 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationCust
             response.content(content);
         }
         if (!content.containsKey(PROBLEM_JSON)) {
-            content.addMediaType(PROBLEM_JSON, new MediaType().schema(problemSchema()));
+            content.addMediaType(PROBLEM_JSON, new MediaType().schema(schema));
         }
         if (status.equals("409") || status.equals("503")) {
             response.addHeaderObject("Retry-After", new Header()
@@ -184,7 +201,7 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationCust
 
     private static Schema<?> problemSchema() {
         return new ObjectSchema()
-                .description("RFC 9457 problem details")
+                .description("RFC 9457 problem details, as Semel answers them")
                 .addProperty("type", new StringSchema().format("uri").description("The problem's stable type"))
                 .addProperty("title", new StringSchema())
                 .addProperty("status", new IntegerSchema())

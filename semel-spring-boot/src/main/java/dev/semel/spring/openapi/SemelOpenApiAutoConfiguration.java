@@ -4,7 +4,7 @@ import dev.semel.servlet.IdempotencyFilter;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.SemelProperties;
 import dev.semel.spring.web.SemelWebMvcAutoConfiguration;
-import org.springdoc.core.customizers.GlobalOperationCustomizer;
+import org.springdoc.core.customizers.GlobalOperationComponentsCustomizer;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -25,7 +25,7 @@ import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMappi
  */
 @AutoConfiguration(after = SemelWebMvcAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
-@ConditionalOnClass({GlobalOperationCustomizer.class, IdempotencyFilter.class, RequestMappingInfoHandlerMapping.class})
+@ConditionalOnClass({GlobalOperationComponentsCustomizer.class, IdempotencyFilter.class, RequestMappingInfoHandlerMapping.class})
 @ConditionalOnBean(name = "semelIdempotencyFilter")
 @ConditionalOnProperty(prefix = "semel.openapi", name = "enabled", havingValue = "true", matchIfMissing = true)
 public class SemelOpenApiAutoConfiguration {

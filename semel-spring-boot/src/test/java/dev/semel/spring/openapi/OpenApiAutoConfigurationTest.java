@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.semel.spring.SemelAutoConfiguration;
 import dev.semel.spring.web.SemelWebMvcAutoConfiguration;
 import org.junit.jupiter.api.Test;
-import org.springdoc.core.customizers.GlobalOperationCustomizer;
+import org.springdoc.core.customizers.GlobalOperationComponentsCustomizer;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -22,12 +22,12 @@ class OpenApiAutoConfigurationTest {
     @Test
     void documentsProtectedOperationsWhenSpringdocAndTheFilterArePresent() {
         web.run(context -> assertThat(context).hasSingleBean(IdempotencyOperationCustomizer.class)
-                .getBean(GlobalOperationCustomizer.class).isInstanceOf(IdempotencyOperationCustomizer.class));
+                .getBean(GlobalOperationComponentsCustomizer.class).isInstanceOf(IdempotencyOperationCustomizer.class));
     }
 
     @Test
     void backsOffWithoutSpringdoc() {
-        web.withClassLoader(new FilteredClassLoader(GlobalOperationCustomizer.class))
+        web.withClassLoader(new FilteredClassLoader(GlobalOperationComponentsCustomizer.class))
                 .run(context -> {
                     assertThat(context).hasBean("semelIdempotencyFilter");
                     assertThat(context).doesNotHaveBean(IdempotencyOperationCustomizer.class);

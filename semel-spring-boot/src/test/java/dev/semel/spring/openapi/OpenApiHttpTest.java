@@ -66,12 +66,21 @@ class OpenApiHttpTest {
             JsonNode problem = charge.get("responses").get(status);
             assertThat(problem).as(status).isNotNull();
             assertThat(problem.get("description").asString()).as(status).isNotBlank();
-            assertThat(problem.get("content").get("application/problem+json").get("schema").get("properties")
-                    .has("type")).as(status).isTrue();
+            assertThat(problem.get("content").get("application/problem+json").get("schema").get("$ref").asString())
+                    .as(status).isEqualTo("#/components/schemas/IdempotencyProblem");
         }
         assertThat(charge.get("responses").get("409").get("headers").has("Retry-After")).isTrue();
         assertThat(charge.get("responses").get("503").get("headers").has("Retry-After")).isTrue();
         assertThat(charge.get("responses").get("422").get("description").asString()).contains("different request");
+    }
+
+    @Test
+    void theProblemSchemaIsAComponent() {
+        JsonNode problem = new Http(port).get("/v3/api-docs").json().get("components").get("schemas")
+                .get("IdempotencyProblem");
+
+        assertThat(problem.get("properties").has("type")).isTrue();
+        assertThat(problem.get("properties").has("status")).isTrue();
     }
 
     @Test

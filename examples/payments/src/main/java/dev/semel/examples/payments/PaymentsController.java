@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -22,6 +23,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -52,6 +54,7 @@ class PaymentsController {
     /** A payment: the key is required; a retry with it replays this answer instead of charging again. */
     @Idempotent
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    @ResponseStatus(HttpStatus.CREATED) // what the OpenAPI document shows; the ResponseEntity sets it too
     ResponseEntity<Payment> pay(@RequestBody PaymentRequest request,
                                 @RequestHeader(name = "Idempotency-Key", required = false) String key,
                                 Principal caller) {
@@ -91,6 +94,7 @@ class PaymentsController {
     /** A refund: keyed like a payment; the key's fingerprint includes the payment id in the path. */
     @Idempotent
     @PostMapping(path = "/{id}/refunds", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @ResponseStatus(HttpStatus.CREATED)
     ResponseEntity<Refund> refund(@PathVariable("id") String id, @RequestBody RefundRequest request) {
         Refund refund = payments.refund(id, request);
         return ResponseEntity.created(URI.create("/payments/" + id + "/refunds/" + refund.id())).body(refund);
