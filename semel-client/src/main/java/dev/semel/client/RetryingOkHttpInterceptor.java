@@ -98,10 +98,18 @@ public final class RetryingOkHttpInterceptor implements Interceptor {
         try {
             return retrier.run(method, request.url().uri(), key, timeLeft -> {
                 if (chain.call().isCanceled()) {
-                    // cancelling is the caller's answer: neither retried nor waited for
+                    // cancelling is the caller's answer: not retried
                     throw new UncheckedIOException(new IOException("Canceled"));
                 }
-                return bounded(chain, timeLeft).proceed(attempt);
+                try {
+                    return bounded(chain, timeLeft).proceed(attempt);
+                } catch (IOException e) {
+                    if (chain.call().isCanceled()) {
+                        // nor waited for, when it ends the attempt
+                        throw new UncheckedIOException(e);
+                    }
+                    throw e;
+                }
             }).response();
         } catch (UncheckedIOException cancelled) {
             throw cancelled.getCause();

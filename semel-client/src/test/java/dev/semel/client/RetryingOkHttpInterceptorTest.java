@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -182,6 +183,21 @@ class RetryingOkHttpInterceptorTest {
         assertThat(writes).hasValue(1);
         assertThat(server.bodiesByKey().values().iterator().next()).containsExactly("{\"write\":1}", "{\"write\":1}");
         assertThat(server.executions()).isEqualTo(1);
+    }
+
+    @Test
+    void aCancelledCallIsNotRetried() {
+        server.answerNext(503, Map.of("Retry-After", "1"));
+        AtomicReference<okhttp3.Call> call = new AtomicReference<>();
+        RetryPolicy policy = policy().listener(attempt -> {
+            attempts.add(attempt);
+            call.get().cancel();
+        }).build();
+        call.set(okHttp(policy).newCall(pay(server.port(), RequestBody.create("{}", JSON))));
+
+        assertThatThrownBy(() -> call.get().execute()).isInstanceOf(IOException.class).hasMessage("Canceled");
+        assertThat(server.requests()).isEqualTo(1);
+        assertThat(attempts).extracting(Attempt::next).containsExactly(Next.RETRY);
     }
 
     @Test
