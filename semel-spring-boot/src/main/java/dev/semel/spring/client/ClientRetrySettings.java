@@ -7,17 +7,18 @@ import java.util.Set;
 /**
  * The retry settings of one client, as bound from {@code semel.client.*} (the defaults of
  * every client) or {@code semel.client.instances.<name>.*} (one client). A setting left unset
- * on an instance takes the default's value; unset there too, {@link RetryPolicy}'s own.
+ * on an instance takes the value under {@code semel.client}, whose defaults are
+ * {@link RetryPolicy}'s own (the defaults named in each setting's description).
  */
 public class ClientRetrySettings {
 
-    /** Attempts in all, the first included; 1 turns retries off. */
+    /** Attempts in all, the first included; 1 turns retries off. Default 4 (RetryPolicy.DEFAULT_MAX_ATTEMPTS). */
     private Integer maxAttempts;
 
     /** Exponential backoff with full jitter between attempts, replaced by a server's Retry-After. */
     private final Backoff backoff = new Backoff();
 
-    /** Time one logical operation may take, all attempts and waits together. */
+    /** Time one logical operation may take, all attempts and waits together. Default 30s. */
     private Duration deadline;
 
     /**
@@ -26,19 +27,19 @@ public class ClientRetrySettings {
      */
     private Duration maxRetryAfter;
 
-    /** Statuses retried; only 408, 409, 425, 429 and 5xx are accepted. */
+    /** Statuses retried; only 408, 409, 425, 429 and 5xx are accepted. Default 409, 425, 429, 502, 503, 504. */
     private Set<Integer> retryableStatuses;
 
-    /** Whether 500 is retried too (the server may have done part of the work). */
+    /** Whether 500 is retried too (the server may have done part of the work). Default false. */
     private Boolean retryOnServerError;
 
-    /** Methods that get a generated Idempotency-Key when the request carries none. */
+    /** Methods that get a generated Idempotency-Key when the request carries none. Default POST, PATCH. */
     private Set<String> keyedMethods;
 
-    /** Header that carries the key. */
+    /** Header that carries the key. Default Idempotency-Key. */
     private String headerName;
 
-    /** How new keys are made. */
+    /** How new keys are made. Default uuid-v7. */
     private KeyGenerator keyGenerator;
 
     /** Created by Spring. */
@@ -133,10 +134,10 @@ public class ClientRetrySettings {
     /** Bounds of the full-jitter backoff: the wait before retry n is random in [0, min(max, initial × 2^(n-1))]. */
     public static class Backoff {
 
-        /** Upper bound of the first wait. */
+        /** Upper bound of the first wait. Default 500ms. */
         private Duration initial;
 
-        /** Upper bound of every wait. */
+        /** Upper bound of every wait. Default 10s. */
         private Duration max;
 
         /** Created by Spring. */
