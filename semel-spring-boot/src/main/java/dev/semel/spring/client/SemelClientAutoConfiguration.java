@@ -19,9 +19,11 @@ import org.springframework.web.client.RestClient;
  * a {@link RetryPolicies} bean from {@code semel.client.*}, each client's Resilience4j Retry
  * named {@code semel-client-<name>} in the application's {@link RetryRegistry} (or in one of
  * Semel's own when the application has none), {@link RetryPolicyCustomizer} beans applied to
- * every policy; and, with Spring Boot's RestClient support, a {@link RestClientCustomizer}
- * that makes every {@code RestClient} built from Boot's {@code RestClient.Builder} retry
- * (switched off with {@code semel.client.rest-client.enabled=false}).
+ * every policy; and, with Spring Boot's RestClient support and
+ * {@code semel.client.rest-client.enabled=true}, a {@link RestClientCustomizer} that makes every
+ * {@code RestClient} built from Boot's {@code RestClient.Builder} retry. That one is off unless
+ * asked for: it keys and retries POSTs to every host, and a server that ignores the key runs a
+ * retried POST again.
  */
 @AutoConfiguration
 @ConditionalOnClass(RetryPolicy.class)
@@ -51,8 +53,7 @@ public class SemelClientAutoConfiguration {
     /** Retries on Spring Boot's {@code RestClient.Builder}. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass({RestClientCustomizer.class, RestClient.class, RetryingRestClientInterceptor.class})
-    @ConditionalOnProperty(prefix = "semel.client.rest-client", name = "enabled", havingValue = "true",
-            matchIfMissing = true)
+    @ConditionalOnProperty(prefix = "semel.client.rest-client", name = "enabled", havingValue = "true")
     static class RestClientRetryConfiguration {
 
         /**

@@ -64,8 +64,9 @@ public class SemelClientProperties extends ClientRetrySettings {
         /**
          * Whether every RestClient built from Spring Boot's RestClient.Builder retries: keys POST and PATCH,
          * retries keyed requests and idempotent methods on connection failures, 409, 425, 429, 502, 503, 504.
+         * Off by default: a server that ignores Idempotency-Key runs a retried POST again.
          */
-        private boolean enabled = true;
+        private boolean enabled;
 
         /** Client name whose settings (semel.client.instances.NAME) and Resilience4j Retry it uses. */
         private String name = "rest-client";

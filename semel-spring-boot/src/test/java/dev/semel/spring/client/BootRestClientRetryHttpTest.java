@@ -33,7 +33,8 @@ class BootRestClientRetryHttpTest {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ImperativeHttpClientAutoConfiguration.class,
                     HttpMessageConvertersAutoConfiguration.class, RestClientAutoConfiguration.class,
-                    SemelClientAutoConfiguration.class));
+                    SemelClientAutoConfiguration.class))
+            .withPropertyValues("semel.client.rest-client.enabled=true");
     private final Queue<Integer> overloaded = new ConcurrentLinkedQueue<>();
     private final List<String> keysSeen = new CopyOnWriteArrayList<>();
     private HttpServer server;
@@ -100,10 +101,12 @@ class BootRestClientRetryHttpTest {
     }
 
     @Test
-    void switchedOffBootsBuilderSendsOnceWithoutAKey() {
+    void bootsBuilderSendsOnceWithoutAKeyUnlessAskedTo() {
         overloaded.add(503);
 
-        runner.withPropertyValues("semel.client.rest-client.enabled=false").run(context -> {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ImperativeHttpClientAutoConfiguration.class,
+                HttpMessageConvertersAutoConfiguration.class, RestClientAutoConfiguration.class,
+                SemelClientAutoConfiguration.class)).run(context -> {
             RestClient client = client(context.getBean(RestClient.Builder.class));
 
             assertThatThrownBy(() -> client.post().uri("/payments").body("{}").retrieve().toBodilessEntity())

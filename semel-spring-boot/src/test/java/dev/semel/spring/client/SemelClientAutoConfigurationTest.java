@@ -148,17 +148,17 @@ class SemelClientAutoConfigurationTest {
     }
 
     @Test
-    void customizesBootsRestClientBuilderUnlessSwitchedOff() {
+    void customizesBootsRestClientBuilderOnlyWhenAskedTo() {
         ApplicationContextRunner withRestClient = runner.withConfiguration(AutoConfigurations.of(
                 ImperativeHttpClientAutoConfiguration.class, HttpMessageConvertersAutoConfiguration.class,
                 RestClientAutoConfiguration.class)).withUserConfiguration(ApplicationRegistry.class);
-        withRestClient.run(context -> {
+        withRestClient.withPropertyValues("semel.client.rest-client.enabled=true").run(context -> {
             assertThat(interceptorsOf(context.getBean(RestClient.Builder.class)))
                     .hasAtLeastOneElementOfType(RetryingRestClientInterceptor.class);
             assertThat(context.getBean(RetryRegistry.class).getAllRetries())
                     .extracting(Retry::getName).contains("semel-client-rest-client");
         });
-        withRestClient.withPropertyValues("semel.client.rest-client.enabled=false").run(context -> {
+        withRestClient.run(context -> {
             assertThat(context).doesNotHaveBean("semelRetryingRestClientCustomizer").hasSingleBean(RetryPolicies.class);
             assertThat(interceptorsOf(context.getBean(RestClient.Builder.class)))
                     .doesNotHaveAnyElementsOfTypes(RetryingRestClientInterceptor.class);
