@@ -94,11 +94,14 @@ final class Retrier<R> {
             } else if (!safe) {
                 next = Next.UNSAFE_TO_RETRY;
             } else {
+                String retryAfter = failure == null ? responses.header(response, "Retry-After") : null;
                 delayMillis = failure == null
-                        ? context.onResult(new RetryPolicy.AttemptResult(status, responses.header(response, "Retry-After")))
+                        ? context.onResult(new RetryPolicy.AttemptResult(status, retryAfter))
                         : context.onError(failure);
                 if (delayMillis < 0) {
                     next = Next.ATTEMPTS_EXHAUSTED;
+                } else if (policy.retryAfterTooLong(retryAfter)) {
+                    next = Next.RETRY_AFTER_TOO_LONG;
                 } else if (policy.clock().instant().plusMillis(delayMillis).isAfter(deadline)) {
                     next = Next.DEADLINE_EXCEEDED;
                 } else {
@@ -124,7 +127,7 @@ final class Retrier<R> {
                     }
                     return new Result<>(response, number, replayed);
                 }
-                case ATTEMPTS_EXHAUSTED, DEADLINE_EXCEEDED -> {
+                case ATTEMPTS_EXHAUSTED, DEADLINE_EXCEEDED, RETRY_AFTER_TOO_LONG -> {
                     if (failure == null) {
                         return new Result<>(response, number, replayed);
                     }
@@ -145,7 +148,7 @@ final class Retrier<R> {
         System.Logger.Level level = switch (a.next()) {
             case RETRY -> System.Logger.Level.INFO;
             case DONE -> a.number() == 1 ? System.Logger.Level.DEBUG : System.Logger.Level.INFO;
-            case ATTEMPTS_EXHAUSTED, DEADLINE_EXCEEDED, UNSAFE_TO_RETRY -> System.Logger.Level.WARNING;
+            case ATTEMPTS_EXHAUSTED, DEADLINE_EXCEEDED, RETRY_AFTER_TOO_LONG, UNSAFE_TO_RETRY -> System.Logger.Level.WARNING;
         };
         if (!LOG.isLoggable(level)) {
             return;
@@ -155,6 +158,7 @@ final class Retrier<R> {
             case DONE -> a.replayed() ? "done (replayed)" : "done";
             case ATTEMPTS_EXHAUSTED -> "giving up: no attempts left";
             case DEADLINE_EXCEEDED -> "giving up: next attempt would pass the deadline";
+            case RETRY_AFTER_TOO_LONG -> "giving up: Retry-After is longer than " + policy.maxRetryAfter().orElseThrow();
             case UNSAFE_TO_RETRY -> "not retried: no idempotency key and " + a.method() + " is not idempotent";
         };
         LOG.log(level, "{0} {1} attempt {2} key={3}: {4}, {5}",

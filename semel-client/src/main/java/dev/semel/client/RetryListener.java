@@ -40,6 +40,11 @@ public interface RetryListener {
         ATTEMPTS_EXHAUSTED,
         /** Retryable, but the next attempt would start after the total deadline. */
         DEADLINE_EXCEEDED,
+        /**
+         * Retryable, but its {@code Retry-After} asks for a longer wait than
+         * {@link RetryPolicy#maxRetryAfter()} allows: the response is returned instead.
+         */
+        RETRY_AFTER_TOO_LONG,
         /** Retryable outcome of a request that carries no key and whose method is not idempotent. */
         UNSAFE_TO_RETRY
     }

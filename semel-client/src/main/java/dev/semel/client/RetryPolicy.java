@@ -2,6 +2,7 @@ package dev.semel.client;
 
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
@@ -23,8 +25,10 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * idempotency key. Immutable; build one with {@link #custom()} and share it.
  *
  * <p>Retries run on <a href="https://resilience4j.readme.io/docs/retry">Resilience4j Retry</a>:
- * {@link #retry()} is the instance both adapters drive, so its event publisher and metrics
- * (e.g. {@code resilience4j-micrometer}) see every attempt. The wait itself goes through the
+ * {@link #retry()} is the instance the adapters drive, so its event publisher and metrics
+ * (e.g. {@code resilience4j-micrometer}) see every attempt. Give each client its own
+ * {@linkplain Builder#name name}, and a {@linkplain Builder#retryRegistry registry} to find
+ * them in, so that their metrics do not clash. The wait itself goes through the
  * {@link Sleeper}, so tests never sleep.
  *
  * <pre>{@code
@@ -56,6 +60,8 @@ public final class RetryPolicy {
     public static final Set<String> DEFAULT_KEYED_METHODS = Set.of("POST", "PATCH");
     /** {@code Idempotency-Key}. */
     public static final String DEFAULT_HEADER_NAME = "Idempotency-Key";
+    /** The name of the Resilience4j Retry: {@value}. */
+    public static final String DEFAULT_NAME = "semel-client";
     /** Methods RFC 9110 defines as idempotent: retried even without a key. */
     static final Set<String> IDEMPOTENT_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
@@ -63,6 +69,7 @@ public final class RetryPolicy {
     private final Duration initialBackoff;
     private final Duration maxBackoff;
     private final Duration deadline;
+    private final Duration maxRetryAfter;
     private final Set<Integer> retryableStatuses;
     private final Set<String> keyedMethods;
     private final String headerName;
@@ -79,6 +86,7 @@ public final class RetryPolicy {
         this.initialBackoff = b.initialBackoff;
         this.maxBackoff = b.maxBackoff;
         this.deadline = b.deadline;
+        this.maxRetryAfter = b.maxRetryAfter;
         TreeSet<Integer> statuses = new TreeSet<>(b.retryableStatuses);
         if (b.retryOnServerError) {
             statuses.add(500);
@@ -101,7 +109,21 @@ public final class RetryPolicy {
                         : backoff(attempt).toMillis())
                 .failAfterMaxAttempts(false)
                 .build();
-        this.retry = Retry.of("semel-client", config);
+        this.retry = b.registry == null ? Retry.of(b.name, config) : register(b.registry, b.name, config);
+    }
+
+    /**
+     * Registers this policy's Retry under its name, replacing one already there: a Retry the
+     * registry made from its own configuration would not know how Semel reads responses.
+     */
+    private static Retry register(RetryRegistry registry, String name, RetryConfig config) {
+        Retry added = registry.retry(name, config);
+        if (added.getRetryConfig() == config) {
+            return added;
+        }
+        Retry ours = Retry.of(name, config, registry.getTags());
+        registry.replace(name, ours);
+        return ours;
     }
 
     /** @return the defaults: 4 attempts, 500 ms..10 s full-jitter backoff, 30 s deadline */
@@ -134,6 +156,15 @@ public final class RetryPolicy {
         return deadline;
     }
 
+    /**
+     * @return the longest {@code Retry-After} the client waits for; a response asking for
+     *     more ends the operation with that response ({@link RetryListener.Next#RETRY_AFTER_TOO_LONG}).
+     *     Empty: only the deadline bounds the wait.
+     */
+    public Optional<Duration> maxRetryAfter() {
+        return Optional.ofNullable(maxRetryAfter);
+    }
+
     /** @return the statuses retried, sorted */
     public Set<Integer> retryableStatuses() {
         return retryableStatuses;
@@ -149,9 +180,14 @@ public final class RetryPolicy {
         return headerName;
     }
 
-    /** @return the Resilience4j Retry both adapters drive (events, metrics) */
+    /** @return the Resilience4j Retry the adapters drive (events, metrics), named {@link #name()} */
     public Retry retry() {
         return retry;
+    }
+
+    /** @return the name of the Resilience4j Retry ({@value #DEFAULT_NAME} unless set) */
+    public String name() {
+        return retry.getName();
     }
 
     RetryListener listener() {
@@ -168,6 +204,15 @@ public final class RetryPolicy {
 
     boolean retriesException(Throwable failure) {
         return retryOnException.test(failure);
+    }
+
+    /** Whether a {@code Retry-After} value asks for a longer wait than {@link #maxRetryAfter()} allows. */
+    boolean retryAfterTooLong(String retryAfter) {
+        if (maxRetryAfter == null) {
+            return false;
+        }
+        Duration asked = RetryAfter.parse(retryAfter, clock.instant());
+        return asked != null && asked.compareTo(maxRetryAfter) > 0;
     }
 
     /**
@@ -219,6 +264,7 @@ public final class RetryPolicy {
         private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
         private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
         private Duration deadline = DEFAULT_DEADLINE;
+        private Duration maxRetryAfter;
         private Set<Integer> retryableStatuses = DEFAULT_RETRYABLE_STATUSES;
         private boolean retryOnServerError;
         private Set<String> keyedMethods = DEFAULT_KEYED_METHODS;
@@ -229,6 +275,8 @@ public final class RetryPolicy {
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.THREAD_SLEEP;
         private RandomGenerator random;
+        private String name = DEFAULT_NAME;
+        private RetryRegistry registry;
 
         private Builder() {
         }
@@ -278,6 +326,21 @@ public final class RetryPolicy {
          */
         public Builder deadline(Duration deadline) {
             this.deadline = requirePositive(deadline, "deadline");
+            return this;
+        }
+
+        /**
+         * The longest {@code Retry-After} worth waiting for. A retryable response that asks
+         * for a longer wait ends the operation at once with that response
+         * ({@link RetryListener.Next#RETRY_AFTER_TOO_LONG}) instead of holding the calling
+         * thread for it. Unset by default: only the {@linkplain #deadline deadline} bounds
+         * the wait.
+         *
+         * @param maxRetryAfter positive, or {@code null} for no bound but the deadline
+         * @return this builder
+         */
+        public Builder maxRetryAfter(Duration maxRetryAfter) {
+            this.maxRetryAfter = maxRetryAfter == null ? null : requirePositive(maxRetryAfter, "maxRetryAfter");
             return this;
         }
 
@@ -410,6 +473,36 @@ public final class RetryPolicy {
          */
         public Builder random(RandomGenerator random) {
             this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /**
+         * The name of the policy's Resilience4j Retry ({@value RetryPolicy#DEFAULT_NAME}): the
+         * {@code name} tag of its metrics and the name of its events. Give every client its
+         * own, e.g. {@code semel-client-payments}.
+         *
+         * @param name the name
+         * @return this builder
+         */
+        public Builder name(String name) {
+            if (Objects.requireNonNull(name, "name").isBlank()) {
+                throw new IllegalArgumentException("name is blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Where the policy's Resilience4j Retry is registered under its {@linkplain #name name}
+         * (none by default), e.g. the registry {@code TaggedRetryMetrics.ofRetryRegistry(...)}
+         * publishes. A Retry already registered under that name is replaced: its configuration
+         * comes from this builder. Build each named policy once and share it.
+         *
+         * @param registry the registry
+         * @return this builder
+         */
+        public Builder retryRegistry(RetryRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry");
             return this;
         }
 

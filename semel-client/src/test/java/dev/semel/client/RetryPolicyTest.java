@@ -3,8 +3,12 @@ package dev.semel.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -42,6 +46,45 @@ class RetryPolicyTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deadline");
         assertThatThrownBy(() -> RetryPolicy.custom().backoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shorter");
+    }
+
+    @Test
+    void eachNamedPolicyHasItsOwnRetryInTheRegistry() {
+        RetryRegistry registry = RetryRegistry.ofDefaults();
+        RetryPolicy payments = RetryPolicy.custom().name("semel-client-payments").retryRegistry(registry).build();
+        RetryPolicy ledger = RetryPolicy.custom().name("semel-client-ledger").retryRegistry(registry).build();
+
+        assertThat(payments.name()).isEqualTo("semel-client-payments");
+        assertThat(registry.getAllRetries()).extracting(Retry::getName)
+                .containsExactlyInAnyOrder("semel-client-payments", "semel-client-ledger");
+        assertThat(registry.retry("semel-client-payments")).isSameAs(payments.retry());
+        assertThat(registry.retry("semel-client-ledger")).isSameAs(ledger.retry());
+        assertThat(RetryPolicy.ofDefaults().name()).isEqualTo(RetryPolicy.DEFAULT_NAME);
+    }
+
+    @Test
+    void aRetryTheRegistryAlreadyHadUnderThatNameIsReplacedByThePolicys() {
+        RetryRegistry registry = RetryRegistry.ofDefaults();
+        Retry before = registry.retry("semel-client-payments");
+        List<String> replaced = new ArrayList<>();
+        registry.getEventPublisher().onEntryReplaced(e -> replaced.add(e.getNewEntry().getName()));
+
+        RetryPolicy policy = RetryPolicy.custom().name("semel-client-payments").maxAttempts(7)
+                .retryRegistry(registry).build();
+
+        assertThat(policy.retry()).isNotSameAs(before);
+        assertThat(registry.retry("semel-client-payments")).isSameAs(policy.retry());
+        assertThat(policy.retry().getRetryConfig().getMaxAttempts()).isEqualTo(7);
+        assertThat(replaced).containsExactly("semel-client-payments");
+    }
+
+    @Test
+    void maxRetryAfterMustBePositiveAndIsUnsetByDefault() {
+        assertThat(RetryPolicy.ofDefaults().maxRetryAfter()).isEmpty();
+        assertThat(RetryPolicy.custom().maxRetryAfter(Duration.ofSeconds(5)).build().maxRetryAfter())
+                .contains(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> RetryPolicy.custom().maxRetryAfter(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRetryAfter");
     }
 
     @Test

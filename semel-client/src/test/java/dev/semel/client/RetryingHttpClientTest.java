@@ -195,6 +195,22 @@ class RetryingHttpClientTest {
         assertThat(server.executions()).isZero();
     }
 
+    @Test
+    void aRetryAfterLongerThanMaxRetryAfterEndsTheOperationWithThatResponseInsteadOfWaiting() throws Exception {
+        server.answerNext(503, Map.of("Retry-After", "5"));
+        server.answerNext(429, Map.of("Retry-After", "Sat, 28 Nov 2026 16:00:21 GMT"));
+        RetryPolicy policy = policy().maxRetryAfter(Duration.ofSeconds(15)).build();
+
+        RetriedResponse<String> response = client(policy).send(post(server.uri(), "{\"amount\":1}"), BodyHandlers.ofString());
+
+        // 5 s is waited for; the date, 16 s after the clock moved to 16:00:05, is not
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(response.attempts()).isEqualTo(2);
+        assertThat(sleeper.delays()).containsExactly(Duration.ofSeconds(5));
+        assertThat(attempts).extracting(Attempt::next).containsExactly(Next.RETRY, Next.RETRY_AFTER_TOO_LONG);
+        assertThat(server.executions()).isZero();
+    }
+
     @ParameterizedTest(name = "Retry-After: {0}")
     @ValueSource(strings = {"99999999999", "9223372036854775807", "99999999999999999999",
             "Fri, 31 Dec 9999 23:59:59 GMT"})

@@ -9,21 +9,10 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
-import jakarta.servlet.http.Part;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.Enumeration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -87,17 +76,14 @@ public final class FormBodyCachingFilter implements Filter {
             return false;
         }
         String type = request.getContentType();
-        return type != null && (type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")
-                || MultipartBody.isMultipart(type));
+        return FormParsingRequest.isUrlencodedForm(type) || MultipartBody.isMultipart(type);
     }
 
     /** The request with its body in memory, readable again by every reader. */
-    private static final class Cached extends HttpServletRequestWrapper {
+    private static final class Cached extends FormParsingRequest {
         private final byte[] body;
         private final InputStream rest;
         private final boolean overLimit;
-        private Map<String, String[]> parameters;
-        private List<Part> parts;
 
         Cached(HttpServletRequest request, byte[] body, InputStream rest, boolean overLimit) {
             super(request);
@@ -155,76 +141,8 @@ public final class FormBodyCachingFilter implements Filter {
         }
 
         @Override
-        public Collection<Part> getParts() throws ServletException {
-            if (overLimit || !MultipartBody.isMultipart(getContentType())) {
-                throw new ServletException("The request is not a multipart/form-data request within the limit");
-            }
-            if (parts == null) {
-                parts = MultipartBody.parse(getContentType(), body);
-            }
-            return parts;
-        }
-
-        @Override
-        public Part getPart(String name) throws ServletException {
-            for (Part part : getParts()) {
-                if (name.equals(part.getName())) {
-                    return part;
-                }
-            }
-            return null;
-        }
-
-        @Override
-        public String getParameter(String name) {
-            String[] values = parameters().get(name);
-            return values == null ? null : values[0];
-        }
-
-        @Override
-        public Map<String, String[]> getParameterMap() {
-            return parameters();
-        }
-
-        @Override
-        public Enumeration<String> getParameterNames() {
-            return Collections.enumeration(parameters().keySet());
-        }
-
-        @Override
-        public String[] getParameterValues(String name) {
-            String[] values = parameters().get(name);
-            return values == null ? null : values.clone();
-        }
-
-        private Map<String, String[]> parameters() {
-            if (parameters == null) {
-                Map<String, List<String>> collected = new LinkedHashMap<>();
-                String query = getQueryString();
-                if (query != null) {
-                    CachedBodyRequest.parse(query, StandardCharsets.UTF_8, collected);
-                }
-                Charset charset;
-                try {
-                    String encoding = getCharacterEncoding();
-                    charset = encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding);
-                } catch (IllegalArgumentException e) {
-                    charset = StandardCharsets.UTF_8;
-                }
-                if (!overLimit && MultipartBody.isMultipart(getContentType())) {
-                    try {
-                        MultipartBody.addParameters(getParts(), charset, collected);
-                    } catch (ServletException e) {
-                        // not readable as multipart: no form fields
-                    }
-                } else if (!overLimit) {
-                    CachedBodyRequest.parse(new String(body, StandardCharsets.ISO_8859_1), charset, collected);
-                }
-                Map<String, String[]> result = new LinkedHashMap<>();
-                collected.forEach((k, v) -> result.put(k, v.toArray(new String[0])));
-                parameters = Collections.unmodifiableMap(result);
-            }
-            return parameters;
+        byte[] bodyInMemory() {
+            return overLimit ? null : body;
         }
     }
 }

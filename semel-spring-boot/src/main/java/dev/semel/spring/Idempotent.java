@@ -12,6 +12,12 @@ import java.lang.annotation.Target;
  * <p>On a controller, the key comes from the {@code Idempotency-Key} header; on any other bean,
  * from {@link #key()} (SpEL over the arguments) or from an argument implementing
  * {@code IdempotentCommand}.
+ *
+ * <p>Settings can come from configuration instead of code: {@code @Idempotent(policy = "refunds")}
+ * takes them from {@code semel.policies.refunds.*}, so operators tune the endpoint without
+ * recompiling. Per setting, the first that is set wins: an attribute of this annotation, the named
+ * policy, {@code semel.policies.default}, the top-level property ({@code semel.ttl}...), the
+ * library's default.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
@@ -30,12 +36,21 @@ public @interface Idempotent {
     /** Record time-to-live as an ISO-8601 or Spring duration string ("PT24H", "24h"); empty = configured default. */
     String ttl() default "";
 
-    /** What a duplicate arriving while the first call still runs gets; DEFAULT = configured policy. */
+    /** What a duplicate arriving while the first call still runs gets; DEFAULT = the policy's (named, else configured). */
     InProgress inProgress() default InProgress.DEFAULT;
+
+    /**
+     * Name of a policy of {@code semel.policies.<name>} (TTL, lease, in-progress policy and wait,
+     * stored outcomes) for this endpoint or method; empty = none: a handler on a path of a policy's
+     * path-patterns takes that policy, anything else the {@code default} policy. The attributes set
+     * here ({@link #ttl()}, {@link #inProgress()}) win over the policy's. A name that no policy has
+     * fails the application's startup.
+     */
+    String policy() default "";
 
     /** In-progress behaviour for one endpoint or method. */
     enum InProgress {
-        /** Use the globally configured policy. */
+        /** Use the policy's setting: the named policy's, else the configured one. */
         DEFAULT,
         /** Answer at once with a conflict (409 + Retry-After over HTTP, an exception for beans). */
         REJECT,

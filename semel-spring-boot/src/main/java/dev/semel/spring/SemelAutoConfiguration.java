@@ -3,12 +3,11 @@ package dev.semel.spring;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyListener;
-import dev.semel.InProgressPolicy;
-import dev.semel.OutcomePolicy;
 import dev.semel.encryption.ResponseEncryption;
 import dev.semel.spi.IdempotencyStore;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -47,17 +46,21 @@ public class SemelAutoConfiguration {
      * @param properties the properties
      * @param listeners listener beans (metrics, logs)
      * @param customizers customizer beans
+     * @param policies the named policies, whose {@code default} policy comes before the top-level properties
      * @return the configuration
      */
     @Bean
     @ConditionalOnMissingBean
     public IdempotencyConfig semelIdempotencyConfig(SemelProperties properties,
-            ObjectProvider<IdempotencyListener> listeners, ObjectProvider<IdempotencyConfigCustomizer> customizers) {
+            ObjectProvider<IdempotencyListener> listeners, ObjectProvider<IdempotencyConfigCustomizer> customizers,
+            ObjectProvider<SemelPolicies> policies) {
+        // semel.policies.default, else the top-level properties: what every call naming no policy gets
+        SemelPolicy defaults = policies.getIfAvailable(() -> SemelPolicies.from(properties)).defaultPolicy();
         IdempotencyConfig.Builder builder = IdempotencyConfig.custom()
-                .ttl(properties.getTtl())
-                .leaseDuration(properties.getLease())
-                .inProgressPolicy(inProgressPolicy(properties.getInProgress()))
-                .outcomePolicy(StoredOutcomesParser.parse("semel.stored-outcomes", properties.getStoredOutcomes()))
+                .ttl(defaults.ttl())
+                .leaseDuration(defaults.lease())
+                .inProgressPolicy(defaults.inProgressPolicy())
+                .outcomePolicy(defaults.outcomePolicy())
                 .failurePolicy(properties.getFailurePolicy())
                 .storeFailureRetryAfter(properties.getStoreFailureRetryAfter())
                 .listener(CompositeIdempotencyListener.of(listeners.orderedStream().toList()));
@@ -68,10 +71,29 @@ public class SemelAutoConfiguration {
         return builder.build();
     }
 
-    static InProgressPolicy inProgressPolicy(SemelProperties.InProgress inProgress) {
-        return inProgress.getPolicy() == SemelProperties.InProgressPolicy.WAIT
-                ? InProgressPolicy.waitUpTo(inProgress.getMaxWait())
-                : InProgressPolicy.reject();
+    /**
+     * The named policies of {@code semel.policies.*}, resolved over the top-level properties.
+     *
+     * @param properties the properties
+     * @return the policies
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public SemelPolicies semelPolicies(SemelProperties properties) {
+        return SemelPolicies.from(properties);
+    }
+
+    /**
+     * Fails the startup when an {@code @Idempotent} annotation names a policy nobody defined.
+     *
+     * @param beanFactory the beans to look through
+     * @param policies the defined policies
+     * @return the check
+     */
+    @Bean
+    static PolicyReferenceCheck semelPolicyReferenceCheck(ConfigurableListableBeanFactory beanFactory,
+            ObjectProvider<SemelPolicies> policies) {
+        return new PolicyReferenceCheck(beanFactory, policies);
     }
 
     /**

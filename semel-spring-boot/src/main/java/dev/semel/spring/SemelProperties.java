@@ -128,6 +128,7 @@ public class SemelProperties implements Validator {
                         "'" + method + "' is not one of " + UNSAFE_METHODS + " (safe methods are never protected)");
             }
         }
+        validatePolicies(p, errors); // semel.policies.*: see the block at the end of this class
     }
 
     private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
@@ -884,5 +885,185 @@ public class SemelProperties implements Validator {
         public void setIncludeResponses(boolean includeResponses) {
             this.includeResponses = includeResponses;
         }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Named policies: semel.policies.<name>.*  (kept in one block so that other property groups
+    // can be added to this class without touching it)
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Named policies (ttl, lease, in-progress, max-wait, stored-outcomes, path-patterns), referenced
+     * as @Idempotent(policy = "refunds") or applied to the paths of their own path-patterns. A setting
+     * a policy leaves unset comes from the policy named default, then from the top-level property
+     * (semel.ttl, semel.lease, semel.in-progress.*, semel.stored-outcomes).
+     */
+    private java.util.Map<String, Policy> policies = new java.util.LinkedHashMap<>();
+
+    /** @return the named policies, by name ({@code default} included when configured) */
+    public java.util.Map<String, Policy> getPolicies() {
+        return policies;
+    }
+
+    /** @param policies the named policies, by name */
+    public void setPolicies(java.util.Map<String, Policy> policies) {
+        this.policies = policies;
+    }
+
+    /**
+     * Settings of one named policy ({@code semel.policies.<name>.*}); every one is optional and
+     * {@code null} when unset.
+     */
+    public static class Policy {
+        /** How long a completed response is kept and replayed. Default: the default policy's, else semel.ttl. */
+        private Duration ttl;
+
+        /** How long a running request holds its key without renewal. Default: the default policy's, else semel.lease. */
+        private Duration lease;
+
+        /**
+         * What a duplicate gets while the first request still runs: reject (409 + Retry-After) or wait.
+         * Default: the default policy's, else semel.in-progress.policy.
+         */
+        private InProgressPolicy inProgress;
+
+        /**
+         * The longest a duplicate waits under the wait policy before it is answered 409. Default: the
+         * default policy's, else semel.in-progress.max-wait.
+         */
+        private Duration maxWait;
+
+        /**
+         * Statuses whose responses are stored and replayed, as entries of semel.stored-outcomes
+         * (final, including-server-errors, 503, 5xx, !404). Default: the default policy's, else
+         * semel.stored-outcomes.
+         */
+        private List<String> storedOutcomes;
+
+        /**
+         * Path patterns (like semel.web.path-patterns) whose requests are protected with this policy,
+         * for the methods of semel.web.methods; an @Idempotent handler on such a path takes this
+         * policy's settings too unless it names a policy itself.
+         */
+        private List<String> pathPatterns = new ArrayList<>();
+
+        /** @return the TTL, or {@code null} to inherit */
+        public Duration getTtl() {
+            return ttl;
+        }
+
+        /** @param ttl the TTL */
+        public void setTtl(Duration ttl) {
+            this.ttl = ttl;
+        }
+
+        /** @return the lease, or {@code null} to inherit */
+        public Duration getLease() {
+            return lease;
+        }
+
+        /** @param lease the lease */
+        public void setLease(Duration lease) {
+            this.lease = lease;
+        }
+
+        /** @return the in-progress policy, or {@code null} to inherit */
+        public InProgressPolicy getInProgress() {
+            return inProgress;
+        }
+
+        /** @param inProgress the in-progress policy */
+        public void setInProgress(InProgressPolicy inProgress) {
+            this.inProgress = inProgress;
+        }
+
+        /** @return the wait bound, or {@code null} to inherit */
+        public Duration getMaxWait() {
+            return maxWait;
+        }
+
+        /** @param maxWait the wait bound */
+        public void setMaxWait(Duration maxWait) {
+            this.maxWait = maxWait;
+        }
+
+        /** @return the stored outcomes, or {@code null} to inherit */
+        public List<String> getStoredOutcomes() {
+            return storedOutcomes;
+        }
+
+        /** @param storedOutcomes the stored outcomes */
+        public void setStoredOutcomes(List<String> storedOutcomes) {
+            this.storedOutcomes = storedOutcomes;
+        }
+
+        /** @return the path patterns this policy protects */
+        public List<String> getPathPatterns() {
+            return pathPatterns;
+        }
+
+        /** @param pathPatterns the path patterns this policy protects */
+        public void setPathPatterns(List<String> pathPatterns) {
+            this.pathPatterns = pathPatterns;
+        }
+    }
+
+    private static void validatePolicies(SemelProperties p, Errors errors) {
+        if (p.policies == null) {
+            return;
+        }
+        java.util.Map<String, String> patternOwners = new java.util.HashMap<>();
+        for (java.util.Map.Entry<String, Policy> entry : new java.util.TreeMap<>(p.policies).entrySet()) {
+            String name = entry.getKey();
+            String prefix = "policies." + name + ".";
+            Policy policy = entry.getValue();
+            if (name == null || name.isBlank()) {
+                reject(errors, "policies", name, "a policy needs a name: semel.policies.<name>.ttl");
+                continue;
+            }
+            if (policy == null) {
+                continue;
+            }
+            if (policy.ttl != null) {
+                positive(errors, prefix + "ttl", policy.ttl);
+            }
+            if (policy.lease != null) {
+                positive(errors, prefix + "lease", policy.lease);
+            }
+            if (policy.maxWait != null) {
+                notNegative(errors, prefix + "max-wait", policy.maxWait);
+            }
+            if (policy.storedOutcomes != null) {
+                try {
+                    StoredOutcomesParser.parse("semel." + prefix + "stored-outcomes", policy.storedOutcomes);
+                } catch (IllegalArgumentException e) {
+                    reject(errors, prefix + "stored-outcomes", policy.storedOutcomes, e.getMessage());
+                }
+            }
+            for (String pattern : policy.pathPatterns == null ? List.<String>of() : policy.pathPatterns) {
+                String problem = pathPatternProblem(pattern);
+                String owner = pattern == null ? null : patternOwners.putIfAbsent(pattern.trim(), name);
+                if (problem == null && owner != null) {
+                    problem = "'" + pattern + "' is already a path pattern of semel.policies." + owner
+                            + ": a path belongs to one policy";
+                }
+                if (problem != null) {
+                    reject(errors, prefix + "path-patterns", policy.pathPatterns, problem);
+                }
+            }
+        }
+    }
+
+    /** The rules of the filter's path patterns, checked here so that a bad one names its property. */
+    private static String pathPatternProblem(String pattern) {
+        if (pattern == null || !pattern.trim().startsWith("/")) {
+            return "'" + pattern + "' is not a path pattern: it starts with / (e.g. /refunds/**)";
+        }
+        for (String segment : pattern.trim().split("/")) {
+            if (segment.contains("**") && !segment.equals("**")) {
+                return "'" + pattern + "': ** must be a whole segment (e.g. /refunds/**)";
+            }
+        }
+        return null;
     }
 }

@@ -94,7 +94,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
                 boolean autoCommit = c.getAutoCommit();
                 c.setAutoCommit(true);
                 try {
-                    table.runScript(c, table.schemaScript(schemaScript(dialect), b.schemaName, b.tableName));
+                    table.runScriptRetryingRaces(c, table.schemaScript(schemaScript(dialect), b.schemaName, b.tableName));
                 } finally {
                     c.setAutoCommit(autoCommit);
                 }

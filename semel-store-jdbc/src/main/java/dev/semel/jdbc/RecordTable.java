@@ -46,6 +46,8 @@ final class RecordTable {
             + "lease_owner, lease_deadline, created_at, expires_at";
     /** How often one claim retries after losing a race between its statements. */
     private static final int CLAIM_ATTEMPTS = 16;
+    /** How often the schema script runs before its error is final (see runScriptRetryingRaces). */
+    private static final int SCRIPT_ATTEMPTS = 5;
 
     private final JdbcDialect dialect;
     private final String table;
@@ -402,6 +404,31 @@ final class RecordTable {
                 throw new LockWaitTimeout(e);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Runs the idempotent schema script, again if it fails: instances starting together each run it,
+     * and H2 and PostgreSQL fail one of two concurrent "CREATE ... IF NOT EXISTS" of the same name
+     * (PostgreSQL with a unique violation in its catalog). Once the other creation committed, the
+     * script finds everything there. A script that keeps failing fails with its last error.
+     */
+    void runScriptRetryingRaces(Connection c, String script) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                runScript(c, script);
+                return;
+            } catch (SQLException e) {
+                if (attempt == SCRIPT_ATTEMPTS) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(25L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 

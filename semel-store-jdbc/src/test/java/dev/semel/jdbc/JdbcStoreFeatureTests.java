@@ -83,6 +83,31 @@ class JdbcStoreFeatureTests {
             }
         }
 
+        /**
+         * Instances of a service start together and each creates the table: PostgreSQL fails one of
+         * two concurrent "CREATE ... IF NOT EXISTS" of the same name with a unique violation in its
+         * catalog, which used to fail the losing instance's start.
+         */
+        @Test
+        void storesStartingTogetherAllCreateTheSameTable() throws Exception {
+            String other = Tables.unique("semel_together");
+            try {
+                for (int round = 0; round < 3; round++) {
+                    Tables.drop(dataSource(), other);
+                    List<Boolean> started = Races.together(4, i -> {
+                        JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName(other)
+                                .createTableIfMissing(true).build().close();
+                        return true;
+                    });
+                    assertThat(started).containsOnly(true);
+                }
+                JdbcIdempotencyStore again = JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName(other).build();
+                assertThat(again.claim(claim(newId(), T0, Duration.ofHours(1)))).isInstanceOf(ClaimResult.Claimed.class);
+            } finally {
+                Tables.drop(dataSource(), other);
+            }
+        }
+
         @Test
         void refusesTableNamesThatAreNotPlainIdentifiers() {
             assertThatThrownBy(() -> JdbcIdempotencyStore.builder(dataSource()).useDatabaseClock(false).tableName("x; DROP TABLE y"))

@@ -15,6 +15,9 @@ import dev.semel.Lease;
 import dev.semel.Scope;
 import dev.semel.StoredResponse;
 import dev.semel.spring.Idempotent;
+import dev.semel.spring.SemelPolicies;
+import dev.semel.spring.SemelPolicy;
+import dev.semel.spring.SemelProperties;
 import java.lang.reflect.Method;
 import java.lang.reflect.Type;
 import java.time.Duration;
@@ -101,14 +104,36 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
      *
      * @param jsonMapper stores results and fingerprints arguments
      * @param maxResultSize the largest encoded result, in bytes
-     * @param waitPolicy the policy for {@link Idempotent.InProgress#WAIT}
+     * @param waitPolicy the policy for {@link Idempotent.InProgress#WAIT} on methods that name no policy
      * @param exceptionCodec which exceptions are stored and rethrown on replay
      * @param fingerprintIgnoredTypes argument types left out of the fingerprint
+     * @param policies the named policies of {@code @Idempotent(policy = "...")}
      */
     public record Settings(JsonMapper jsonMapper, long maxResultSize, InProgressPolicy waitPolicy,
-            ExceptionCodec exceptionCodec, List<Class<?>> fingerprintIgnoredTypes) {
+            ExceptionCodec exceptionCodec, List<Class<?>> fingerprintIgnoredTypes, SemelPolicies policies) {
         /**
          * Checks the settings.
+         *
+         * @param jsonMapper stores results and fingerprints arguments
+         * @param maxResultSize the largest encoded result, in bytes
+         * @param waitPolicy the policy for {@link Idempotent.InProgress#WAIT} on methods that name no policy
+         * @param exceptionCodec which exceptions are stored and rethrown on replay
+         * @param fingerprintIgnoredTypes argument types left out of the fingerprint
+         * @param policies the named policies of {@code @Idempotent(policy = "...")}
+         */
+        public Settings {
+            Objects.requireNonNull(jsonMapper, "jsonMapper");
+            Objects.requireNonNull(waitPolicy, "waitPolicy");
+            Objects.requireNonNull(exceptionCodec, "exceptionCodec");
+            Objects.requireNonNull(policies, "policies");
+            fingerprintIgnoredTypes = List.copyOf(fingerprintIgnoredTypes);
+            if (maxResultSize <= 0) {
+                throw new IllegalArgumentException("maxResultSize must be positive, was " + maxResultSize);
+            }
+        }
+
+        /**
+         * Settings without named policies: only the default one, from the library's defaults.
          *
          * @param jsonMapper stores results and fingerprints arguments
          * @param maxResultSize the largest encoded result, in bytes
@@ -116,14 +141,10 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
          * @param exceptionCodec which exceptions are stored and rethrown on replay
          * @param fingerprintIgnoredTypes argument types left out of the fingerprint
          */
-        public Settings {
-            Objects.requireNonNull(jsonMapper, "jsonMapper");
-            Objects.requireNonNull(waitPolicy, "waitPolicy");
-            Objects.requireNonNull(exceptionCodec, "exceptionCodec");
-            fingerprintIgnoredTypes = List.copyOf(fingerprintIgnoredTypes);
-            if (maxResultSize <= 0) {
-                throw new IllegalArgumentException("maxResultSize must be positive, was " + maxResultSize);
-            }
+        public Settings(JsonMapper jsonMapper, long maxResultSize, InProgressPolicy waitPolicy,
+                ExceptionCodec exceptionCodec, List<Class<?>> fingerprintIgnoredTypes) {
+            this(jsonMapper, maxResultSize, waitPolicy, exceptionCodec, fingerprintIgnoredTypes,
+                    SemelPolicies.from(new SemelProperties()));
         }
     }
 
@@ -365,6 +386,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         final Expression scope;
         final boolean required;
         final Duration ttl;
+        final SemelPolicy policy;
         final InProgressPolicy inProgressPolicy;
         final ExceptionCodec exceptionCodec;
         final boolean async;
@@ -377,6 +399,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             key = scope = null;
             required = async = false;
             ttl = null;
+            policy = null;
             inProgressPolicy = null;
             exceptionCodec = null;
             codec = null;
@@ -392,10 +415,15 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             this.scope = parse(annotation.scope(), "scope");
             this.required = annotation.required();
             this.ttl = parseTtl(annotation.ttl());
+            // per setting: the annotation's attribute (or the command's TTL), else the named policy,
+            // else the default policy, which the engine's configuration holds
+            this.policy = annotation.policy().isEmpty() ? null
+                    : settings.policies().get(annotation.policy(),
+                            "@Idempotent(policy = \"" + annotation.policy() + "\") on " + name);
             this.inProgressPolicy = switch (annotation.inProgress()) {
                 case DEFAULT -> null;
                 case REJECT -> InProgressPolicy.reject();
-                case WAIT -> settings.waitPolicy();
+                case WAIT -> policy != null ? InProgressPolicy.waitUpTo(policy.maxWait()) : settings.waitPolicy();
             };
             this.exceptionCodec = settings.exceptionCodec();
             Type returnType = GenericTypeResolver.resolveType(method.getGenericReturnType(), targetClass);
@@ -451,7 +479,8 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         }
 
         CallOptions options(Duration callTtl) {
-            CallOptions.Builder builder = CallOptions.custom().exceptionCodec(exceptionCodec);
+            CallOptions.Builder builder = (policy != null ? policy.callOptionsBuilder() : CallOptions.custom())
+                    .exceptionCodec(exceptionCodec);
             if (callTtl != null) {
                 builder.ttl(callTtl);
             }

@@ -10,11 +10,11 @@ import java.util.HexFormat;
  * bytes give the same key, so a redelivery or a producer's resend of the same content is a
  * duplicate. Use it in {@code @Idempotent}'s key expression:
  *
- * {@snippet :
- * @KafkaListener(topics = "legacy-payments")
- * @Idempotent(key = "T(dev.semel.spring.method.PayloadKeys).sha256(#record.value())", scope = "#record.topic()")
- * public void onPayment(ConsumerRecord<String, String> record) { ... }
- * }
+ * <pre>
+ * &#64;KafkaListener(topics = "legacy-payments")
+ * &#64;Idempotent(key = "T(dev.semel.spring.method.PayloadKeys).sha256(#record.value())", scope = "#record.topic()")
+ * public void onPayment(ConsumerRecord&lt;String, String&gt; record) { ... }
+ * </pre>
  *
  * <p>Only for content that is unique per logical message: two genuinely different payments
  * with identical bodies would be taken for one. Prefer a business id when there is one.

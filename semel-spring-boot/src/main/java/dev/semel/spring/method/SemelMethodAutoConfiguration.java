@@ -4,6 +4,7 @@ import dev.semel.ExceptionCodec;
 import dev.semel.Idempotency;
 import dev.semel.InProgressPolicy;
 import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelProperties;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +59,7 @@ public class SemelMethodAutoConfiguration {
      * @param methodProperties {@code semel.method.*}
      * @param semelProperties {@code semel.*}
      * @param exceptionCodec the application's exception codec, if any
+     * @param policies the named policies of {@code @Idempotent(policy = "...")}
      * @param environment for the advisor's order
      * @return the advisor
      */
@@ -67,17 +69,18 @@ public class SemelMethodAutoConfiguration {
     public static IdempotentMethodAdvisor semelIdempotentMethodAdvisor(ObjectProvider<Idempotency> idempotency,
             ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<SemelMethodProperties> methodProperties,
             ObjectProvider<SemelProperties> semelProperties, ObjectProvider<ExceptionCodec> exceptionCodec,
-            Environment environment) {
+            ObjectProvider<SemelPolicies> policies, Environment environment) {
         IdempotentMethodInterceptor interceptor = new IdempotentMethodInterceptor(idempotency::getObject,
                 () -> settings(jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()),
-                        methodProperties.getObject(), semelProperties.getIfAvailable(SemelProperties::new),
+                        methodProperties.getObject(), policies.getIfAvailable(
+                                () -> SemelPolicies.from(semelProperties.getIfAvailable(SemelProperties::new))),
                         exceptionCodec.getIfAvailable()));
         int order = environment.getProperty("semel.method.order", Integer.class, new SemelMethodProperties().getOrder());
         return new IdempotentMethodAdvisor(interceptor, order);
     }
 
     static IdempotentMethodInterceptor.Settings settings(JsonMapper mapper, SemelMethodProperties properties,
-            SemelProperties semel, ExceptionCodec exceptionCodec) {
+            SemelPolicies policies, ExceptionCodec exceptionCodec) {
         ClassLoader loader = SemelMethodAutoConfiguration.class.getClassLoader();
         ExceptionCodec exceptions = exceptionCodec;
         if (exceptions == null) {
@@ -90,7 +93,7 @@ public class SemelMethodAutoConfiguration {
             }
         }
         return new IdempotentMethodInterceptor.Settings(mapper, properties.getMaxResultSize().toBytes(),
-                InProgressPolicy.waitUpTo(semel.getInProgress().getMaxWait()), exceptions, ignored);
+                InProgressPolicy.waitUpTo(policies.defaultPolicy().maxWait()), exceptions, ignored, policies);
     }
 
     @SuppressWarnings("unchecked")

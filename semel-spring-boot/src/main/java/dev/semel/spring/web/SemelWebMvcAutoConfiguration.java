@@ -8,6 +8,7 @@ import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.JsonBodyNormalizer;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelProperties;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
@@ -27,7 +28,8 @@ import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Registers the {@link IdempotencyFilter} in a Spring MVC application: handlers annotated
- * {@code @Idempotent} and paths matching {@code semel.web.path-patterns} are protected (and
+ * {@code @Idempotent}, paths matching a named policy's {@code semel.policies.<name>.path-patterns}
+ * (with that policy's settings) and paths matching {@code semel.web.path-patterns} are protected (and
  * nothing else, even with no pattern configured), the
  * route template from Spring MVC is part of the scope ({@link SpringMvcRouteResolver}), and
  * the caller is Spring Security's principal when Spring Security is present
@@ -56,14 +58,30 @@ public class SemelWebMvcAutoConfiguration {
      *
      * @param handlerMappings the handler mapping beans, which the DispatcherServlet uses in this order
      * @param properties the properties
+     * @param policies the named policies
      * @return the resolver
      */
     @Bean
     @ConditionalOnMissingBean(RouteResolver.class)
     public SpringMvcRouteResolver semelRouteResolver(ObjectProvider<HandlerMapping> handlerMappings,
-            SemelProperties properties) {
+            SemelProperties properties, ObjectProvider<SemelPolicies> policies) {
+        SemelPolicies resolved = policies(properties, policies);
         return new SpringMvcRouteResolver(SingletonSupplier.of(() -> handlerMappings.orderedStream().toList()),
-                properties.getInProgress().getMaxWait());
+                resolved, policyRoutes(resolved, properties));
+    }
+
+    /**
+     * The routes of the named policies' path patterns, one set per application context, so that the
+     * resolver knows which policy the filter matched.
+     */
+    private final java.util.Map<SemelPolicies, PolicyRoutes> policyRoutes = new java.util.IdentityHashMap<>();
+
+    private synchronized PolicyRoutes policyRoutes(SemelPolicies policies, SemelProperties properties) {
+        return policyRoutes.computeIfAbsent(policies, p -> PolicyRoutes.of(p, properties.getWeb()));
+    }
+
+    private static SemelPolicies policies(SemelProperties properties, ObjectProvider<SemelPolicies> policies) {
+        return policies.getIfAvailable(() -> SemelPolicies.from(properties));
     }
 
     /**
@@ -99,6 +117,7 @@ public class SemelWebMvcAutoConfiguration {
      * @param callerResolver the caller resolver, if any (else the servlet principal)
      * @param bodyNormalizer the body normalizer, if any (else semantic JSON)
      * @param customizers filter customizers
+     * @param policies the named policies, whose path patterns are protected with their settings
      * @return the registration
      */
     @Bean
@@ -106,7 +125,7 @@ public class SemelWebMvcAutoConfiguration {
     public FilterRegistrationBean<IdempotencyFilter> semelIdempotencyFilter(Idempotency idempotency,
             SemelProperties properties, RouteResolver routeResolver, ObjectProvider<CallerResolver> callerResolver,
             ObjectProvider<dev.semel.BodyNormalizer> bodyNormalizer,
-            ObjectProvider<IdempotencyFilterCustomizer> customizers) {
+            ObjectProvider<IdempotencyFilterCustomizer> customizers, ObjectProvider<SemelPolicies> policies) {
         IdempotencyFilter.Builder builder = IdempotencyFilter.builder(idempotency)
                 .headerName(properties.getHeaderName())
                 .routeResolver(routeResolver)
@@ -129,6 +148,8 @@ public class SemelWebMvcAutoConfiguration {
             builder.excludeResponseHeaders(properties.getCapture().getExcludedHeaders().toArray(String[]::new));
         }
         SemelProperties.Web web = properties.getWeb();
+        // the named policies' path patterns first, then semel.web.path-patterns (the default policy)
+        policyRoutes(policies(properties, policies), properties).routes().forEach(builder::route);
         if (!web.getPathPatterns().isEmpty()) {
             IdempotentRoute route = IdempotentRoute.builder()
                     .methods(web.getMethods().toArray(String[]::new))

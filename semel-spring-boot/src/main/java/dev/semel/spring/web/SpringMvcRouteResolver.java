@@ -5,6 +5,9 @@ import dev.semel.InProgressPolicy;
 import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.Idempotent;
+import dev.semel.spring.SemelPolicies;
+import dev.semel.spring.SemelPolicy;
+import dev.semel.spring.SemelProperties;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.time.Duration;
@@ -32,8 +35,11 @@ import org.springframework.web.util.ServletRequestPathUtils;
  *   <li>the route template ({@code /payments/{id}/refunds}) Spring MVC matched, which goes into
  *       the idempotency scope (the concrete path goes into the fingerprint);
  *   <li>the handler's {@link Idempotent @Idempotent} rule (on the method, else on the controller
- *       class): key required or optional, TTL, in-progress policy. Handlers without the
- *       annotation get the rule of the {@code semel.web.path-patterns} that matched, if any.
+ *       class): key required or optional, TTL, in-progress policy, over the settings of its named
+ *       policy ({@code @Idempotent(policy = "refunds")}), else of the policy whose path pattern
+ *       matched, else of the default policy. Handlers without the annotation get the rule of the
+ *       path pattern that matched ({@code semel.policies.<name>.path-patterns}, then
+ *       {@code semel.web.path-patterns}), if any.
  * </ul>
  *
  * <p>The lookup runs the application's handler mappings on a copy of the request's attributes,
@@ -45,18 +51,43 @@ public final class SpringMvcRouteResolver implements RouteResolver {
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
     private final Supplier<List<HandlerMapping>> handlerMappings;
-    private final Duration defaultMaxWait;
+    private final SemelPolicies policies;
+    private final PolicyRoutes policyRoutes;
 
     /**
-     * A resolver over the application's handler mappings.
+     * A resolver over the application's handler mappings, without named policies.
      *
      * @param handlerMappings the handler mappings, in the DispatcherServlet's order (looked up per request,
      *     so the supplier may read them once the context is refreshed)
      * @param defaultMaxWait the wait bound for {@code @Idempotent(inProgress = WAIT)}
      */
     public SpringMvcRouteResolver(Supplier<List<HandlerMapping>> handlerMappings, Duration defaultMaxWait) {
+        this(handlerMappings, withMaxWait(Objects.requireNonNull(defaultMaxWait, "defaultMaxWait")));
+    }
+
+    /**
+     * A resolver over the application's handler mappings that knows the named policies
+     * ({@code @Idempotent(policy = "refunds")}).
+     *
+     * @param handlerMappings the handler mappings, in the DispatcherServlet's order (looked up per request,
+     *     so the supplier may read them once the context is refreshed)
+     * @param policies the named policies; the default one's max-wait bounds {@code @Idempotent(inProgress = WAIT)}
+     */
+    public SpringMvcRouteResolver(Supplier<List<HandlerMapping>> handlerMappings, SemelPolicies policies) {
+        this(handlerMappings, policies, PolicyRoutes.NONE);
+    }
+
+    SpringMvcRouteResolver(Supplier<List<HandlerMapping>> handlerMappings, SemelPolicies policies,
+            PolicyRoutes policyRoutes) {
         this.handlerMappings = Objects.requireNonNull(handlerMappings, "handlerMappings");
-        this.defaultMaxWait = Objects.requireNonNull(defaultMaxWait, "defaultMaxWait");
+        this.policies = Objects.requireNonNull(policies, "policies");
+        this.policyRoutes = Objects.requireNonNull(policyRoutes, "policyRoutes");
+    }
+
+    private static SemelPolicies withMaxWait(Duration maxWait) {
+        SemelProperties properties = new SemelProperties();
+        properties.getInProgress().setMaxWait(maxWait);
+        return SemelPolicies.from(properties);
     }
 
     @Override
@@ -67,7 +98,8 @@ public final class SpringMvcRouteResolver implements RouteResolver {
 
     @Override
     public IdempotentRoute route(HttpServletRequest request, IdempotentRoute configured) {
-        return route(resolve(request).annotation(), request.getMethod(), configured);
+        Resolution resolution = resolve(request);
+        return route(resolution.annotation(), resolution.handler(), request.getMethod(), configured);
     }
 
     /**
@@ -82,25 +114,36 @@ public final class SpringMvcRouteResolver implements RouteResolver {
      * @return the rule, or {@code null} when requests to the handler with that method are not protected
      */
     public IdempotentRoute route(HandlerMethod handler, String method, IdempotentRoute configured) {
-        return route(annotationOf(handler), method, configured);
+        return route(annotationOf(handler), handlerName(handler), method, configured);
     }
 
-    private IdempotentRoute route(Idempotent annotation, String method, IdempotentRoute configured) {
+    private IdempotentRoute route(Idempotent annotation, String handlerName, String method,
+            IdempotentRoute configured) {
         if (annotation == null) {
-            return configured;
+            return configured; // a policy's path pattern, semel.web.path-patterns, or nothing
         }
         if (SAFE_METHODS.contains(method)) {
             return null; // a safe method needs no key: an @Idempotent GET handler runs unprotected
         }
-        CallOptions.Builder options = CallOptions.custom();
+        // per setting: the annotation's attribute, else the named policy (the annotation's, else the
+        // policy whose path pattern matched), else the default policy (the engine's configuration)
+        SemelPolicy policy;
+        if (!annotation.policy().isEmpty()) {
+            policy = policies.get(annotation.policy(),
+                    "@Idempotent(policy = \"" + annotation.policy() + "\") on " + handlerName);
+        } else {
+            SemelPolicy matched = policyRoutes.policyOf(configured);
+            policy = matched != null ? matched : policies.defaultPolicy();
+        }
+        CallOptions.Builder options = policy.callOptionsBuilder();
         if (!annotation.ttl().isBlank()) {
             options.ttl(DurationStyle.detectAndParse(annotation.ttl()));
         }
         switch (annotation.inProgress()) {
             case REJECT -> options.inProgressPolicy(InProgressPolicy.reject());
-            case WAIT -> options.inProgressPolicy(InProgressPolicy.waitUpTo(defaultMaxWait));
+            case WAIT -> options.inProgressPolicy(InProgressPolicy.waitUpTo(policy.maxWait()));
             case DEFAULT -> {
-                // the engine's configured policy
+                // the policy's, else the engine's configured policy
             }
         }
         return IdempotentRoute.builder()
@@ -132,9 +175,10 @@ public final class SpringMvcRouteResolver implements RouteResolver {
                     continue;
                 }
                 Object pattern = isolated.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
-                Idempotent annotation = chain.getHandler() instanceof HandlerMethod handler ? annotationOf(handler)
-                        : null;
-                return new Resolution(pattern == null ? null : pattern.toString(), annotation);
+                HandlerMethod handler = chain.getHandler() instanceof HandlerMethod h ? h : null;
+                Idempotent annotation = handler != null ? annotationOf(handler) : null;
+                return new Resolution(pattern == null ? null : pattern.toString(), annotation,
+                        handler == null ? null : handlerName(handler));
             } catch (Exception e) {
                 // no handler for this method/media type: the DispatcherServlet answers (405, 415...)
                 return Resolution.NONE;
@@ -143,14 +187,18 @@ public final class SpringMvcRouteResolver implements RouteResolver {
         return Resolution.NONE;
     }
 
+    private static String handlerName(HandlerMethod handler) {
+        return handler.getBeanType().getName() + "#" + handler.getMethod().getName();
+    }
+
     private static Idempotent annotationOf(HandlerMethod handler) {
         Idempotent onMethod = AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
         return onMethod != null ? onMethod
                 : AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), Idempotent.class);
     }
 
-    private record Resolution(String pattern, Idempotent annotation) {
-        static final Resolution NONE = new Resolution(null, null);
+    private record Resolution(String pattern, Idempotent annotation, String handler) {
+        static final Resolution NONE = new Resolution(null, null, null);
     }
 
     /** Keeps what the handler mappings write to the request's attributes away from the real request. */

@@ -32,7 +32,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Ten thousand generated hostile requests against the running payments service (issue 14):
+ * Generated hostile requests against the running payments service (issue 14):
  * malformed and repeated keys, broken, huge, deep and oddly numbered JSON, wrong and broken
  * content types, form and multipart bodies, bogus content encodings, header injection
  * attempts, strange paths and credentials. Every one must get an answer (no hang, no dropped
@@ -43,12 +43,15 @@ import org.springframework.test.context.DynamicPropertySource;
  * line feeds, non-ASCII bytes) go over a raw socket. Those that are not valid HTTP at all are
  * refused by the container's HTTP parser before any application code runs; for them the test
  * asserts a 400 answer but not its format (the container writes it).
+ *
+ * <p>{@code ./mvnw verify} sends 2,500 (four generators of 625, about half a minute);
+ * {@code -Dhostile.full=true} sends 10,000, the size the figures in issue 14's note were taken at.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"payments.provider.latency=0ms", "payments.provider.slow-latency=1ms",
             "logging.level.org.apache.coyote=ERROR", "logging.level.org.apache.tomcat=ERROR"})
 class HostileRequestsTest {
-    private static final int REQUESTS = 10_000;
+    private static final int REQUESTS = Boolean.getBoolean("hostile.full") ? 10_000 : 2_500;
     private static final int THREADS = 4;
     private static final Duration ANSWER_WITHIN = Duration.ofSeconds(20);
 
@@ -70,7 +73,7 @@ class HostileRequestsTest {
     }
 
     @Test
-    void tenThousandHostileRequestsGetAnswersNoneA5xxAndEveryRefusalAProblem() throws Exception {
+    void hostileRequestsGetAnswersNoneA5xxAndEveryRefusalAProblem() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger sent = new AtomicInteger();

@@ -1,4 +1,5 @@
--- Payments and refunds. Portable between H2 and PostgreSQL; run on every start.
+-- Payments and refunds. Portable between H2 and PostgreSQL; idempotent, so a database made by an
+-- earlier version of the example (before Flyway) takes it too.
 CREATE TABLE IF NOT EXISTS payments (
     id          VARCHAR(36)    PRIMARY KEY,
     amount      NUMERIC(19, 2) NOT NULL,
