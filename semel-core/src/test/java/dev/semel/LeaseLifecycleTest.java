@@ -205,6 +205,7 @@ class LeaseLifecycleTest {
         assertThat(record(next).fencingToken()).isEqualTo(next.fencingToken());
         assertThat(record(next).isLeaseLive(clock.instant())).isTrue();
         assertThat(next.isActive()).isTrue();
+        assertThat(events).extracting(IdempotencyEvent::type).containsOnlyOnce(IdempotencyEvent.Type.LEASE_TAKEN_OVER);
     }
 
     @Test
@@ -246,6 +247,46 @@ class LeaseLifecycleTest {
             }
         }
         assertThat(daemon).as("a renewal thread exists").isTrue();
+    }
+
+    @Test
+    void aFailOpenLeaseIsNeitherGuardedNorRenewedAndStillEndsOnce() {
+        ForwardingIdempotencyStore down = new ForwardingIdempotencyStore(memory) {
+            @Override
+            public dev.semel.spi.ClaimResult claim(dev.semel.spi.ClaimRequest request) {
+                throw new IdempotencyStoreException("store down", null);
+            }
+        };
+        engine = Idempotency.create(down, IdempotencyConfig.custom().clock(clock).scheduler(ticker)
+                .failurePolicy(FailurePolicy.FAIL_OPEN).build());
+        Lease completed = begin();
+        assertThat(completed.isGuarded()).isFalse();
+        assertThat(completed.fencingToken()).isZero();
+        assertThat(engine.renewingLeases()).isZero();
+        completed.complete(StoredResponse.of(200, List.of(), new byte[0]));
+        assertThat(completed.status()).isEqualTo(Lease.Status.COMPLETED);
+        assertThatThrownBy(completed::release).isInstanceOf(IllegalStateException.class);
+
+        Lease released = begin();
+        released.release();
+        assertThat(released.status()).isEqualTo(Lease.Status.RELEASED);
+        assertThat(memory.size()).isZero();
+    }
+
+    @Test
+    void closingTheEngineLeavesTheCallersSchedulerRunning() {
+        engine(Duration.ofSeconds(10));
+        engine.close();
+        assertThat(ticker.isShutdown()).isFalse();
+    }
+
+    @Test
+    void aClosedEngineWithItsOwnSchedulerRenewsNothing() {
+        Idempotency own = Idempotency.create(store, IdempotencyConfig.custom().clock(clock).build());
+        own.close();
+        Lease lease = ((Decision.Execute) own.begin(SCOPE, KEY, FP)).lease();
+        assertThat(lease.isActive()).isTrue();
+        assertThat(own.renewingLeases()).isZero();
     }
 
     /** A scheduler that records the periodic ticker instead of running it; the test ticks by hand. */
