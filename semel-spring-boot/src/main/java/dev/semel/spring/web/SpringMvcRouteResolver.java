@@ -114,10 +114,10 @@ public final class SpringMvcRouteResolver implements RouteResolver {
      * @return the rule, or {@code null} when requests to the handler with that method are not protected
      */
     public IdempotentRoute route(HandlerMethod handler, String method, IdempotentRoute configured) {
-        return route(annotationOf(handler), handlerName(handler), method, configured);
+        return route(annotationOf(handler), handler, method, configured);
     }
 
-    private IdempotentRoute route(Idempotent annotation, String handlerName, String method,
+    private IdempotentRoute route(Idempotent annotation, HandlerMethod handler, String method,
             IdempotentRoute configured) {
         if (annotation == null) {
             return configured; // a policy's path pattern, semel.web.path-patterns, or nothing
@@ -129,8 +129,9 @@ public final class SpringMvcRouteResolver implements RouteResolver {
         // policy whose path pattern matched), else the default policy (the engine's configuration)
         SemelPolicy policy;
         if (!annotation.policy().isEmpty()) {
-            policy = policies.get(annotation.policy(),
-                    "@Idempotent(policy = \"" + annotation.policy() + "\") on " + handlerName);
+            // per request: the reference text is built only for the error of an unknown name
+            policy = policies.find(annotation.policy()).orElseGet(() -> policies.get(annotation.policy(),
+                    "@Idempotent(policy = \"" + annotation.policy() + "\") on " + handlerName(handler)));
         } else {
             SemelPolicy matched = policyRoutes.policyOf(configured);
             policy = matched != null ? matched : policies.defaultPolicy();
@@ -177,8 +178,7 @@ public final class SpringMvcRouteResolver implements RouteResolver {
                 Object pattern = isolated.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
                 HandlerMethod handler = chain.getHandler() instanceof HandlerMethod h ? h : null;
                 Idempotent annotation = handler != null ? annotationOf(handler) : null;
-                return new Resolution(pattern == null ? null : pattern.toString(), annotation,
-                        handler == null ? null : handlerName(handler));
+                return new Resolution(pattern == null ? null : pattern.toString(), annotation, handler);
             } catch (Exception e) {
                 // no handler for this method/media type: the DispatcherServlet answers (405, 415...)
                 return Resolution.NONE;
@@ -197,7 +197,7 @@ public final class SpringMvcRouteResolver implements RouteResolver {
                 : AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), Idempotent.class);
     }
 
-    private record Resolution(String pattern, Idempotent annotation, String handler) {
+    private record Resolution(String pattern, Idempotent annotation, HandlerMethod handler) {
         static final Resolution NONE = new Resolution(null, null, null);
     }
 
