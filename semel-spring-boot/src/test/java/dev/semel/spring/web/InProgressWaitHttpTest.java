@@ -3,8 +3,6 @@ package dev.semel.spring.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.IdempotencyEvent;
-import dev.semel.IdempotencyListener;
-import dev.semel.StoreOperation;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;
@@ -13,7 +11,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -183,34 +180,6 @@ class InProgressWaitHttpTest {
         public void close() {
             Orders.release.countDown();
             pool.shutdownNow();
-        }
-    }
-
-    /** Tells the test when a duplicate waits, and which events each key produced. */
-    static final class WaitSignals implements IdempotencyListener {
-        volatile CountDownLatch waiting = new CountDownLatch(1);
-        final List<IdempotencyEvent> events = new CopyOnWriteArrayList<>();
-
-        void reset() {
-            waiting = new CountDownLatch(1);
-            events.clear();
-        }
-
-        List<IdempotencyEvent.Type> typesFor(String key) {
-            return events.stream().filter(e -> e.key() != null && e.key().value().equals(key))
-                    .map(IdempotencyEvent::type).toList();
-        }
-
-        @Override
-        public void onStoreCallStart(StoreOperation operation) {
-            if (operation == StoreOperation.AWAIT) {
-                waiting.countDown();
-            }
-        }
-
-        @Override
-        public void onEvent(IdempotencyEvent event) {
-            events.add(event);
         }
     }
 

@@ -3,20 +3,16 @@ package dev.semel.spring.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.IdempotencyEvent;
-import dev.semel.IdempotencyListener;
-import dev.semel.StoreOperation;
 import dev.semel.spring.Http;
 import dev.semel.spring.IdempotencyConfigCustomizer;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;
 import dev.semel.test.MutableClock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -220,7 +216,7 @@ class NamedPoliciesHttpTest {
             assertThat(replayed.header("Idempotent-Replayed")).isEqualTo("true");
             assertThat(replayed.body()).isEqualTo(original.body());
             assertThat(Endpoints.runs("/patient") - runs).isEqualTo(1);
-            assertThat(signals.types(key)).contains(IdempotencyEvent.Type.WAITED)
+            assertThat(signals.typesFor(key)).contains(IdempotencyEvent.Type.WAITED)
                     .doesNotContain(IdempotencyEvent.Type.CONFLICT);
         } finally {
             Endpoints.release.countDown();
@@ -305,34 +301,6 @@ class NamedPoliciesHttpTest {
                 throw new IllegalStateException("never released");
             }
             return ResponseEntity.status(HttpStatus.CREATED).body(body);
-        }
-    }
-
-    /** Tells the test when a duplicate waits, and which events each key produced. */
-    static final class WaitSignals implements IdempotencyListener {
-        volatile CountDownLatch waiting = new CountDownLatch(1);
-        final List<IdempotencyEvent> events = new CopyOnWriteArrayList<>();
-
-        void reset() {
-            waiting = new CountDownLatch(1);
-            events.clear();
-        }
-
-        List<IdempotencyEvent.Type> types(String key) {
-            return events.stream().filter(e -> e.key() != null && e.key().value().equals(key))
-                    .map(IdempotencyEvent::type).toList();
-        }
-
-        @Override
-        public void onStoreCallStart(StoreOperation operation) {
-            if (operation == StoreOperation.AWAIT) {
-                waiting.countDown();
-            }
-        }
-
-        @Override
-        public void onEvent(IdempotencyEvent event) {
-            events.add(event);
         }
     }
 
