@@ -1,5 +1,6 @@
 package dev.semel;
 
+import dev.semel.spi.StoredResponse;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Modifier;

@@ -2,7 +2,11 @@ package dev.semel;
 
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package dev.semel;
 
+import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;

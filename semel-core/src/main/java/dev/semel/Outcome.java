@@ -1,5 +1,6 @@
 package dev.semel;
 
+import dev.semel.spi.StoredResponse;
 import java.util.Objects;
 
 /**

@@ -1,13 +1,12 @@
 package dev.semel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.semel.IdempotencyEvent.Type;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class IdempotencyEngineTest {
     private static final Scope SCOPE = Scope.of("alice", "POST /payments");

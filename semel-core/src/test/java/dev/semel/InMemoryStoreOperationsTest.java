@@ -1,15 +1,19 @@
 package dev.semel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * Each write of the in-memory store under its fencing token, what it leaves in the size and

@@ -1,9 +1,8 @@
 package dev.semel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.semel.spi.ForwardingIdempotencyStore;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -17,6 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What ending, renewing and losing a lease does to the store and to background renewal. The

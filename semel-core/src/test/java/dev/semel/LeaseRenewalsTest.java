@@ -1,21 +1,22 @@
 package dev.semel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every lease is renewed by one periodic task, not one scheduled task each. */
 class LeaseRenewalsTest {

@@ -1,11 +1,15 @@
 package dev.semel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The small value types users configure and query with: what they accept, compare and match. */
 class PolicyAndQueryTest {

@@ -1,11 +1,12 @@
 package dev.semel;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.semel.spi.StoredResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class StoredResponseTest {
     @Test

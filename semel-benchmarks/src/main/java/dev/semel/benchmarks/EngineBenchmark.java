@@ -8,7 +8,7 @@ import dev.semel.IdempotencyKey;
 import dev.semel.InMemoryIdempotencyStore;
 import dev.semel.Outcome;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
+import dev.semel.spi.StoredResponse;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;

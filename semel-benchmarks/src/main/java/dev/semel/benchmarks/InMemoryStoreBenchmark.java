@@ -1,9 +1,9 @@
 package dev.semel.benchmarks;
 
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.StoredResponse;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,12 +1,12 @@
 package dev.semel.encryption;
 
-import dev.semel.IdempotencyRecord;
-import dev.semel.RecordQuery;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.StoredResponse;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.time.Instant;
 import java.util.ArrayList;

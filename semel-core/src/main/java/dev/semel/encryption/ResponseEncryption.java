@@ -1,10 +1,10 @@
 package dev.semel.encryption;
 
 import dev.semel.IdempotencyStoreException;
-import dev.semel.StoredResponse;
-import dev.semel.StoredResponse.Header;
 import dev.semel.encryption.ResponseDecryptionException.Reason;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoredResponse.Header;
+import dev.semel.spi.StoredResponse;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

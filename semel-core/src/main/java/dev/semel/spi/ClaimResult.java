@@ -1,6 +1,5 @@
 package dev.semel.spi;
 
-import dev.semel.IdempotencyRecord;
 import java.util.Objects;
 
 /**
@@ -26,7 +25,7 @@ public sealed interface ClaimResult permits ClaimResult.Claimed, ClaimResult.Fou
      *
      * @param record the record as the store holds it
      */
-    record Found(dev.semel.IdempotencyRecord record) implements ClaimResult {
+    record Found(dev.semel.spi.IdempotencyRecord record) implements ClaimResult {
         /**
          * Checks the record.
          *

@@ -1,8 +1,5 @@
 package dev.semel.spi;
 
-import dev.semel.IdempotencyRecord;
-import dev.semel.RecordQuery;
-import dev.semel.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.semel.spi;
 
-import dev.semel.RecordQuery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;

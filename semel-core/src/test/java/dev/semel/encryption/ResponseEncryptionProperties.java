@@ -3,8 +3,8 @@ package dev.semel.encryption;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.semel.StoredResponse;
-import dev.semel.StoredResponse.Header;
+import dev.semel.spi.StoredResponse.Header;
+import dev.semel.spi.StoredResponse;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;

@@ -3,7 +3,6 @@ package dev.semel.spi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.semel.RecordQuery;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,9 +1,5 @@
 package dev.semel.micrometer;
 
-import dev.semel.test.MutableClock;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.semel.CallOptions;
 import dev.semel.Decision;
 import dev.semel.FailurePolicy;
@@ -19,11 +15,12 @@ import dev.semel.Lease;
 import dev.semel.LeaseLostException;
 import dev.semel.Outcome;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoredResponse;
+import dev.semel.test.MutableClock;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
@@ -36,6 +33,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The meters a user sees after driving a real engine over the in-memory store. */
 class MicrometerIdempotencyListenerTest {

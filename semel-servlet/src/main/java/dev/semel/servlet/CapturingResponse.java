@@ -1,6 +1,6 @@
 package dev.semel.servlet;
 
-import dev.semel.StoredResponse;
+import dev.semel.spi.StoredResponse;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;

@@ -11,7 +11,7 @@ import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Lease;
 import dev.semel.Outcome;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
+import dev.semel.spi.StoredResponse;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;

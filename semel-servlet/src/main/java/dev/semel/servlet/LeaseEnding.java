@@ -2,7 +2,7 @@ package dev.semel.servlet;
 
 import dev.semel.Lease;
 import dev.semel.LeaseLostException;
-import dev.semel.StoredResponse;
+import dev.semel.spi.StoredResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;

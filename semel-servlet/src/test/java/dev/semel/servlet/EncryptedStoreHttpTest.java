@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Idempotency;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.RecordQuery;
-import dev.semel.StoredResponse;
 import dev.semel.encryption.ResponseEncryption;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.StoredResponse;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

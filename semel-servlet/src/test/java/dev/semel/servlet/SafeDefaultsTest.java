@@ -8,9 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Idempotency;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoredResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,13 +1,13 @@
 package dev.semel.jdbc;
 
-import dev.semel.IdempotencyRecord;
 import dev.semel.IdempotencyStoreException;
-import dev.semel.RecordQuery;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordQuery;
 import dev.semel.spi.StoreClock;
+import dev.semel.spi.StoredResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,13 +1,13 @@
 package dev.semel.jdbc;
 
-import dev.semel.IdempotencyRecord;
 import dev.semel.IdempotencyStoreException;
-import dev.semel.RecordQuery;
-import dev.semel.RecordState;
 import dev.semel.StoreCapacityExceededException;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

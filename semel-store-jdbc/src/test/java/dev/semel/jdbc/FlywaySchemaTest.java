@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.IdempotencyKey;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.StoredResponse;
 import dev.semel.test.jdbc.TestDatabases;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

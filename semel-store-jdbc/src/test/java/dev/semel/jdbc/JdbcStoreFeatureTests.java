@@ -1,15 +1,12 @@
 package dev.semel.jdbc;
 
-import dev.semel.test.MutableClock;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.semel.IdempotencyKey;
 import dev.semel.Scope;
 import dev.semel.StoreCapacityExceededException;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.StoredResponse;
+import dev.semel.test.MutableClock;
 import dev.semel.test.jdbc.TestDatabases;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,6 +20,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** What the JDBC store adds to the contract: schema handling, dialects, purge in batches, body limits. */
 class JdbcStoreFeatureTests {

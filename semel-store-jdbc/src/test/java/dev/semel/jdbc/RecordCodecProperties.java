@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.semel.Fingerprint;
-import dev.semel.IdempotencyRecord;
 import dev.semel.IdempotencyStoreException;
-import dev.semel.RecordState;
-import dev.semel.StoredResponse;
-import dev.semel.StoredResponse.Header;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse.Header;
+import dev.semel.spi.StoredResponse;
 import dev.semel.test.jdbc.TestDatabases;
 import java.nio.ByteBuffer;
 import java.time.Instant;

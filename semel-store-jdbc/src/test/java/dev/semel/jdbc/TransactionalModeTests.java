@@ -1,10 +1,5 @@
 package dev.semel.jdbc;
 
-import dev.semel.test.MutableClock;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import dev.semel.CallOptions;
 import dev.semel.Fingerprint;
 import dev.semel.Idempotency;
@@ -13,10 +8,11 @@ import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.Outcome;
-import dev.semel.RecordState;
 import dev.semel.ResultCodec;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
+import dev.semel.test.MutableClock;
 import dev.semel.test.jdbc.TestDatabases;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
@@ -38,6 +34,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The transactional store's promise, on real databases and in both claim modes: the record

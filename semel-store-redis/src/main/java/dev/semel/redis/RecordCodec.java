@@ -1,15 +1,15 @@
 package dev.semel.redis;
 
 import dev.semel.Fingerprint;
-import dev.semel.IdempotencyRecord;
 import dev.semel.IdempotencyStoreException;
-import dev.semel.RecordState;
-import dev.semel.StoredResponse;
-import dev.semel.StoredResponse.Header;
 import dev.semel.spi.ClaimRequest;
-import java.nio.BufferUnderflowException;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse.Header;
+import dev.semel.spi.StoredResponse;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

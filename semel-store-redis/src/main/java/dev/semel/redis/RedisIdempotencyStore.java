@@ -1,13 +1,13 @@
 package dev.semel.redis;
 
-import dev.semel.IdempotencyRecord;
 import dev.semel.IdempotencyStoreException;
-import dev.semel.RecordQuery;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordQuery;
 import dev.semel.spi.StoreClock;
+import dev.semel.spi.StoredResponse;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -368,7 +368,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
     private static boolean matches(RecordQuery query, RecordCodec.Summary s) {
         return (query.keyPrefix() == null || (s.key() != null && s.key().startsWith(query.keyPrefix())))
-                && (query.state() == null || (query.state() == dev.semel.RecordState.COMPLETED)
+                && (query.state() == null || (query.state() == dev.semel.spi.RecordState.COMPLETED)
                         == (s.state() == RecordCodec.COMPLETED))
                 && (query.createdAfter() == null || !s.createdAt().isBefore(query.createdAfter()))
                 && (query.createdBefore() == null || s.createdAt().isBefore(query.createdBefore()));

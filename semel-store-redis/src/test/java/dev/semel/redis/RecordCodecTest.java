@@ -3,10 +3,10 @@ package dev.semel.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Fingerprint;
-import dev.semel.IdempotencyRecord;
-import dev.semel.RecordState;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

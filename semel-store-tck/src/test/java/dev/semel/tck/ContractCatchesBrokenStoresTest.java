@@ -3,13 +3,13 @@ package dev.semel.tck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
-import dev.semel.IdempotencyRecord;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.StoredResponse;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.StoredResponse;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;

@@ -2,11 +2,11 @@ package dev.semel.spring.actuate;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.semel.Idempotency;
-import dev.semel.IdempotencyRecord;
-import dev.semel.RecordQuery;
-import dev.semel.RecordState;
-import dev.semel.StoredResponse;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
+import dev.semel.spi.RecordQuery;
+import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

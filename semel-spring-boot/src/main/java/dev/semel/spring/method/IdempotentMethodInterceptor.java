@@ -13,7 +13,7 @@ import dev.semel.InProgressPolicy;
 import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Lease;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
+import dev.semel.spi.StoredResponse;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelPolicy;

@@ -7,7 +7,7 @@ import dev.semel.Fingerprint;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyKey;
 import dev.semel.Scope;
-import dev.semel.StoredResponse;
+import dev.semel.spi.StoredResponse;
 import dev.semel.spring.Http;
 import dev.semel.spring.PermitAllSecurity;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package dev.semel.spring.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Idempotency;
-import dev.semel.RecordQuery;
+import dev.semel.spi.RecordQuery;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;

@@ -3,8 +3,8 @@ package dev.semel.spring.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Idempotency;
-import dev.semel.IdempotencyRecord;
-import dev.semel.RecordQuery;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordQuery;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;

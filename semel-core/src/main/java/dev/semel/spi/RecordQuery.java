@@ -1,4 +1,4 @@
-package dev.semel;
+package dev.semel.spi;
 
 import java.time.Instant;
 

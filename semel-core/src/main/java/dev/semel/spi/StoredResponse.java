@@ -1,4 +1,4 @@
-package dev.semel;
+package dev.semel.spi;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -88,7 +88,7 @@ public final class StoredResponse {
      * The stored form of a method's result that ran but could not be stored (the codec could not
      * encode it or read it back, or it was too large): the record is completed without it, so a
      * duplicate never runs the method again and gets
-     * {@link IdempotencyResultNotRetainedException} instead.
+     * {@link dev.semel.IdempotencyResultNotRetainedException} instead.
      *
      * @param reason why the result was not retained (kept, shortened, for the duplicate's message)
      * @return a response with status 200 and no body

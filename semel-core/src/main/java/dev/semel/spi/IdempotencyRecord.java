@@ -1,4 +1,4 @@
-package dev.semel;
+package dev.semel.spi;
 
 import java.time.Instant;
 import java.util.Objects;
@@ -9,11 +9,11 @@ import java.util.Objects;
  * <p>Stores return it from {@code find}, {@code query} and when a claim meets an existing
  * record; admin tools show it. Treat {@link #fingerprint()} as read-only.
  *
- * @param recordId the fixed-length id ({@link Scope#recordId(IdempotencyKey)})
+ * @param recordId the fixed-length id ({@link dev.semel.Scope#recordId(dev.semel.IdempotencyKey)})
  * @param key the readable idempotency key, for admin queries
- * @param scope the readable scope ({@link Scope#toString()}), for admin queries
+ * @param scope the readable scope ({@link dev.semel.Scope#toString()}), for admin queries
  * @param state the record's state
- * @param fingerprint the payload's fingerprint, {@value Fingerprint#LENGTH} bytes
+ * @param fingerprint the payload's fingerprint, {@value dev.semel.Fingerprint#LENGTH} bytes
  * @param fencingToken the token of the current (or last) lease holder
  * @param leaseOwner who holds (or held) the lease
  * @param leaseDeadline when the lease ends unless renewed
