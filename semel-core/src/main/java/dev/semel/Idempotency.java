@@ -108,6 +108,30 @@ public final class Idempotency implements AutoCloseable {
     }
 
     /**
+     * Whether {@link #execute} runs claim, operation and completion in one store transaction
+     * (the store is a {@link TransactionalIdempotencyStore}). An adapter then holds the
+     * response until the transaction commits, and cannot finish a lease later (async).
+     *
+     * @return {@code true} in transactional mode
+     */
+    public boolean completesInStoreTransaction() {
+        return store instanceof TransactionalIdempotencyStore;
+    }
+
+    /**
+     * Tells the listener that an adapter refused a request before claiming its key (a
+     * malformed key, a body over the limit); it emits a {@link IdempotencyEvent.Type#REJECTED}
+     * event. Listener failures are logged, never thrown.
+     *
+     * @param key the request's key, or {@code null} when it had none or it was malformed
+     */
+    public void rejected(IdempotencyKey key) {
+        if (listening) {
+            emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
+        }
+    }
+
+    /**
      * Claims a key with the configured defaults.
      *
      * @param scope who asks and for what
@@ -182,7 +206,7 @@ public final class Idempotency implements AutoCloseable {
         try {
             response = operation.run(lease);
         } catch (Exception | Error e) {
-            releaseAfterFailure(lease, e);
+            lease.releaseAfterFailure(e);
             throw e;
         }
         boolean stored = lease.finish(Objects.requireNonNull(response, "operation returned null"));
@@ -370,13 +394,8 @@ public final class Idempotency implements AutoCloseable {
         throw (X) t;
     }
 
-    /**
-     * Reports an event to the configured listener (adapters report {@code REJECTED}
-     * requests this way). Listener failures are logged, never thrown.
-     *
-     * @param event the event
-     */
-    public void emit(IdempotencyEvent event) {
+    /** Reports an event to the configured listener; listener failures are logged, never thrown. */
+    void emit(IdempotencyEvent event) {
         try {
             config.listener().onEvent(event);
         } catch (RuntimeException e) {
@@ -631,16 +650,6 @@ public final class Idempotency implements AutoCloseable {
         } catch (RuntimeException e) {
             reportStoreCall(StoreOperation.RENEW, start, e);
             throw asStoreException("renew", e);
-        }
-    }
-
-    private void releaseAfterFailure(Lease lease, Throwable failure) {
-        try {
-            if (lease.isActive()) {
-                lease.release();
-            }
-        } catch (RuntimeException e) {
-            failure.addSuppressed(e);
         }
     }
 

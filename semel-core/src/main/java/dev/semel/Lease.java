@@ -203,6 +203,27 @@ public final class Lease implements AutoCloseable {
         confirmedAtNanos = started;
     }
 
+    /**
+     * Releases the key after the operation failed, if the lease is still active, without
+     * hiding the operation's failure: a release that fails too is added to it as suppressed.
+     * With a {@code null} failure a release that fails is logged instead.
+     *
+     * @param failure what the operation threw, or {@code null}
+     */
+    public void releaseAfterFailure(Throwable failure) {
+        try {
+            if (isActive()) {
+                release();
+            }
+        } catch (RuntimeException e) {
+            if (failure != null) {
+                failure.addSuppressed(e);
+            } else {
+                Idempotency.LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key ''{0}''", key, e);
+            }
+        }
+    }
+
     /** Releases the lease if it is still active; does nothing otherwise. */
     @Override
     public void close() {

@@ -111,7 +111,7 @@ class MicrometerIdempotencyListenerTest {
     @Test
     void requestsAnAdapterRejectsAreCountedAsRejected() {
         Idempotency engine = engine();
-        engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, null, Duration.ZERO));
+        engine.rejected(null);
         assertThat(requests("rejected")).isEqualTo(1);
     }
 

@@ -137,7 +137,7 @@ public final class IdempotencyFilter implements Filter {
         this.maxRequestBodyBytes = b.maxRequestBodyBytes;
         this.maxCapturedBodyBytes = b.maxCapturedBodyBytes;
         this.excludedResponseHeaders = Set.copyOf(b.excludedResponseHeaders);
-        this.transactional = engine.store() instanceof TransactionalIdempotencyStore;
+        this.transactional = engine.completesInStoreTransaction();
         this.inProgressRetryAfter = b.inProgressRetryAfter;
         this.interceptor = b.interceptor;
     }
@@ -184,7 +184,7 @@ public final class IdempotencyFilter implements Filter {
         try {
             key = IdempotencyKey.parse(keyHeaders);
         } catch (InvalidIdempotencyKeyException e) {
-            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, null, Duration.ZERO));
+            engine.rejected(null);
             IdempotencyProblem problem = e.reason() == InvalidIdempotencyKeyException.Reason.MISSING
                     ? IdempotencyProblem.KEY_MISSING : IdempotencyProblem.KEY_MALFORMED;
             String detail = problem == IdempotencyProblem.KEY_MISSING
@@ -194,7 +194,7 @@ public final class IdempotencyFilter implements Filter {
         }
         CallerScoping.Caller caller = callers.caller(request);
         if (caller.refused()) {
-            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
+            engine.rejected(key);
             IdempotencyProblem.CREDENTIALS_REQUIRED.write(response, "A request with an " + headerName
                     + " header must identify its caller (" + String.join(", ", callers.credentialHeaders())
                     + "): without a credential, another anonymous client could be sent this request's response",
@@ -203,7 +203,7 @@ public final class IdempotencyFilter implements Filter {
         }
         byte[] body = readBody(request);
         if (body == null) {
-            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
+            engine.rejected(key);
             IdempotencyProblem.REQUEST_TOO_LARGE.write(response,
                     "The request body exceeds " + maxRequestBodyBytes + " bytes, the limit for idempotent requests",
                     instance, key.value(), null);
@@ -213,7 +213,7 @@ public final class IdempotencyFilter implements Filter {
         try {
             fingerprint = FingerprintParts.of(request, body, fingerprintHeaders, bodyNormalizer);
         } catch (JsonLimitExceededException e) {
-            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
+            engine.rejected(key);
             IdempotencyProblem problem = e.limit() == JsonLimitExceededException.Limit.NESTING_DEPTH
                     ? IdempotencyProblem.JSON_TOO_DEEP : IdempotencyProblem.JSON_NUMBER_TOO_LONG;
             problem.write(response, e.getMessage() + ", the limit for idempotent requests", instance, key.value(),

@@ -93,17 +93,7 @@ final class LeaseEnding {
     }
 
     private void release(Throwable failure) {
-        try {
-            if (lease.isActive()) {
-                lease.release();
-            }
-        } catch (RuntimeException e) {
-            if (failure != null) {
-                failure.addSuppressed(e);
-            } else {
-                LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key ''{0}''", lease.key(), e);
-            }
-        }
+        lease.releaseAfterFailure(failure);
     }
 
     /** The container timed the async request out; whatever ends it next stores the timeout answer. */

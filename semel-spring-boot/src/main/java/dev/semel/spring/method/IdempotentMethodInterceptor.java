@@ -336,7 +336,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
      */
     private static Throwable endExceptionally(Lease lease, MethodSpec spec, Throwable cause, Throwable delivered) {
         if (!(cause instanceof Exception exception) || !spec.exceptionCodec.stores(exception)) {
-            releaseQuietly(lease, delivered);
+            lease.releaseAfterFailure(delivered);
             return delivered;
         }
         StoredResponse stored;
@@ -362,16 +362,6 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             cause = cause.getCause();
         }
         return cause;
-    }
-
-    private static void releaseQuietly(Lease lease, Throwable cause) {
-        try {
-            if (lease.isActive()) {
-                lease.release();
-            }
-        } catch (RuntimeException e) {
-            cause.addSuppressed(e);
-        }
     }
 
     /** What one annotated method needs at every call, worked out at its first call. */
