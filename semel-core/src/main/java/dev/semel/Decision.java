@@ -26,7 +26,7 @@ import java.util.Objects;
  * } // ... or switch on decision.kind()
  * }</pre>
  */
-public sealed interface Decision permits Decision.Execute, Decision.Replay, Decision.InProgress, Decision.Mismatch {
+public sealed interface Decision permits Decision.Execute, Duplicate {
 
     /** The four kinds, for a {@code switch} on Java 17. */
     enum Kind {
@@ -73,7 +73,7 @@ public sealed interface Decision permits Decision.Execute, Decision.Replay, Deci
      *
      * @param response the stored response
      */
-    record Replay(StoredResponse response) implements Decision, Outcome {
+    record Replay(StoredResponse response) implements Duplicate {
         /**
          * Checks the response.
          *
@@ -94,7 +94,7 @@ public sealed interface Decision permits Decision.Execute, Decision.Replay, Deci
      *
      * @param retryAfter how long until a retry makes sense (until the lease ends), at least 1 s
      */
-    record InProgress(Duration retryAfter) implements Decision, Outcome {
+    record InProgress(Duration retryAfter) implements Duplicate {
         /**
          * Checks the hint.
          *
@@ -115,7 +115,7 @@ public sealed interface Decision permits Decision.Execute, Decision.Replay, Deci
      *
      * @param key the reused key
      */
-    record Mismatch(IdempotencyKey key) implements Decision, Outcome {
+    record Mismatch(IdempotencyKey key) implements Duplicate {
         @Override
         public Kind kind() {
             return Kind.MISMATCH;

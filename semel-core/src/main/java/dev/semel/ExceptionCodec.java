@@ -32,6 +32,13 @@ import java.util.Optional;
  */
 public interface ExceptionCodec {
 
+    /**
+     * The header of a stored response that holds an exception, rethrown on replay, rather than
+     * a result. Its value names the exception's class.
+     */
+    String EXCEPTION_HEADER = "Semel-Exception";
+
+
     /** Stores no exception: every exception releases the key. */
     ExceptionCodec NONE = new ExceptionCodec() {
         @Override
@@ -95,7 +102,7 @@ public interface ExceptionCodec {
      */
     default StoredResponse toStoredResponse(Exception exception) {
         byte[] encoded = encode(exception);
-        return StoredResponse.of(200, List.of(new StoredResponse.Header(Idempotency.EXCEPTION_HEADER,
+        return StoredResponse.of(200, List.of(new StoredResponse.Header(EXCEPTION_HEADER,
                 exception.getClass().getName())), encoded);
     }
 
@@ -106,7 +113,7 @@ public interface ExceptionCodec {
      * @return the exception to rethrow, or empty if the outcome is a result
      */
     default Optional<Exception> storedException(StoredResponse stored) {
-        return stored.header(Idempotency.EXCEPTION_HEADER).isPresent()
+        return stored.header(EXCEPTION_HEADER).isPresent()
                 ? Optional.of(decode(stored.body())) : Optional.empty();
     }
 

@@ -36,6 +36,7 @@ public final class IdempotencyConfig {
     public static final int DEFAULT_COMPLETE_ATTEMPTS = 4;
 
     private final Clock clock;
+    private final Ticker ticker;
     private final Duration ttl;
     private final Duration leaseDuration;
     private final Duration leaseRenewInterval;
@@ -51,6 +52,7 @@ public final class IdempotencyConfig {
 
     private IdempotencyConfig(Builder b) {
         this.clock = b.clock;
+        this.ticker = b.ticker;
         this.ttl = b.ttl;
         this.leaseDuration = b.leaseDuration;
         this.leaseRenewInterval = b.leaseRenewInterval != null ? b.leaseRenewInterval : b.leaseDuration.dividedBy(3);
@@ -103,6 +105,7 @@ public final class IdempotencyConfig {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.clock = clock;
+        b.ticker = ticker;
         b.ttl = ttl;
         b.leaseDuration = leaseDuration;
         b.leaseRenewInterval = leaseRenewInterval;
@@ -121,6 +124,11 @@ public final class IdempotencyConfig {
     /** @return the clock every record time comes from */
     public Clock clock() {
         return clock;
+    }
+
+    /** @return the ticker every wait, renewal and validity check is measured with */
+    public Ticker ticker() {
+        return ticker;
     }
 
     /** @return how long completed records are replayed */
@@ -186,6 +194,7 @@ public final class IdempotencyConfig {
     /** Builds an {@link IdempotencyConfig}; every setter validates at once. */
     public static final class Builder {
         private Clock clock = Clock.systemUTC();
+        private Ticker ticker = Ticker.system();
         private Duration ttl = DEFAULT_TTL;
         private Duration leaseDuration = DEFAULT_LEASE_DURATION;
         private Duration leaseRenewInterval;
@@ -210,6 +219,19 @@ public final class IdempotencyConfig {
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Sets the ticker durations are measured with: the wait for a key in progress, lease
+         * renewal timing, a lease's validity for a retried completion. Tests pass one they
+         * advance by hand. Default {@link Ticker#system()}.
+         *
+         * @param ticker the ticker
+         * @return this builder
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 

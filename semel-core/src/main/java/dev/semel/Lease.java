@@ -36,7 +36,8 @@ public final class Lease implements AutoCloseable {
         ABANDONED
     }
 
-    private final Idempotency engine;
+    private final StoreCalls calls;
+    private final LeaseRenewals renewals;
     private final Scope scope;
     private final IdempotencyKey key;
     private final String recordId;
@@ -46,18 +47,22 @@ public final class Lease implements AutoCloseable {
     private final OutcomePolicy outcomePolicy;
     private final boolean guarded;
     private final boolean inTransaction;
-    private final long claimedAtNanos = System.nanoTime();
-    /** When the store last confirmed the lease (claim or renewal started), on the monotonic clock. */
-    private volatile long confirmedAtNanos = claimedAtNanos;
+    private final long claimedAtNanos;
+    /** When the store last confirmed the lease (claim or renewal started), on the engine's ticker. */
+    private volatile long confirmedAtNanos;
     /** Whether a background renewal of this lease is running (at most one at a time). */
     final AtomicBoolean renewing = new AtomicBoolean();
     private final AtomicReference<Status> status = new AtomicReference<>(Status.ACTIVE);
     private long renewIntervalNanos;
     private volatile long nextRenewalNanos;
 
-    Lease(Idempotency engine, Scope scope, IdempotencyKey key, String recordId, long fencingToken, Duration ttl,
-            Duration leaseDuration, OutcomePolicy outcomePolicy, boolean guarded, boolean inTransaction) {
-        this.engine = engine;
+    Lease(StoreCalls calls, LeaseRenewals renewals, Scope scope, IdempotencyKey key, String recordId,
+            long fencingToken, Duration ttl, Duration leaseDuration, OutcomePolicy outcomePolicy, boolean guarded,
+            boolean inTransaction) {
+        this.calls = calls;
+        this.renewals = renewals;
+        this.claimedAtNanos = calls.nanos();
+        this.confirmedAtNanos = claimedAtNanos;
         this.scope = scope;
         this.key = key;
         this.recordId = recordId;
@@ -80,7 +85,7 @@ public final class Lease implements AutoCloseable {
     }
 
     /** @return the record id in the store */
-    public String recordId() {
+    String recordId() {
         return recordId;
     }
 
@@ -149,7 +154,7 @@ public final class Lease implements AutoCloseable {
         }
         boolean stored;
         try {
-            stored = engine.storeComplete(this, response, ttl);
+            stored = calls.complete(this, response, ttl);
         } catch (RuntimeException e) {
             status.compareAndSet(Status.ACTIVE, Status.ABANDONED);
             throw e;
@@ -158,8 +163,8 @@ public final class Lease implements AutoCloseable {
             lost("complete");
         }
         status.set(Status.COMPLETED);
-        if (engine.listening()) {
-            engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(),
+        if (calls.listening()) {
+            calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.COMPLETED, scope, key, elapsed(),
                     response.status(), response.bodyLength(), null));
         }
     }
@@ -178,12 +183,12 @@ public final class Lease implements AutoCloseable {
             status.set(Status.RELEASED);
             return;
         }
-        if (!engine.storeRelease(this)) {
+        if (!calls.release(this)) {
             lost("release");
         }
         status.set(Status.RELEASED);
-        if (engine.listening()) {
-            engine.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
+        if (calls.listening()) {
+            calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.RELEASED, scope, key, elapsed()));
         }
     }
 
@@ -196,8 +201,8 @@ public final class Lease implements AutoCloseable {
      */
     public void renew() {
         checkActive();
-        long started = System.nanoTime();
-        if (guarded && !engine.storeRenew(this, leaseDuration)) {
+        long started = calls.nanos();
+        if (guarded && !calls.renew(this, leaseDuration)) {
             lost("renew");
         }
         confirmedAtNanos = started;
@@ -238,14 +243,14 @@ public final class Lease implements AutoCloseable {
             return;
         }
         try {
-            long started = System.nanoTime();
-            boolean renewed = engine.storeRenew(this, leaseDuration);
+            long started = calls.nanos();
+            boolean renewed = calls.renew(this, leaseDuration);
             if (renewed) {
                 confirmedAtNanos = started;
             }
             if (!renewed && status.compareAndSet(Status.ACTIVE, Status.LOST)) {
                 stopRenewal();
-                engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0,
+                calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0,
                         new LeaseLostException(describeLoss("renew"))));
             }
         } catch (RuntimeException e) {
@@ -256,7 +261,7 @@ public final class Lease implements AutoCloseable {
 
     /** Whether the lease is still ours for at least {@code marginNanos}, judged from its last confirmation. */
     boolean validFor(long marginNanos) {
-        return System.nanoTime() + marginNanos - confirmedAtNanos < leaseDuration.toNanos();
+        return calls.nanos() + marginNanos - confirmedAtNanos < leaseDuration.toNanos();
     }
 
     /** Whether the lease lives inside a store transaction (a failed statement there is not retried). */
@@ -292,7 +297,7 @@ public final class Lease implements AutoCloseable {
 
     /** The next tick tries again (the renewal could not start). */
     void renewSoon() {
-        nextRenewalNanos = System.nanoTime();
+        nextRenewalNanos = calls.nanos();
     }
 
     /**
@@ -320,7 +325,7 @@ public final class Lease implements AutoCloseable {
     }
 
     private void stopRenewal() {
-        engine.stopRenewal(this);
+        renewals.remove(this);
     }
 
     private void checkActive() {
@@ -337,7 +342,7 @@ public final class Lease implements AutoCloseable {
         status.set(Status.LOST);
         stopRenewal();
         LeaseLostException e = new LeaseLostException(describeLoss(what));
-        engine.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0, e));
+        calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.LEASE_LOST, scope, key, elapsed(), 0, 0, e));
         throw e;
     }
 
@@ -347,7 +352,7 @@ public final class Lease implements AutoCloseable {
     }
 
     Duration elapsed() {
-        return Duration.ofNanos(System.nanoTime() - claimedAtNanos);
+        return Duration.ofNanos(calls.nanos() - claimedAtNanos);
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.semel;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,6 +35,7 @@ final class LeaseRenewals {
     static final int MAX_RENEWAL_THREADS = 64;
 
     private final ScheduledExecutorService scheduler;
+    private final Ticker clock;
     private final ThreadPoolExecutor renewers;
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
     private final Object lock = new Object();
@@ -43,8 +43,9 @@ final class LeaseRenewals {
     private volatile long tickNanos = Long.MAX_VALUE;
     private ScheduledFuture<?> ticker;
 
-    LeaseRenewals(ScheduledExecutorService scheduler) {
+    LeaseRenewals(ScheduledExecutorService scheduler, Ticker ticker) {
         this.scheduler = scheduler;
+        this.clock = ticker;
         AtomicInteger threads = new AtomicInteger();
         this.renewers = new ThreadPoolExecutor(0, MAX_RENEWAL_THREADS, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> {
@@ -61,7 +62,7 @@ final class LeaseRenewals {
      */
     boolean add(Lease lease, Duration interval, Duration leaseDuration) {
         long intervalNanos = Math.max(MIN_TICK_NANOS, interval.toNanos());
-        lease.renewEvery(intervalNanos, System.nanoTime() + intervalNanos);
+        lease.renewEvery(intervalNanos, clock.read() + intervalNanos);
         leases.add(lease);
         long needed = Math.max(MIN_TICK_NANOS,
                 Math.min(intervalNanos, leaseDuration.toNanos() - intervalNanos) / 2);
@@ -112,7 +113,7 @@ final class LeaseRenewals {
     }
 
     private void tick() {
-        long now = System.nanoTime();
+        long now = clock.read();
         for (Lease lease : leases) {
             try {
                 if (!lease.isActive()) {

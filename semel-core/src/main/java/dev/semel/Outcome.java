@@ -8,7 +8,7 @@ import java.util.Objects;
  * answered a duplicate ({@link Decision.Replay}, {@link Decision.InProgress},
  * {@link Decision.Mismatch}).
  */
-public sealed interface Outcome permits Outcome.Executed, Decision.Replay, Decision.InProgress, Decision.Mismatch {
+public sealed interface Outcome permits Outcome.Executed, Duplicate {
 
     /**
      * The operation ran now.

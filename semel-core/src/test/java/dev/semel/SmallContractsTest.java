@@ -25,7 +25,7 @@ class SmallContractsTest {
         InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
         IdempotencyConfig config = IdempotencyConfig.ofDefaults();
         try (Idempotency engine = Idempotency.create(store, config)) {
-            assertThat(engine.store()).isSameAs(store);
+            assertThat(engine.admin().storeType()).isEqualTo(InMemoryIdempotencyStore.class);
             assertThat(engine.config()).isSameAs(config);
             Fingerprint fp = Fingerprint.of(new byte[] {1});
             Decision first = engine.begin(SCOPE, IdempotencyKey.of("k"), fp);

@@ -58,7 +58,7 @@ class EncryptionAutoConfigurationTest {
     void encryptionIsOffByDefaultAndTheEngineUsesTheStoreAsItIs() {
         runner.run(context -> {
             assertThat(context).doesNotHaveBean(ResponseEncryption.class);
-            assertThat(context.getBean(Idempotency.class).store()).isSameAs(context.getBean(IdempotencyStore.class));
+            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isSameAs(context.getBean(IdempotencyStore.class));
         });
     }
 
@@ -69,7 +69,7 @@ class EncryptionAutoConfigurationTest {
                     assertThat(context.getBean(ResponseEncryption.class).keyIds()).containsExactlyInAnyOrder("k1", "k2");
                     Idempotency engine = context.getBean(Idempotency.class);
                     InMemoryIdempotencyStore raw = context.getBean(InMemoryIdempotencyStore.class);
-                    assertThat(engine.store()).isNotSameAs(raw);
+                    assertThat(EngineStores.of(engine)).isNotSameAs(raw);
                     assertThat(runTwice(engine)).isEqualTo(RESPONSE);
                     IdempotencyRecord stored = raw.find(SCOPE.recordId(KEY), Instant.now()).orElseThrow();
                     assertThat(stored.response().headers())
@@ -87,7 +87,7 @@ class EncryptionAutoConfigurationTest {
                 .run(context -> {
                     Idempotency engine = context.getBean(Idempotency.class);
                     TransactionalJdbcIdempotencyStore raw = context.getBean(TransactionalJdbcIdempotencyStore.class);
-                    assertThat(engine.store()).isNotSameAs(raw).isInstanceOf(TransactionalIdempotencyStore.class);
+                    assertThat(EngineStores.of(engine)).isNotSameAs(raw).isInstanceOf(TransactionalIdempotencyStore.class);
                     assertThat(runTwice(engine)).isEqualTo(RESPONSE);
                     assertThat(raw.find(SCOPE.recordId(KEY), Instant.now()).orElseThrow().response().headers())
                             .containsExactly(new Header(ResponseEncryption.MARKER_HEADER, "k1"));

@@ -58,7 +58,7 @@ class FailureAnalysisTest {
     void severalDataSourcesWithAPrimaryGiveTheJdbcStoreOnThePrimary() {
         runner.withUserConfiguration(TwoDataSources.class, PrimaryDataSource.class)
                 .withPropertyValues("semel.store.jdbc.table-name=semel_primary_ds")
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isInstanceOf(JdbcIdempotencyStore.class));
     }
 

@@ -24,7 +24,7 @@ class SemelAutoConfigurationTest {
         runner.run(context -> {
             assertThat(context).hasSingleBean(Idempotency.class);
             assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class);
-            assertThat(context.getBean(Idempotency.class).store())
+            assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                     .isSameAs(context.getBean(IdempotencyStore.class));
         });
     }
@@ -47,7 +47,7 @@ class SemelAutoConfigurationTest {
     void aStoreBeanOfTheApplicationWinsOverTheInMemoryDefault() {
         runner.withUserConfiguration(UserStore.class).run(context -> {
             assertThat(context).hasSingleBean(IdempotencyStore.class);
-            assertThat(context.getBean(Idempotency.class).store()).isSameAs(UserStore.STORE);
+            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isSameAs(UserStore.STORE);
         });
     }
 

@@ -50,7 +50,7 @@ class StoreAndIntegrationAutoConfigurationTest {
     @Test
     void warnsAtStartupThatTheInMemoryDefaultProtectsOneInstanceOnly(CapturedOutput output) {
         runner.run(context -> {
-            assertThat(context.getBean(Idempotency.class).store()).isInstanceOf(InMemoryIdempotencyStore.class);
+            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isInstanceOf(InMemoryIdempotencyStore.class);
             assertThat(output).contains("protect this instance only");
         });
     }
@@ -58,7 +58,7 @@ class StoreAndIntegrationAutoConfigurationTest {
     @Test
     void anExplicitMemoryStoreDoesNotWarnAndWinsOverADataSource(CapturedOutput output) {
         runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.type=memory").run(context -> {
-            assertThat(context.getBean(Idempotency.class).store()).isInstanceOf(InMemoryIdempotencyStore.class);
+            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isInstanceOf(InMemoryIdempotencyStore.class);
             assertThat(output).doesNotContain("protect this instance only");
         });
     }
@@ -67,25 +67,25 @@ class StoreAndIntegrationAutoConfigurationTest {
     void aDataSourceGivesTheJdbcStoreTransactionalWhenThereIsATransactionManager() {
         runner.withUserConfiguration(H2.class, TransactionManager.class)
                 .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_tx")
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isInstanceOf(TransactionalJdbcIdempotencyStore.class));
     }
 
     @Test
     void aDataSourceWithoutTransactionManagerOrWithTransactionalOffGivesThePlainJdbcStore() {
         runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_plain")
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isExactlyInstanceOf(JdbcIdempotencyStore.class));
         runner.withUserConfiguration(H2.class, TransactionManager.class)
                 .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_plain", "semel.store.jdbc.transactional=false")
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isExactlyInstanceOf(JdbcIdempotencyStore.class));
     }
 
     @Test
     void usesTheConfiguredTableAndCreatesItWhenMissing() {
         runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_named")
-                .run(context -> assertThat(((JdbcIdempotencyStore) context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(((JdbcIdempotencyStore) EngineStores.of(context.getBean(Idempotency.class)))
                         .tableName()).isEqualTo("semel_ctx_named"));
     }
 
@@ -104,14 +104,14 @@ class StoreAndIntegrationAutoConfigurationTest {
     @Test
     void withoutTheJdbcStoreOnTheClassPathADataSourceFallsBackToMemory() {
         runner.withUserConfiguration(H2.class).withClassLoader(new FilteredClassLoader(JdbcIdempotencyStore.class))
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isInstanceOf(InMemoryIdempotencyStore.class));
     }
 
     @Test
     void aRedisClientGivesTheRedisStoreWithTheConfiguredPrefix() {
         runner.withUserConfiguration(Redis.class).run(context -> {
-            assertThat(context.getBean(Idempotency.class).store()).isInstanceOf(RedisIdempotencyStore.class);
+            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isInstanceOf(RedisIdempotencyStore.class);
         });
     }
 
@@ -124,7 +124,7 @@ class StoreAndIntegrationAutoConfigurationTest {
                     .hasStackTraceContaining("semel.store.redis.allow-eviction"));
             runner.withUserConfiguration(EvictingRedis.class)
                     .withPropertyValues("semel.store.redis.allow-eviction=true")
-                    .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                    .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                             .isInstanceOf(RedisIdempotencyStore.class));
         }
     }
@@ -132,17 +132,17 @@ class StoreAndIntegrationAutoConfigurationTest {
     @Test
     void aDataSourceWinsOverRedisUnlessRedisIsAskedFor() {
         runner.withUserConfiguration(H2.class, Redis.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_r")
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isInstanceOf(JdbcIdempotencyStore.class));
         runner.withUserConfiguration(H2.class, Redis.class).withPropertyValues("semel.store.type=redis")
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isInstanceOf(RedisIdempotencyStore.class));
     }
 
     @Test
     void withoutTheRedisStoreOnTheClassPathARedisClientFallsBackToMemory() {
         runner.withUserConfiguration(Redis.class).withClassLoader(new FilteredClassLoader(RedisIdempotencyStore.class))
-                .run(context -> assertThat(context.getBean(Idempotency.class).store())
+                .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))
                         .isInstanceOf(InMemoryIdempotencyStore.class));
     }
 
@@ -159,7 +159,7 @@ class StoreAndIntegrationAutoConfigurationTest {
     void aStoreBeanOfTheApplicationWinsOverEveryDefault() {
         runner.withUserConfiguration(H2.class, Redis.class, UserStore.class).run(context -> {
             assertThat(context).hasSingleBean(IdempotencyStore.class);
-            assertThat(context.getBean(Idempotency.class).store()).isSameAs(context.getBean("myStore"));
+            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isSameAs(context.getBean("myStore"));
         });
     }
 

@@ -2,8 +2,8 @@ package dev.semel.spring.actuate;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.semel.Idempotency;
+import dev.semel.IdempotencyAdmin;
 import dev.semel.spi.IdempotencyRecord;
-import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.RecordQuery;
 import dev.semel.spi.RecordState;
 import dev.semel.spi.StoredResponse;
@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -40,8 +39,7 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  */
 @Endpoint(id = "idempotency")
 public class IdempotencyEndpoint {
-    private final IdempotencyStore store;
-    private final Clock clock;
+    private final IdempotencyAdmin admin;
     private final boolean includeResponses;
 
     /**
@@ -51,8 +49,7 @@ public class IdempotencyEndpoint {
      * @param includeResponses whether stored bodies and headers are shown
      */
     public IdempotencyEndpoint(Idempotency idempotency, boolean includeResponses) {
-        this.store = idempotency.store();
-        this.clock = idempotency.config().clock();
+        this.admin = idempotency.admin();
         this.includeResponses = includeResponses;
     }
 
@@ -79,7 +76,7 @@ public class IdempotencyEndpoint {
                     "Invalid creation bounds");
         }
         RecordQuery query = new RecordQuery(blankToNull(keyPrefix), state, createdAfter, createdBefore, max);
-        List<RecordDescriptor> records = store.query(query, clock.instant()).stream()
+        List<RecordDescriptor> records = admin.records(query).stream()
                 .map(this::describe)
                 .toList();
         return new RecordsDescriptor(records.size(), records);
@@ -93,7 +90,7 @@ public class IdempotencyEndpoint {
      */
     @ReadOperation
     public @Nullable RecordDescriptor record(@Selector String recordId) {
-        return store.find(recordId, clock.instant()).map(this::describe).orElse(null);
+        return admin.record(recordId).map(this::describe).orElse(null);
     }
 
     /**
@@ -104,7 +101,7 @@ public class IdempotencyEndpoint {
      */
     @DeleteOperation
     public DeletionDescriptor delete(@Selector String recordId) {
-        return new DeletionDescriptor(recordId, store.delete(recordId));
+        return new DeletionDescriptor(recordId, admin.delete(recordId));
     }
 
     private static @Nullable String blankToNull(@Nullable String s) {

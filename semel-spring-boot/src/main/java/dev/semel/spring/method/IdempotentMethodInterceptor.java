@@ -1,19 +1,12 @@
 package dev.semel.spring.method;
 
 import dev.semel.CallOptions;
-import dev.semel.Decision;
 import dev.semel.ExceptionCodec;
-import dev.semel.Fingerprint;
 import dev.semel.Idempotency;
-import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyKey;
-import dev.semel.IdempotencyMismatchException;
-import dev.semel.IdempotencyResultNotRetainedException;
 import dev.semel.InProgressPolicy;
 import dev.semel.InvalidIdempotencyKeyException;
-import dev.semel.Lease;
 import dev.semel.Scope;
-import dev.semel.spi.StoredResponse;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelPolicy;
@@ -26,12 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -262,106 +252,11 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         return false;
     }
 
+    @SuppressWarnings("unchecked")
     private static Object invokeAsync(Idempotency engine, MethodInvocation invocation, MethodSpec spec, Scope scope,
-            IdempotencyKey key, byte[] payload, CallOptions options) throws Throwable {
-        Decision decision = engine.begin(scope, key, Fingerprint.of(payload), options);
-        if (decision instanceof Decision.Replay replay) {
-            return replay(spec, key, replay.response());
-        }
-        if (decision instanceof Decision.InProgress inProgress) {
-            return CompletableFuture.failedFuture(new IdempotencyInProgressException(key, inProgress.retryAfter()));
-        }
-        if (decision instanceof Decision.Mismatch) {
-            return CompletableFuture.failedFuture(new IdempotencyMismatchException(key));
-        }
-        Lease lease = ((Decision.Execute) decision).lease();
-        Object returned;
-        try {
-            returned = invocation.proceed();
-        } catch (Throwable t) {
-            throw endExceptionally(lease, spec, t, t);
-        }
-        if (returned == null) {
-            lease.release();
-            return null;
-        }
-        CompletableFuture<Object> result = new CompletableFuture<>();
-        ((CompletionStage<?>) returned).whenComplete((value, failure) -> {
-            if (failure != null) {
-                result.completeExceptionally(endExceptionally(lease, spec, unwrap(failure), failure));
-                return;
-            }
-            StoredResponse stored;
-            try {
-                stored = StoredResponse.ofResult(spec.codec.encode(value));
-            } catch (RuntimeException cannotStore) {
-                // the method ran: complete the record without its result, never release the key
-                stored = StoredResponse.ofResultNotRetained(cannotStore.getMessage());
-            }
-            try {
-                lease.finish(stored);
-                result.complete(value);
-            } catch (RuntimeException | Error e) {
-                // the store failed (the lease is abandoned, not released): the caller sees it
-                result.completeExceptionally(e);
-            }
-        });
-        return result;
-    }
-
-    /** A stored outcome as a future: the result, or a failed future for a stored business exception. */
-    private static CompletableFuture<Object> replay(MethodSpec spec, IdempotencyKey key, StoredResponse stored) {
-        try {
-            if (!stored.bodyRetained()) {
-                return CompletableFuture.failedFuture(new IdempotencyResultNotRetainedException(key,
-                        stored.header(StoredResponse.NOT_RETAINED_HEADER).orElse("it was larger than the store accepts")));
-            }
-            Optional<Exception> exception = spec.exceptionCodec.storedException(stored);
-            if (exception.isPresent()) {
-                return CompletableFuture.failedFuture(exception.get());
-            }
-            return CompletableFuture.completedFuture(spec.codec.decode(stored.body()));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    /**
-     * Ends the lease of a call that failed, as {@link Idempotency#once} does for a synchronous
-     * method: a business exception the codec names ({@code cause}, unwrapped from the future's
-     * {@code CompletionException}) is stored and rethrown on every replay, anything else releases
-     * the key. A named exception the codec cannot store completes the record as not retained.
-     * Returns what the caller gets: {@code delivered} as the method failed with it, or the
-     * store failure that kept the outcome from being recorded (the key is not released then).
-     */
-    private static Throwable endExceptionally(Lease lease, MethodSpec spec, Throwable cause, Throwable delivered) {
-        if (!(cause instanceof Exception exception) || !spec.exceptionCodec.stores(exception)) {
-            lease.releaseAfterFailure(delivered);
-            return delivered;
-        }
-        StoredResponse stored;
-        try {
-            stored = spec.exceptionCodec.toStoredResponse(exception);
-        } catch (RuntimeException cannotStore) {
-            // a final outcome the codec cannot keep: complete without it, never release the key
-            stored = StoredResponse.ofResultNotRetained(cannotStore.getMessage());
-        }
-        try {
-            lease.finish(stored);
-            return delivered;
-        } catch (RuntimeException | Error storeFailed) {
-            storeFailed.addSuppressed(delivered);
-            return storeFailed;
-        }
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-                && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause;
+            IdempotencyKey key, byte[] payload, CallOptions options) throws Exception {
+        return engine.onceAsync(scope, key, payload, spec.codec, options,
+                () -> (CompletionStage<Object>) proceed(invocation));
     }
 
     /** What one annotated method needs at every call, worked out at its first call. */

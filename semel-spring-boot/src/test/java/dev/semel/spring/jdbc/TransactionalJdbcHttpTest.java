@@ -1,9 +1,8 @@
 package dev.semel.spring.jdbc;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.semel.Idempotency;
 import dev.semel.jdbc.TransactionalJdbcIdempotencyStore;
+import dev.semel.spring.EngineStores;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;
@@ -23,6 +22,8 @@ import org.springframework.transaction.annotation.Transactional;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The JDBC store chosen from the application's DataSource, in transactional mode through
@@ -51,8 +52,8 @@ abstract class TransactionalJdbcHttpTest {
 
     @Test
     void choosesTheTransactionalJdbcStoreOverTheApplicationsDataSource() {
-        assertThat(idempotency.store()).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
-        assertThat(((TransactionalJdbcIdempotencyStore) idempotency.store()).transactionBoundary())
+        assertThat(EngineStores.of(idempotency)).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
+        assertThat(((TransactionalJdbcIdempotencyStore) EngineStores.of(idempotency)).transactionBoundary())
                 .isInstanceOf(SpringTransactionBoundary.class);
     }
 

@@ -1,14 +1,12 @@
 package dev.semel.spring.method;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyListener;
 import dev.semel.StoreOperation;
 import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.RecordQuery;
+import dev.semel.spring.EngineStores;
 import dev.semel.spring.IdempotencyConfigCustomizer;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelAutoConfiguration;
@@ -27,6 +25,9 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code @Idempotent(policy = "...")} on Spring bean methods: the named policy's TTL, lease and
@@ -198,7 +199,7 @@ class IdempotentMethodPolicyTest {
                 }, pool);
                 assertThat(jobs.awaitEntered()).isTrue();
 
-                List<IdempotencyRecord> running = idempotency.store().query(RecordQuery.all().withKeyPrefix("e"),
+                List<IdempotencyRecord> running = EngineStores.of(idempotency).query(RecordQuery.all().withKeyPrefix("e"),
                         clock.instant());
                 assertThat(running).hasSize(1);
                 assertThat(Duration.between(running.get(0).createdAt(), running.get(0).leaseDeadline()))

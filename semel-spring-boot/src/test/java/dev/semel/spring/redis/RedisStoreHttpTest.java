@@ -1,9 +1,8 @@
 package dev.semel.spring.redis;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.semel.Idempotency;
 import dev.semel.redis.RedisIdempotencyStore;
+import dev.semel.spring.EngineStores;
 import dev.semel.spring.Http;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.PermitAllSecurity;
@@ -23,6 +22,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** No DataSource, a Redis connection from spring.data.redis.url: the Redis store is chosen. */
 @SpringBootTest(classes = RedisStoreHttpTest.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -47,7 +48,7 @@ class RedisStoreHttpTest {
 
     @Test
     void choosesTheRedisStoreFromTheApplicationsRedisConnectionAndReplaysThroughIt() {
-        assertThat(idempotency.store()).isInstanceOf(RedisIdempotencyStore.class);
+        assertThat(EngineStores.of(idempotency)).isInstanceOf(RedisIdempotencyStore.class);
         Http http = new Http(port);
         String key = UUID.randomUUID().toString();
         int before = Transfers.COUNT.get();

@@ -1,12 +1,11 @@
 package dev.semel.spring.schema;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyKey;
 import dev.semel.ResultCodec;
 import dev.semel.Scope;
 import dev.semel.jdbc.JdbcIdempotencyStore;
+import dev.semel.spring.EngineStores;
 import dev.semel.spring.SemelAutoConfiguration;
 import dev.semel.test.jdbc.TestDatabases;
 import java.io.PrintWriter;
@@ -29,6 +28,8 @@ import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The table arrives the Boot way: from the Flyway migrations and the Liquibase changelog that
@@ -121,7 +122,7 @@ class SchemaInitializationTest {
 
     private static void assertRunsOnceAndReplays(ConfigurableApplicationContext context) {
         Idempotency idempotency = context.getBean(Idempotency.class);
-        assertThat(idempotency.store()).isInstanceOf(JdbcIdempotencyStore.class);
+        assertThat(EngineStores.of(idempotency)).isInstanceOf(JdbcIdempotencyStore.class);
         AtomicInteger runs = new AtomicInteger();
         Scope scope = Scope.of("schema-test", "charge");
         IdempotencyKey key = IdempotencyKey.of("k-" + UUID.randomUUID());

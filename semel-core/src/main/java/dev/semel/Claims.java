@@ -1,0 +1,188 @@
+package dev.semel;
+
+import dev.semel.spi.ClaimRequest;
+import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
+import dev.semel.spi.RecordState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Claiming a key: one atomic claim turned into a {@link Decision}, the wait while another
+ * caller holds the key, and what a store failure becomes (fail open or closed).
+ */
+final class Claims {
+    private final StoreCalls calls;
+    private final IdempotencyConfig config;
+    private final LeaseRenewals renewals;
+
+    Claims(StoreCalls calls, LeaseRenewals renewals) {
+        this.calls = calls;
+        this.config = calls.config();
+        this.renewals = renewals;
+    }
+
+    /** A claim outside any store transaction, waiting per policy; an executing lease is renewed. */
+    Decision begin(Scope scope, IdempotencyKey key, Fingerprint fingerprint, CallOptions options) {
+        String recordId = scope.recordId(key);
+        return waitWhileInProgress(scope, key, recordId, options, () -> {
+            Decision decision = claimOnce(scope, key, recordId, fingerprint, options, false);
+            if (decision instanceof Decision.Execute execute) {
+                scheduleRenewal(execute.lease(), options);
+            }
+            return decision;
+        });
+    }
+
+    /**
+     * One claim. Inside a store transaction, a store failure is rethrown (wrapped in
+     * {@link ClaimFailedException} when it is the store's own) so that the transaction rolls back.
+     */
+    Decision claimOnce(Scope scope, IdempotencyKey key, String recordId, Fingerprint fingerprint,
+            CallOptions options, boolean inTransaction) {
+        Instant now = config.clock().instant();
+        Duration lease = options.leaseDuration(config);
+        Duration ttl = options.ttl(config);
+        ClaimRequest request = new ClaimRequest(recordId, key.value(), scope.toString(), fingerprint.bytes(),
+                config.ownerId(), freshToken(), now.plus(lease), now.plus(ttl), now);
+        long start = calls.listening() ? calls.nanos() : 0L;
+        ClaimResult result;
+        try {
+            result = calls.claim(request);
+        } catch (RuntimeException e) {
+            if (inTransaction) {
+                if (e instanceof IdempotencyStoreException storeFailure) {
+                    // roll the transaction back; the engine decides outside it (fail-open runs unprotected)
+                    throw new ClaimFailedException(storeFailure);
+                }
+                throw e;
+            }
+            return storeFailed(scope, key, recordId, options, e);
+        }
+        Duration claimTime = calls.listening() ? Duration.ofNanos(calls.nanos() - start) : Duration.ZERO;
+        if (result instanceof ClaimResult.Claimed claimed) {
+            if (claimed.takeover()) {
+                calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.LEASE_TAKEN_OVER, scope, key, claimTime));
+                Idempotency.LOG.log(System.Logger.Level.INFO,
+                        "Took over the abandoned lease of idempotency key ''{0}'' (fencing token {1})", key,
+                        claimed.fencingToken());
+            }
+            if (calls.listening()) {
+                calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
+            }
+            return new Decision.Execute(new Lease(calls, renewals, scope, key, recordId, claimed.fencingToken(), ttl,
+                    lease, options.outcomePolicy(config), true, inTransaction));
+        }
+        if (result instanceof ClaimResult.Found found) {
+            IdempotencyRecord record = found.record();
+            if (!fingerprint.matches(record.fingerprint())) {
+                calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.MISMATCH, scope, key, claimTime));
+                return new Decision.Mismatch(key);
+            }
+            if (record.state() == RecordState.COMPLETED) {
+                if (calls.listening()) {
+                    calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.REPLAYED, scope, key, claimTime,
+                            record.response().status(), record.response().bodyLength(), null));
+                }
+                return new Decision.Replay(record.response());
+            }
+            return new Decision.InProgress(retryAfter(record.leaseDeadline(), now, lease));
+        }
+        // Locked: a concurrent transaction holds the key; its lease is not visible.
+        return new Decision.InProgress(Duration.ofSeconds(1));
+    }
+
+    /** What a failed claim becomes: an unguarded lease (fail-open) or the engine's 503 (fail-closed). */
+    Decision storeFailed(Scope scope, IdempotencyKey key, String recordId, CallOptions options, RuntimeException e) {
+        if (config.failurePolicy() == FailurePolicy.FAIL_OPEN) {
+            calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.FAIL_OPEN, scope, key, Duration.ZERO, 0, 0, e));
+            Idempotency.LOG.log(System.Logger.Level.WARNING,
+                    "Idempotency store failed; running idempotency key ''{0}'' UNPROTECTED (fail-open)", key, e);
+            return new Decision.Execute(new Lease(calls, renewals, scope, key, recordId, 0, options.ttl(config),
+                    options.leaseDuration(config), options.outcomePolicy(config), false, false));
+        }
+        calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.STORE_ERROR, scope, key, Duration.ZERO, 0, 0, e));
+        throw new StoreUnavailableException("The idempotency store is unavailable: " + e.getMessage(), e,
+                config.storeFailureRetryAfter());
+    }
+
+    private static Duration retryAfter(Instant leaseDeadline, Instant now, Duration leaseDuration) {
+        if (leaseDeadline == null) {
+            return Duration.ofSeconds(1);
+        }
+        Duration left = Duration.between(now, leaseDeadline);
+        if (left.compareTo(leaseDuration) > 0) {
+            // a store on its own clock wrote the deadline; a skewed JVM clock must not stretch the wait
+            left = leaseDuration;
+        }
+        long seconds = (left.toMillis() + 999) / 1000;
+        return Duration.ofSeconds(Math.max(1, seconds));
+    }
+
+    private static long freshToken() {
+        // Random rather than 1: a record purged and claimed again must never reissue a
+        // token that a stalled former holder could still present.
+        return ThreadLocalRandom.current().nextLong(1L, 1L << 62);
+    }
+
+    /** Repeats an attempt while it answers in-progress and the wait policy allows. */
+    <R, E extends Exception> R waitWhileInProgress(Scope scope, IdempotencyKey key, String recordId,
+            CallOptions options, Attempt<R, E> attempt) throws E {
+        InProgressPolicy policy = options.inProgressPolicy(config);
+        long startNanos = calls.nanos();
+        long deadlineNanos = startNanos + policy.maxWait().toNanos();
+        boolean waited = false;
+        while (true) {
+            R decision = attempt.run();
+            long remaining = deadlineNanos - calls.nanos();
+            if (!(decision instanceof Decision.InProgress) || !policy.waits() || remaining <= 0) {
+                if (waited) {
+                    calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.WAITED, scope, key,
+                            Duration.ofNanos(calls.nanos() - startNanos)));
+                }
+                if (decision instanceof Decision.InProgress) {
+                    calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.CONFLICT, scope, key, Duration.ZERO));
+                }
+                return decision;
+            }
+            waited = true;
+            Duration pause = Duration.ofNanos(Math.min(remaining, config.waitPollInterval().toNanos()));
+            try {
+                calls.awaitChange(recordId, pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.CONFLICT, scope, key, Duration.ZERO));
+                return decision;
+            }
+        }
+    }
+
+    private void scheduleRenewal(Lease lease, CallOptions options) {
+        if (!lease.isGuarded()) {
+            return;
+        }
+        Duration leaseDuration = options.leaseDuration(config);
+        Duration interval = leaseDuration.equals(config.leaseDuration())
+                ? config.leaseRenewInterval()
+                : leaseDuration.dividedBy(3);
+        renewals.add(lease, interval, leaseDuration);
+    }
+
+    /** One claim attempt (possibly a whole store transaction) that the wait may repeat. */
+    @FunctionalInterface
+    interface Attempt<R, E extends Exception> {
+        R run() throws E;
+    }
+
+    /** A claim inside a store transaction failed: carried out of the transaction, rolling it back. */
+    static final class ClaimFailedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient IdempotencyStoreException failure;
+
+        ClaimFailedException(IdempotencyStoreException failure) {
+            super(null, failure, false, false);
+            this.failure = failure;
+        }
+    }
+}
