@@ -101,7 +101,7 @@ class PublicApiTest {
         lines.add("// The public API of " + module + ", generated from its classes by PublicApiTest; do not edit.");
         lines.add("// Rewrite: " + UPDATE_COMMAND);
         lines.add("// " + counts.topLevel() + " public top-level types (" + counts.internalTopLevel() + " internal), "
-                + counts.nested() + " public nested types (" + counts.internalNested() + " internal)");
+                + counts.nested() + " public or protected nested types (" + counts.internalNested() + " internal)");
         lines.addAll(PublicApi.render(classes));
         return lines;
     }
