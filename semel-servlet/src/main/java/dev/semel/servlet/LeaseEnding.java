@@ -3,6 +3,8 @@ package dev.semel.servlet;
 import dev.semel.Lease;
 import dev.semel.LeaseLostException;
 import dev.semel.spi.StoredResponse;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -26,8 +28,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       the client got (the container's or the application's timeout answer) is stored without
  *       its body whatever its status, and never released.
  * </ul>
+ *
+ * <p>An async request ends through the application's {@code AsyncContext.complete()}
+ * ({@link #completing()}, called by {@link FinishingAsyncContext} before the container sends
+ * the end to the client), or else through the container's async events, which this listens to.
  */
-final class LeaseEnding {
+final class LeaseEnding implements AsyncListener {
     private static final System.Logger LOG = System.getLogger(IdempotencyFilter.class.getName());
 
     private final Lease lease;
@@ -99,6 +105,37 @@ final class LeaseEnding {
     /** The container timed the async request out; whatever ends it next stores the timeout answer. */
     void timedOut() {
         timedOut = true;
+    }
+
+    /**
+     * The application completes its async request: the response is stored first, then the
+     * container gets the Content-Length (and so may send the end), so that a client retrying
+     * the moment it has the answer gets the replay.
+     */
+    void completing() {
+        finished();
+        capture.sendContentLength();
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        finished();
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        failed(event.getThrowable());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        // the container answers (500 by default) and completes, while the worker may run on
+        timedOut();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        event.getAsyncContext().addListener(this);
     }
 
     private void store(boolean whateverTheStatus, String why) {
