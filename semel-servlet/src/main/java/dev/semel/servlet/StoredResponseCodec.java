@@ -11,7 +11,9 @@ import java.util.List;
  * one place that knows the pseudo headers. Status, headers and body are stored as they are;
  * that the application called {@code sendError} or {@code sendRedirect} (so the container
  * rendered the answer, and must render it again on a replay) is stored as a pseudo header,
- * a name that starts with {@code :} as no HTTP field name does.
+ * a name that starts with {@code :} as no HTTP field name does. An application header whose
+ * name starts with {@code :} anyway is stored with one more {@code :} in front, so that it is
+ * never read back as a pseudo header.
  */
 final class StoredResponseCodec {
     /** Pseudo header recording {@code sendError}'s message (empty for none). */
@@ -74,7 +76,10 @@ final class StoredResponseCodec {
      * @param body the body, or {@code null} when it is not retained
      */
     static StoredResponse encode(int status, List<StoredResponse.Header> headers, Rendering rendering, byte[] body) {
-        List<StoredResponse.Header> stored = new ArrayList<>(headers);
+        List<StoredResponse.Header> stored = new ArrayList<>(headers.size() + 1);
+        for (StoredResponse.Header h : headers) {
+            stored.add(h.name().startsWith(":") ? new StoredResponse.Header(":" + h.name(), h.value()) : h);
+        }
         if (rendering.error() != null) {
             stored.add(new StoredResponse.Header(SEND_ERROR, printable(rendering.error())));
         } else if (rendering.redirect() != null) {
@@ -94,6 +99,8 @@ final class StoredResponseCodec {
                 error = h.value();
             } else if (name.equals(SEND_REDIRECT)) {
                 redirect = h.value();
+            } else if (name.startsWith("::")) {
+                headers.add(new StoredResponse.Header(name.substring(1), h.value()));
             } else {
                 headers.add(h);
             }

@@ -73,7 +73,22 @@ class StoredResponseCodecTest {
     }
 
     @Test
-    void aRecordStoredByAnEarlierVersionReadsBackTheSame() {
+    void aHeaderTheApplicationNamedLikeAPseudoHeaderStaysAnOrdinaryHeader() {
+        List<Header> headers = List.of(new Header(StoredResponseCodec.SEND_ERROR, "not an error"),
+                new Header(StoredResponseCodec.SEND_REDIRECT, "/not/a/redirect"), new Header("::two-colons", "x"),
+                new Header(":other", "y"));
+
+        Decoded plain = roundTrip(StoredResponseCodec.encode(201, headers, Rendering.NONE, BODY));
+        Decoded withError = roundTrip(StoredResponseCodec.encode(500, headers, Rendering.of("real", null), BODY));
+
+        assertThat(plain.headers()).containsExactlyElementsOf(headers);
+        assertThat(plain.rendering()).isEqualTo(Rendering.NONE);
+        assertThat(withError.headers()).containsExactlyElementsOf(headers);
+        assertThat(withError.rendering()).isEqualTo(new Rendering("real", null));
+    }
+
+    @Test
+    void aRecordStoredBeforeApplicationHeadersWereEscapedStillReadsItsPseudoHeader() {
         StoredResponse older = StoredResponse.of(402, List.of(new Header("X-Request", "r1"),
                 new Header(":semel-send-error", "Payment required")), BODY);
 
