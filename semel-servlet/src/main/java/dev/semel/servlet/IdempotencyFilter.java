@@ -2,7 +2,6 @@ package dev.semel.servlet;
 
 import dev.semel.BodyNormalizer;
 import dev.semel.Idempotency;
-import dev.semel.spi.TransactionalIdempotencyStore;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -54,8 +53,9 @@ import java.util.TreeSet;
  * and query, the selected headers ({@code Content-Type} by default) and the body
  * (normalized by the {@link BodyNormalizer}, semantic JSON by default).
  *
- * <p>With a {@link TransactionalIdempotencyStore} the request runs inside the engine's
- * transaction so the record commits with the application's writes (synchronous requests
+ * <p>When the engine {@linkplain Idempotency#completesInStoreTransaction() completes in the
+ * store's transaction} (a transactional store), the request runs inside that transaction so the
+ * record commits with the application's writes (synchronous requests
  * only: an application that starts async processing under a transactional store gets an
  * {@link IllegalStateException}, since its work would finish after the commit).
  */

@@ -63,7 +63,8 @@ final class LeaseEnding implements AsyncListener {
             return;
         }
         if (handlerNotRun.getAsBoolean()) {
-            release(null); // answered before the handler ran (Stripe's rule): the corrected retry runs
+            // answered before the handler ran (Stripe's rule): the corrected retry runs; a failed release is logged
+            lease.releaseAfterFailure(null);
             return;
         }
         StoredResponse response;
@@ -95,10 +96,6 @@ final class LeaseEnding implements AsyncListener {
             store(false, "the request failed after its status was sent");
             return;
         }
-        release(failure);
-    }
-
-    private void release(Throwable failure) {
         lease.releaseAfterFailure(failure);
     }
 
