@@ -1,7 +1,6 @@
 package dev.semel.servlet;
 
 import jakarta.servlet.AsyncContext;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletRequest;
@@ -21,23 +20,27 @@ import java.nio.charset.UnsupportedCharsetException;
  * The request as the application sees it behind the filter: the body the filter already
  * read (and fingerprinted) is served again from memory, form parameters are parsed from
  * it, and {@code startAsync()} keeps the capturing response in the async context so
- * that writes made later from another thread are captured too.
+ * that writes made later from another thread are captured too, and hands the end of the
+ * async request to the {@link LeaseEnding}.
  */
 final class CachedBodyRequest extends FormParsingRequest {
     private final byte[] body;
     private final CapturingResponse response;
-    private final AsyncListener asyncListener;
-    private final Runnable beforeAsyncComplete;
+    /** Ends the lease when an async request ends; {@code null} when there is none to end (transactional). */
+    private final LeaseEnding ending;
     private volatile AsyncContext asyncContext;
     private ByteArrayInputStream stream;
 
-    CachedBodyRequest(HttpServletRequest request, byte[] body, CapturingResponse response,
-            AsyncListener asyncListener, Runnable beforeAsyncComplete) {
+    /**
+     * @param ending what ends the lease when an async request ends, or {@code null} when the
+     *     request runs in the store's transaction (which refuses async requests once the
+     *     handler returns)
+     */
+    CachedBodyRequest(HttpServletRequest request, byte[] body, CapturingResponse response, LeaseEnding ending) {
         super(request);
         this.body = body;
         this.response = response;
-        this.asyncListener = asyncListener;
-        this.beforeAsyncComplete = beforeAsyncComplete;
+        this.ending = ending;
     }
 
     boolean asyncStartedHere() {
@@ -55,14 +58,16 @@ final class CachedBodyRequest extends FormParsingRequest {
     public AsyncContext startAsync(ServletRequest servletRequest, ServletResponse servletResponse) {
         AsyncContext context = super.startAsync(servletRequest, servletResponse);
         if (asyncContext == null) {
-            context.addListener(asyncListener);
+            if (ending != null) {
+                context.addListener(ending);
+            }
             try {
                 response.stopDeferring();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         }
-        asyncContext = new FinishingAsyncContext(context, beforeAsyncComplete);
+        asyncContext = ending == null ? context : new FinishingAsyncContext(context, ending);
         return asyncContext;
     }
 

@@ -1,5 +1,7 @@
 package dev.semel.servlet;
 
+import static dev.semel.servlet.StoredResponseCodec.printable;
+
 import dev.semel.spi.StoredResponse;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -23,17 +25,14 @@ import java.util.Set;
  * the application produced: status and headers are read back from the container at the
  * end; body bytes are copied as written (through the output stream or the writer) up to
  * the capture limit; {@code sendError} and {@code sendRedirect} are recorded so a replay
- * lets the container render them the same way again.
+ * lets the container render them the same way again. How that is stored is
+ * {@link StoredResponseCodec}'s business.
  *
  * <p>Passing through rather than buffering keeps streaming, {@code flushBuffer} and
  * async writes working exactly as without the filter; the container's own response
  * buffer still holds small responses until the filter has completed the record.
  */
 final class CapturingResponse extends HttpServletResponseWrapper {
-    /** Pseudo-header (a name no real header can have) recording {@code sendError}'s message. */
-    static final String SEND_ERROR = ":semel-send-error";
-    /** Pseudo-header recording the location given to {@code sendRedirect}. */
-    static final String SEND_REDIRECT = ":semel-send-redirect";
     private static final String CONTENT_LENGTH = "Content-Length";
     private static final String CONTENT_ENCODING = "Content-Encoding";
 
@@ -493,23 +492,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         deferredStatus = 0;
         deferredContentLength = -1;
         holdingLength = false;
-        HttpServletResponse real = (HttpServletResponse) getResponse();
-        sendAgain(real, status, sentError, sentRedirect);
-    }
-
-    /** Lets the container render an error or a redirect, as the application asked. */
-    static void sendAgain(HttpServletResponse response, int status, String error, String redirect)
-            throws IOException {
-        if (error != null) {
-            response.sendError(status, error.isEmpty() ? null : error);
-        } else if (status == SC_FOUND) {
-            response.sendRedirect(redirect);
-        } else {
-            // Servlet 6.0 containers (Jetty 12 ee10) lack sendRedirect(location, status)
-            response.resetBuffer();
-            response.setStatus(status);
-            response.setHeader("Location", redirect);
-        }
+        StoredResponseCodec.Rendering.of(sentError, sentRedirect).sendTo((HttpServletResponse) getResponse(), status);
     }
 
     // ------------------------------------------------------------- snapshot
@@ -519,16 +502,6 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      *
      * @param before the headers the response already had when the filter was entered
      *     (set by outer filters, which set them again on a replay)
-     * @param excluded lower-case header names never stored
-     */
-    StoredResponse snapshot(List<StoredResponse.Header> before, Set<String> excluded) throws IOException {
-        return snapshot(before, excluded, true);
-    }
-
-    /**
-     * What the application produced, as it will be stored.
-     *
-     * @param before the headers the response already had when the filter was entered
      * @param excluded lower-case header names never stored
      * @param withBody whether the captured body is kept; {@code false} stores status and
      *     headers only, as "not retained" (the client got part of the body at most)
@@ -563,25 +536,14 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 }
             }
         }
-        if (sentError != null) {
-            headers.add(new StoredResponse.Header(SEND_ERROR, printable(sentError)));
-        } else if (sentRedirect != null) {
-            headers.add(new StoredResponse.Header(SEND_REDIRECT, printable(sentRedirect)));
-        }
-        int status = getStatus();
-        if (overflow || !withBody) {
-            return StoredResponse.withoutBody(status, headers);
-        }
-        return StoredResponse.of(status, headers, captured.toByteArray());
+        StoredResponseCodec.Rendering rendering = StoredResponseCodec.Rendering.of(sentError, sentRedirect);
+        return StoredResponseCodec.encode(getStatus(), headers, rendering,
+                overflow || !withBody ? null : captured.toByteArray());
     }
 
     /** Whether the container has sent the status line to the client (the response is committed). */
     boolean sentToClient() {
         return getResponse().isCommitted();
-    }
-
-    private static String printable(String s) {
-        return s.replace('\r', ' ').replace('\n', ' ').replace('\0', ' ');
     }
 
     /** The headers a response already has, to tell them apart from the application's. */

@@ -15,17 +15,17 @@ import jakarta.servlet.ServletResponse;
  */
 final class FinishingAsyncContext implements AsyncContext {
     private final AsyncContext delegate;
-    private final Runnable beforeComplete;
+    private final LeaseEnding ending;
 
-    FinishingAsyncContext(AsyncContext delegate, Runnable beforeComplete) {
+    FinishingAsyncContext(AsyncContext delegate, LeaseEnding ending) {
         this.delegate = delegate;
-        this.beforeComplete = beforeComplete;
+        this.ending = ending;
     }
 
     @Override
     public void complete() {
         try {
-            beforeComplete.run();
+            ending.completing();
         } finally {
             delegate.complete();
         }

@@ -1,20 +1,7 @@
 package dev.semel.servlet;
 
 import dev.semel.BodyNormalizer;
-import dev.semel.Decision;
-import dev.semel.Fingerprint;
 import dev.semel.Idempotency;
-import dev.semel.IdempotencyEvent;
-import dev.semel.IdempotencyKey;
-import dev.semel.IdempotencyStoreException;
-import dev.semel.InvalidIdempotencyKeyException;
-import dev.semel.Lease;
-import dev.semel.Outcome;
-import dev.semel.Scope;
-import dev.semel.spi.StoredResponse;
-import dev.semel.spi.TransactionalIdempotencyStore;
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -23,11 +10,8 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +20,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Makes {@code POST} and {@code PATCH} requests (by default) that carry an
@@ -70,8 +53,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and query, the selected headers ({@code Content-Type} by default) and the body
  * (normalized by the {@link BodyNormalizer}, semantic JSON by default).
  *
- * <p>With a {@link TransactionalIdempotencyStore} the request runs inside the engine's
- * transaction so the record commits with the application's writes (synchronous requests
+ * <p>When the engine {@linkplain Idempotency#completesInStoreTransaction() completes in the
+ * store's transaction} (a transactional store), the request runs inside that transaction so the
+ * record commits with the application's writes (synchronous requests
  * only: an application that starts async processing under a transactional store gets an
  * {@link IllegalStateException}, since its work would finish after the commit).
  */
@@ -108,38 +92,30 @@ public final class IdempotencyFilter implements Filter {
             "set-cookie", "set-cookie2", "content-length", "date", "server",
             REPLAYED_HEADER.toLowerCase(Locale.ROOT), BODY_RETAINED_HEADER.toLowerCase(Locale.ROOT));
 
-    private static final System.Logger LOG = System.getLogger(IdempotencyFilter.class.getName());
-
-    private final Idempotency engine;
     private final Map<PathPattern, IdempotentRoute> routes;
     private final RouteResolver routeResolver;
-    private final CallerScoping callers;
-    private final BodyNormalizer bodyNormalizer;
     private final String headerName;
-    private final List<String> fingerprintHeaders;
-    private final int maxRequestBodyBytes;
-    private final int maxCapturedBodyBytes;
-    private final Set<String> excludedResponseHeaders;
-    private final boolean transactional;
-    private final Duration inProgressRetryAfter;
     private final ProtectedRequestInterceptor interceptor;
+    private final Admission admission;
+    private final Execution execution;
 
     private IdempotencyFilter(Builder b) {
-        this.engine = b.engine;
         this.routes = b.routes.isEmpty() && !b.onlyMarked
                 ? Map.of(PathPattern.compile("/**"), IdempotentRoute.DEFAULTS)
                 : Collections.unmodifiableMap(new LinkedHashMap<>(b.routes));
         this.routeResolver = b.routeResolver;
-        this.callers = new CallerScoping(b.callerResolver, b.credentialHeaders, b.callerSecret, b.allowAnonymous);
-        this.bodyNormalizer = b.bodyNormalizer;
         this.headerName = b.headerName;
-        this.fingerprintHeaders = List.copyOf(b.fingerprintHeaders);
-        this.maxRequestBodyBytes = b.maxRequestBodyBytes;
-        this.maxCapturedBodyBytes = b.maxCapturedBodyBytes;
-        this.excludedResponseHeaders = Set.copyOf(b.excludedResponseHeaders);
-        this.transactional = engine.completesInStoreTransaction();
-        this.inProgressRetryAfter = b.inProgressRetryAfter;
         this.interceptor = b.interceptor;
+        this.admission = new Admission(b.engine, b.headerName,
+                new CallerScoping(b.callerResolver, b.credentialHeaders, b.callerSecret, b.allowAnonymous),
+                b.routeResolver, b.fingerprintHeaders, b.bodyNormalizer, b.maxRequestBodyBytes);
+        DuplicateAnswers answers = new DuplicateAnswers(b.inProgressRetryAfter,
+                b.engine.config().storeFailureRetryAfter());
+        Set<String> excluded = Set.copyOf(b.excludedResponseHeaders);
+        // the engine decides whether claim, handler and record share the store's transaction
+        this.execution = b.engine.completesInStoreTransaction()
+                ? new TransactionalExecution(b.engine, answers, b.maxCapturedBodyBytes, excluded)
+                : new LeasedExecution(b.engine, answers, b.maxCapturedBodyBytes, excluded);
     }
 
     /**
@@ -151,6 +127,15 @@ public final class IdempotencyFilter implements Filter {
     public static Builder builder(Idempotency engine) {
         return new Builder(engine);
     }
+
+    /*
+     * The filter routes; each step after that has one job. A protected request with a key (or
+     * without one where a key is required) goes to Admission (key, caller, body, fingerprint:
+     * admitted or refused with its problem), an admitted one to the Execution the engine's mode
+     * calls for (LeasedExecution, or TransactionalExecution when the record commits with the
+     * application's writes), which hands the requests the engine did not let run to
+     * DuplicateAnswers. StoredResponseCodec is the one place that knows how a response is stored.
+     */
 
     @Override
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
@@ -179,63 +164,11 @@ public final class IdempotencyFilter implements Filter {
 
     private void protect(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
             IdempotentRoute route, List<String> keyHeaders) throws IOException, ServletException {
-        String instance = request.getRequestURI();
-        IdempotencyKey key;
-        try {
-            key = IdempotencyKey.parse(keyHeaders);
-        } catch (InvalidIdempotencyKeyException e) {
-            engine.rejected(null);
-            IdempotencyProblem problem = e.reason() == InvalidIdempotencyKeyException.Reason.MISSING
-                    ? IdempotencyProblem.KEY_MISSING : IdempotencyProblem.KEY_MALFORMED;
-            String detail = problem == IdempotencyProblem.KEY_MISSING
-                    ? "This endpoint requires an " + headerName + " header" : e.getMessage();
-            problem.write(response, detail, instance, null, null);
-            return;
-        }
-        CallerScoping.Caller caller = callers.caller(request);
-        if (caller.refused()) {
-            engine.rejected(key);
-            IdempotencyProblem.CREDENTIALS_REQUIRED.write(response, "A request with an " + headerName
-                    + " header must identify its caller (" + String.join(", ", callers.credentialHeaders())
-                    + "): without a credential, another anonymous client could be sent this request's response",
-                    instance, key.value(), null);
-            return;
-        }
-        byte[] body = readBody(request);
-        if (body == null) {
-            engine.rejected(key);
-            IdempotencyProblem.REQUEST_TOO_LARGE.write(response,
-                    "The request body exceeds " + maxRequestBodyBytes + " bytes, the limit for idempotent requests",
-                    instance, key.value(), null);
-            return;
-        }
-        Fingerprint fingerprint;
-        try {
-            fingerprint = FingerprintParts.of(request, body, fingerprintHeaders, bodyNormalizer);
-        } catch (JsonLimitExceededException e) {
-            engine.rejected(key);
-            IdempotencyProblem problem = e.limit() == JsonLimitExceededException.Limit.NESTING_DEPTH
-                    ? IdempotencyProblem.JSON_TOO_DEEP : IdempotencyProblem.JSON_NUMBER_TOO_LONG;
-            problem.write(response, e.getMessage() + ", the limit for idempotent requests", instance, key.value(),
-                    null);
-            return;
-        }
-        Scope scope = Scope.of(caller.id(), request.getMethod() + " " + routeResolver.routeTemplate(request));
-        if (transactional) {
-            executeInTransaction(request, response, chain, route, scope, key, fingerprint, body);
-            return;
-        }
-        Decision decision;
-        try {
-            decision = engine.begin(scope, key, fingerprint, route.callOptions());
-        } catch (IdempotencyStoreException e) {
-            storeUnavailable(response, instance, key, e);
-            return;
-        }
-        if (decision instanceof Decision.Execute execute) {
-            run(request, response, chain, execute.lease(), body);
+        Admission.Verdict verdict = admission.admit(request, keyHeaders);
+        if (verdict instanceof Admission.Admitted admitted) {
+            execution.run(request, response, chain, route, admitted);
         } else {
-            answerDuplicate(response, (Outcome) decision, instance, key);
+            ((Admission.Refused) verdict).writeTo(response, request.getRequestURI());
         }
     }
 
@@ -265,271 +198,6 @@ public final class IdempotencyFilter implements Filter {
             }
         }
         return null;
-    }
-
-    /** Reads the whole body, or returns {@code null} when it is over the limit. */
-    private byte[] readBody(HttpServletRequest request) throws IOException {
-        long declared = request.getContentLengthLong();
-        if (declared > maxRequestBodyBytes) {
-            return null;
-        }
-        try (InputStream in = request.getInputStream()) {
-            if (declared >= 0) {
-                // the usual case: read exactly the declared bytes into their own array, no copies
-                byte[] body = in.readNBytes((int) declared);
-                int next = body.length < declared ? -1 : in.read();
-                if (next == -1) {
-                    return body; // a shorter body than declared is the container's to report
-                }
-                // more than declared (a lenient container): keep reading, within the limit
-                ByteArrayOutputStream out = new ByteArrayOutputStream(body.length * 2 + 1);
-                out.write(body);
-                out.write(next);
-                return readRest(in, out);
-            }
-            return readRest(in, new ByteArrayOutputStream(256));
-        }
-    }
-
-    private byte[] readRest(InputStream in, ByteArrayOutputStream out) throws IOException {
-        if (out.size() > maxRequestBodyBytes) {
-            return null;
-        }
-        byte[] buffer = new byte[8192];
-        int n;
-        while ((n = in.read(buffer)) != -1) {
-            if (out.size() + n > maxRequestBodyBytes) {
-                return null;
-            }
-            out.write(buffer, 0, n);
-        }
-        return out.toByteArray();
-    }
-
-    // ------------------------------------------------------------ executing
-
-    private void run(HttpServletRequest request, HttpServletResponse response, FilterChain chain, Lease lease,
-            byte[] body) throws IOException, ServletException {
-        List<StoredResponse.Header> before = CapturingResponse.headersOf(response);
-        CapturingResponse capture = new CapturingResponse(response, maxCapturedBodyBytes);
-        // every way the request ends ends the lease once (see LeaseEnding); an async response is
-        // stored when the application completes it, before the container sends its end to the
-        // client (FinishingAsyncContext), or else when the container reports it
-        LeaseEnding ending = new LeaseEnding(lease, capture, before, excludedResponseHeaders,
-                () -> handlerNotRun(request));
-        AsyncListener asyncListener = new AsyncListener() {
-            @Override
-            public void onComplete(AsyncEvent event) {
-                ending.finished();
-            }
-
-            @Override
-            public void onError(AsyncEvent event) {
-                ending.failed(event.getThrowable());
-            }
-
-            @Override
-            public void onTimeout(AsyncEvent event) {
-                // the container answers (500 by default) and completes, while the worker may run on
-                ending.timedOut();
-            }
-
-            @Override
-            public void onStartAsync(AsyncEvent event) {
-                event.getAsyncContext().addListener(this);
-            }
-        };
-        // an async request started here ends through the application's AsyncContext.complete():
-        // store first, then let the container have the Content-Length (and so the end)
-        Runnable beforeAsyncComplete = () -> {
-            ending.finished();
-            capture.sendContentLength();
-        };
-        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, asyncListener,
-                beforeAsyncComplete);
-        try {
-            chain.doFilter(wrapped, capture);
-        } catch (IOException | ServletException | RuntimeException | Error e) {
-            ending.failed(e);
-            throw e;
-        }
-        if (wrapped.asyncStartedHere()) {
-            return; // the listener ends the lease when the async request completes
-        }
-        if (request.isAsyncStarted()) {
-            // started on the unwrapped request (by an outer component): follow it too
-            capture.stopDeferring();
-            capture.sendContentLength(); // no hook before that request's end: it is stored when it ends
-            request.getAsyncContext().addListener(asyncListener);
-            return;
-        }
-        ending.finished();
-        capture.sendDeferred();
-    }
-
-    private static boolean handlerNotRun(HttpServletRequest request) {
-        return Boolean.TRUE.equals(request.getAttribute(HANDLER_NOT_RUN_ATTRIBUTE));
-    }
-
-    /** Unwinds the transaction of a request whose handler never ran; its answer is sent, not stored. */
-    private static final class HandlerNotRun extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        HandlerNotRun() {
-            super(null, null, false, false);
-        }
-    }
-
-    private void executeInTransaction(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
-            IdempotentRoute route, Scope scope, IdempotencyKey key, Fingerprint fingerprint, byte[] body)
-            throws IOException, ServletException {
-        List<StoredResponse.Header> before = CapturingResponse.headersOf(response);
-        // nothing reaches the client before the commit: a flush (Spring's converters flush) would
-        // send a 2xx for writes that a failing commit then rolls back
-        CapturingResponse capture = new CapturingResponse(response, maxCapturedBodyBytes, true);
-        AtomicBoolean ran = new AtomicBoolean();
-        AsyncListener refuse = new AsyncListener() {
-            @Override
-            public void onComplete(AsyncEvent event) {
-            }
-
-            @Override
-            public void onTimeout(AsyncEvent event) {
-            }
-
-            @Override
-            public void onError(AsyncEvent event) {
-            }
-
-            @Override
-            public void onStartAsync(AsyncEvent event) {
-            }
-        };
-        CachedBodyRequest wrapped = new CachedBodyRequest(request, body, capture, refuse, () -> { });
-        Outcome outcome;
-        try {
-            outcome = engine.execute(scope, key, fingerprint, route.callOptions(), lease -> {
-                ran.set(true);
-                chain.doFilter(wrapped, capture);
-                if (wrapped.asyncStartedHere() || request.isAsyncStarted()) {
-                    throw new IllegalStateException("Async requests cannot run under a transactional idempotency "
-                            + "store: the transaction would commit before the response is complete");
-                }
-                if (handlerNotRun(request)) {
-                    throw new HandlerNotRun(); // roll back: the claim goes, the answer is sent below
-                }
-                return capture.snapshot(before, excludedResponseHeaders);
-            });
-        } catch (HandlerNotRun e) {
-            capture.sendDeferred();
-            return;
-        } catch (IdempotencyStoreException e) {
-            if (!response.isCommitted()) {
-                response.reset(); // the transaction rolled back: what the handler wrote did not happen
-            }
-            if (ran.get()) {
-                rolledBack(response, request.getRequestURI(), key, e);
-            } else {
-                storeUnavailable(response, request.getRequestURI(), key, e);
-            }
-            return;
-        } catch (IOException | ServletException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new ServletException(e);
-        }
-        if (outcome instanceof Outcome.Executed) {
-            capture.sendDeferred();
-        } else {
-            if (ran.get() && !response.isCommitted()) {
-                response.reset(); // rolled back (the lease was lost): drop what the handler set
-            }
-            answerDuplicate(response, outcome, request.getRequestURI(), key);
-        }
-    }
-
-    // ------------------------------------------------------------ answering
-
-    private void answerDuplicate(HttpServletResponse response, Outcome outcome, String instance, IdempotencyKey key)
-            throws IOException {
-        if (outcome instanceof Decision.Replay replay) {
-            replay(response, replay.response());
-        } else if (outcome instanceof Decision.InProgress inProgress) {
-            // the remaining lease (up to 30 s) would outlast most clients' deadlines
-            Duration retryAfter = inProgress.retryAfter().compareTo(inProgressRetryAfter) < 0
-                    ? inProgress.retryAfter() : inProgressRetryAfter;
-            IdempotencyProblem.IN_PROGRESS.write(response,
-                    "A request with this idempotency key is still being processed; retry later",
-                    instance, key.value(), retryAfter);
-        } else if (outcome instanceof Decision.Mismatch) {
-            IdempotencyProblem.KEY_REUSED.write(response,
-                    "This idempotency key was already used for a different request (method, target, headers or "
-                            + "body differ); use a new key for a new request",
-                    instance, key.value(), null);
-        }
-    }
-
-    private void storeUnavailable(HttpServletResponse response, String instance, IdempotencyKey key,
-            IdempotencyStoreException e) throws IOException {
-        Duration retryAfter = e.retryAfter().orElse(engine.config().storeFailureRetryAfter());
-        LOG.log(System.Logger.Level.WARNING, "Refused idempotency key ''{0}'': the store is unavailable", key, e);
-        if (response.isCommitted()) {
-            return;
-        }
-        IdempotencyProblem.STORE_UNAVAILABLE.write(response,
-                "The idempotency store is unavailable, so the request was not processed; retry later",
-                instance, key.value(), retryAfter);
-    }
-
-    /** The transaction did not commit (rollback-only, a deferred constraint, a serialization failure). */
-    private void rolledBack(HttpServletResponse response, String instance, IdempotencyKey key,
-            IdempotencyStoreException e) throws IOException {
-        Duration retryAfter = e.retryAfter().orElse(engine.config().storeFailureRetryAfter());
-        LOG.log(System.Logger.Level.WARNING, "Idempotency key ''{0}'': the transaction did not commit; "
-                + "answered 503, the request's writes were rolled back", key, e);
-        if (response.isCommitted()) {
-            return;
-        }
-        IdempotencyProblem.COMMIT_FAILED.write(response,
-                "The request's transaction could not commit, so nothing of it was kept; retry later",
-                instance, key.value(), retryAfter);
-    }
-
-    private static void replay(HttpServletResponse response, StoredResponse stored) throws IOException {
-        String sendError = null;
-        String sendRedirect = null;
-        List<StoredResponse.Header> headers = new ArrayList<>();
-        for (StoredResponse.Header h : stored.headers()) {
-            if (h.name().equals(CapturingResponse.SEND_ERROR)) {
-                sendError = h.value();
-            } else if (h.name().equals(CapturingResponse.SEND_REDIRECT)) {
-                sendRedirect = h.value();
-            } else {
-                headers.add(h);
-            }
-        }
-        response.setStatus(stored.status());
-        for (StoredResponse.Header h : headers) {
-            if (h.name().equalsIgnoreCase("Content-Type")) {
-                response.setContentType(h.value());
-            } else {
-                response.addHeader(h.name(), h.value());
-            }
-        }
-        response.setHeader(REPLAYED_HEADER, "true");
-        if (sendError != null || sendRedirect != null) {
-            CapturingResponse.sendAgain(response, stored.status(), sendError, sendRedirect);
-            return;
-        }
-        if (!stored.bodyRetained()) {
-            response.setHeader(BODY_RETAINED_HEADER, "false");
-            response.setContentLength(0);
-            return;
-        }
-        response.setContentLength(stored.bodyLength());
-        if (stored.bodyLength() > 0) {
-            stored.writeBodyTo(response.getOutputStream());
-        }
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.semel.servlet;
 import dev.semel.Lease;
 import dev.semel.LeaseLostException;
 import dev.semel.spi.StoredResponse;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -26,8 +28,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       the client got (the container's or the application's timeout answer) is stored without
  *       its body whatever its status, and never released.
  * </ul>
+ *
+ * <p>An async request ends through the application's {@code AsyncContext.complete()}
+ * ({@link #completing()}, called by {@link FinishingAsyncContext} before the container sends
+ * the end to the client), or else through the container's async events, which this listens to.
  */
-final class LeaseEnding {
+final class LeaseEnding implements AsyncListener {
     private static final System.Logger LOG = System.getLogger(IdempotencyFilter.class.getName());
 
     private final Lease lease;
@@ -57,7 +63,8 @@ final class LeaseEnding {
             return;
         }
         if (handlerNotRun.getAsBoolean()) {
-            release(null); // answered before the handler ran (Stripe's rule): the corrected retry runs
+            // answered before the handler ran (Stripe's rule): the corrected retry runs; a failed release is logged
+            lease.releaseAfterFailure(null);
             return;
         }
         StoredResponse response;
@@ -89,16 +96,43 @@ final class LeaseEnding {
             store(false, "the request failed after its status was sent");
             return;
         }
-        release(failure);
-    }
-
-    private void release(Throwable failure) {
         lease.releaseAfterFailure(failure);
     }
 
     /** The container timed the async request out; whatever ends it next stores the timeout answer. */
     void timedOut() {
         timedOut = true;
+    }
+
+    /**
+     * The application completes its async request: the response is stored first, then the
+     * container gets the Content-Length (and so may send the end), so that a client retrying
+     * the moment it has the answer gets the replay.
+     */
+    void completing() {
+        finished();
+        capture.sendContentLength();
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        finished();
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        failed(event.getThrowable());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        // the container answers (500 by default) and completes, while the worker may run on
+        timedOut();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        event.getAsyncContext().addListener(this);
     }
 
     private void store(boolean whateverTheStatus, String why) {

@@ -388,6 +388,17 @@ abstract class IdempotencyFilterContract {
     }
 
     @Test
+    void aHeaderTheApplicationNamedLikeTheFiltersOwnRecordIsReplayedAsAHeader() throws Exception {
+        String path = unique("/pseudoheader");
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        HttpResponse<byte[]> replay = post(path, "k" + path, "{}");
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(text(first)).isEqualTo("created 1");
+        assertSameResponse(replay, first);
+        assertThat(app.executions(path)).isEqualTo(1);
+    }
+
+    @Test
     void aFailureAfterTheStatusWasSentKeepsTheKeySoARetryDoesNotRunTheEffectAgain() throws Exception {
         String path = unique("/sentthenthrow");
         try {

@@ -164,6 +164,12 @@ final class TestApp extends HttpServlet {
                 resp.setHeader("X-Note", "first line\r\nsecond\u0000line");
                 resp.getWriter().write("noted " + n);
             }
+            case "pseudoheader" -> { // a header named like the filter's own record of sendError
+                resp.setStatus(201);
+                resp.setContentType("text/plain");
+                resp.setHeader(":semel-send-error", "not an error");
+                resp.getWriter().write("created " + n);
+            }
             case "sentthenthrow" -> { // the status reached the client, then the write failed
                 resp.setStatus(201);
                 resp.setContentType("text/plain");
