@@ -1,9 +1,9 @@
 package dev.semel.servlet;
 
 import dev.semel.Decision;
+import dev.semel.Duplicate;
 import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyStoreException;
-import dev.semel.Outcome;
 import dev.semel.spi.StoredResponse;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -27,26 +27,26 @@ final class DuplicateAnswers {
     }
 
     /**
-     * Answers a duplicate.
-     *
-     * @param outcome a {@link Decision.Replay}, {@link Decision.InProgress} or {@link Decision.Mismatch}
+     * Answers a duplicate: the stored response, 409 while another request holds the key, 422
+     * for a key used with another request.
      */
-    void answer(HttpServletResponse response, Outcome outcome, String instance, IdempotencyKey key)
+    void answer(HttpServletResponse response, Duplicate duplicate, String instance, IdempotencyKey key)
             throws IOException {
-        if (outcome instanceof Decision.Replay replay) {
-            replay(response, replay.response());
-        } else if (outcome instanceof Decision.InProgress inProgress) {
-            // the remaining lease (up to 30 s) would outlast most clients' deadlines
-            Duration retryAfter = inProgress.retryAfter().compareTo(inProgressRetryAfter) < 0
-                    ? inProgress.retryAfter() : inProgressRetryAfter;
-            IdempotencyProblem.IN_PROGRESS.write(response,
-                    "A request with this idempotency key is still being processed; retry later",
-                    instance, key.value(), retryAfter);
-        } else if (outcome instanceof Decision.Mismatch) {
-            IdempotencyProblem.KEY_REUSED.write(response,
+        switch (duplicate.kind()) {
+            case REPLAY -> replay(response, ((Decision.Replay) duplicate).response());
+            case IN_PROGRESS -> {
+                Duration lease = ((Decision.InProgress) duplicate).retryAfter();
+                // the remaining lease (up to 30 s) would outlast most clients' deadlines
+                Duration retryAfter = lease.compareTo(inProgressRetryAfter) < 0 ? lease : inProgressRetryAfter;
+                IdempotencyProblem.IN_PROGRESS.write(response,
+                        "A request with this idempotency key is still being processed; retry later",
+                        instance, key.value(), retryAfter);
+            }
+            case MISMATCH -> IdempotencyProblem.KEY_REUSED.write(response,
                     "This idempotency key was already used for a different request (method, target, headers or "
                             + "body differ); use a new key for a new request",
                     instance, key.value(), null);
+            case EXECUTE -> throw new IllegalArgumentException("not a duplicate: " + duplicate);
         }
     }
 

@@ -1,10 +1,10 @@
 package dev.semel.servlet;
 
 import dev.semel.Decision;
+import dev.semel.Duplicate;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.Lease;
-import dev.semel.Outcome;
 import dev.semel.spi.StoredResponse;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -45,10 +45,10 @@ final class LeasedExecution implements Execution {
             answers.storeUnavailable(response, request.getRequestURI(), admitted.key(), e);
             return;
         }
-        if (decision instanceof Decision.Execute execute) {
-            run(request, response, chain, execute.lease(), admitted.body());
+        if (decision instanceof Duplicate duplicate) {
+            answers.answer(response, duplicate, request.getRequestURI(), admitted.key());
         } else {
-            answers.answer(response, (Outcome) decision, request.getRequestURI(), admitted.key());
+            run(request, response, chain, ((Decision.Execute) decision).lease(), admitted.body());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.semel.servlet;
 
+import dev.semel.Duplicate;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.Outcome;
@@ -83,13 +84,13 @@ final class TransactionalExecution implements Execution {
         } catch (Exception e) {
             throw new ServletException(e);
         }
-        if (outcome instanceof Outcome.Executed) {
-            capture.sendDeferred();
-        } else {
+        if (outcome instanceof Duplicate duplicate) {
             if (ran.get() && !response.isCommitted()) {
                 response.reset(); // rolled back (the lease was lost): drop what the handler set
             }
-            answers.answer(response, outcome, request.getRequestURI(), admitted.key());
+            answers.answer(response, duplicate, request.getRequestURI(), admitted.key());
+        } else {
+            capture.sendDeferred();
         }
     }
 }
