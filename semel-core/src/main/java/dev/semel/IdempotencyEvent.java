@@ -71,7 +71,7 @@ public record IdempotencyEvent(
      * @param duration duration
      * @return the event
      */
-    public static IdempotencyEvent of(Type type, Scope scope, IdempotencyKey key, Duration duration) {
+    static IdempotencyEvent of(Type type, Scope scope, IdempotencyKey key, Duration duration) {
         return new IdempotencyEvent(type, scope, key, duration, 0, 0, null);
     }
 }

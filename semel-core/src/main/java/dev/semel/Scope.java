@@ -1,6 +1,5 @@
 package dev.semel;
 
-import dev.semel.internal.Hashing;
 import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,11 +1,11 @@
-package dev.semel.internal;
+package dev.semel;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /** SHA-256 helpers shared by keys, scopes and fingerprints. No promises: internal. */
-public final class Hashing {
+final class Hashing {
     private static final MessageDigest PROTOTYPE = newDigest();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
     private static final ThreadLocal<MessageDigest> PER_THREAD = ThreadLocal.withInitial(Hashing::sha256);
@@ -18,7 +18,7 @@ public final class Hashing {
      *
      * @return a digest no other thread uses
      */
-    public static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return (MessageDigest) PROTOTYPE.clone();
         } catch (CloneNotSupportedException e) {
@@ -33,7 +33,7 @@ public final class Hashing {
      *
      * @return the calling thread's digest, empty
      */
-    public static MessageDigest threadSha256() {
+    static MessageDigest threadSha256() {
         MessageDigest digest = PER_THREAD.get();
         digest.reset();
         return digest;
@@ -53,7 +53,7 @@ public final class Hashing {
      * @param digest the digest to update
      * @param bytes the field's bytes
      */
-    public static void field(MessageDigest digest, byte[] bytes) {
+    static void field(MessageDigest digest, byte[] bytes) {
         int n = bytes.length;
         digest.update((byte) (n >>> 24));
         digest.update((byte) (n >>> 16));
@@ -68,7 +68,7 @@ public final class Hashing {
      * @param digest the digest to update
      * @param s the field
      */
-    public static void field(MessageDigest digest, String s) {
+    static void field(MessageDigest digest, String s) {
         field(digest, s.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -78,7 +78,7 @@ public final class Hashing {
      * @param bytes the bytes
      * @return two characters per byte
      */
-    public static String hex(byte[] bytes) {
+    static String hex(byte[] bytes) {
         char[] out = new char[bytes.length * 2];
         for (int i = 0; i < bytes.length; i++) {
             out[2 * i] = HEX[(bytes[i] >> 4) & 0xF];
