@@ -159,7 +159,7 @@ final class Claims {
     }
 
     private void scheduleRenewal(Lease lease, CallOptions options) {
-        if (!lease.isGuarded()) {
+        if (lease.isFailOpen()) {
             return;
         }
         Duration leaseDuration = options.leaseDuration(config);

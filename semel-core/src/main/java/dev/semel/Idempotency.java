@@ -228,12 +228,12 @@ public final class Idempotency implements AutoCloseable {
      * @throws IdempotencyStoreException if the store failed and the engine fails closed
      */
     public <T, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload, ResultCodec<T> codec,
-            Callable<T, E> operation) throws E {
+            Task<T, E> operation) throws E {
         return once(scope, key, payload, codec, CallOptions.DEFAULTS, operation);
     }
 
     /**
-     * {@link #once(Scope, IdempotencyKey, byte[], ResultCodec, Callable)} with per-call overrides.
+     * {@link #once(Scope, IdempotencyKey, byte[], ResultCodec, Task)} with per-call overrides.
      *
      * @param scope who asks and for what
      * @param key the idempotency key
@@ -252,14 +252,14 @@ public final class Idempotency implements AutoCloseable {
      *         (or its exception); the key is never released once the operation ran.
      */
     public <T, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload, ResultCodec<T> codec,
-            CallOptions options, Callable<T, E> operation) throws E {
+            CallOptions options, Task<T, E> operation) throws E {
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(operation, "operation");
         return Once.call(this, scope, key, payload, codec, options, operation);
     }
 
     /**
-     * {@link #once(Scope, IdempotencyKey, byte[], ResultCodec, CallOptions, Callable) once} for
+     * {@link #once(Scope, IdempotencyKey, byte[], ResultCodec, CallOptions, Task) once} for
      * an operation that answers later: the key is held until its stage completes, then its
      * result (or an exception the options' {@link ExceptionCodec} names) is stored, and any
      * other failure releases the key. A duplicate gets a future of the stored result, or one
@@ -280,7 +280,7 @@ public final class Idempotency implements AutoCloseable {
      * @throws IdempotencyStoreException if the store failed and the engine fails closed
      */
     public <T, E extends Exception> CompletableFuture<T> onceAsync(Scope scope, IdempotencyKey key, byte[] payload,
-            ResultCodec<T> codec, CallOptions options, AsyncCallable<T, E> operation) throws E {
+            ResultCodec<T> codec, CallOptions options, AsyncTask<T, E> operation) throws E {
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(operation, "operation");
         return Once.callAsync(this, scope, key, payload, codec, options, operation);
@@ -326,7 +326,7 @@ public final class Idempotency implements AutoCloseable {
      * @param <E> the checked exception it may throw
      */
     @FunctionalInterface
-    public interface Callable<T, E extends Exception> {
+    public interface Task<T, E extends Exception> {
         /**
          * Runs the operation.
          *
@@ -343,7 +343,7 @@ public final class Idempotency implements AutoCloseable {
      * @param <E> the checked exception it may throw before returning its stage
      */
     @FunctionalInterface
-    public interface AsyncCallable<T, E extends Exception> {
+    public interface AsyncTask<T, E extends Exception> {
         /**
          * Starts the operation.
          *

@@ -95,13 +95,14 @@ public final class Lease implements AutoCloseable {
     }
 
     /**
-     * Whether the store guards this lease. {@code false} only when the store failed and
-     * the engine {@link FailurePolicy#FAIL_OPEN failed open}: then finishing does nothing.
+     * Whether this lease runs unprotected: the store failed and the engine
+     * {@link FailurePolicy#FAIL_OPEN failed open}, so nothing guards the key and finishing
+     * stores nothing.
      *
-     * @return {@code true} for a normal lease
+     * @return {@code false} for a normal lease
      */
-    public boolean isGuarded() {
-        return guarded;
+    public boolean isFailOpen() {
+        return !guarded;
     }
 
     /** @return where the lease is in its life */

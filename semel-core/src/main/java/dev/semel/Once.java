@@ -18,7 +18,7 @@ final class Once {
     }
 
     static <T, E extends Exception> T call(Idempotency engine, Scope scope, IdempotencyKey key, byte[] payload,
-            ResultCodec<T> codec, CallOptions options, Idempotency.Callable<T, E> operation) throws E {
+            ResultCodec<T> codec, CallOptions options, Idempotency.Task<T, E> operation) throws E {
         ExceptionCodec exceptions = options.exceptionCodec();
         Object[] fresh = new Object[1];
         Exception[] storedFailure = new Exception[1];
@@ -49,7 +49,7 @@ final class Once {
 
     static <T, E extends Exception> CompletableFuture<T> callAsync(Idempotency engine, Scope scope,
             IdempotencyKey key, byte[] payload, ResultCodec<T> codec, CallOptions options,
-            Idempotency.AsyncCallable<T, E> operation) throws E {
+            Idempotency.AsyncTask<T, E> operation) throws E {
         ExceptionCodec exceptions = options.exceptionCodec();
         Decision decision = engine.begin(scope, key, Fingerprint.of(payload), options);
         if (decision instanceof Duplicate duplicate) {

@@ -262,7 +262,7 @@ class LeaseLifecycleTest {
         engine = Idempotency.create(down, IdempotencyConfig.custom().clock(clock).scheduler(ticker)
                 .failurePolicy(FailurePolicy.FAIL_OPEN).build());
         Lease completed = begin();
-        assertThat(completed.isGuarded()).isFalse();
+        assertThat(completed.isFailOpen()).isTrue();
         assertThat(completed.fencingToken()).isZero();
         assertThat(engine.renewingLeases()).isZero();
         completed.complete(StoredResponse.of(200, List.of(), new byte[0]));

@@ -98,7 +98,7 @@ class OnceExceptionsTest {
 
     @Test
     void aCheckedBusinessExceptionIsRethrownAsItselfOnReplay() {
-        Idempotency.Callable<String, OverdrawnException> overdraw = () -> {
+        Idempotency.Task<String, OverdrawnException> overdraw = () -> {
             runs.incrementAndGet();
             throw new OverdrawnException("account 42 would be overdrawn");
         };

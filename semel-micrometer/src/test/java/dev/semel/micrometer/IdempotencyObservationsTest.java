@@ -95,7 +95,7 @@ class IdempotencyObservationsTest {
     }
 
     /** What an adapter does: an Observation around the whole call, its failure recorded. */
-    private String call(IdempotencyKey key, byte[] payload, Idempotency.Callable<String, RuntimeException> body) {
+    private String call(IdempotencyKey key, byte[] payload, Idempotency.Task<String, RuntimeException> body) {
         try (IdempotencyObservations.Call call = observations.start(IdempotencyObservations.Kind.METHOD)) {
             try {
                 return key == null ? body.call() : engine.once(SCOPE, key, payload, ResultCodec.utf8(), body);
