@@ -51,7 +51,7 @@ public class SemelAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public IdempotencyConfig semelIdempotencyConfig(SemelProperties properties,
+    IdempotencyConfig semelIdempotencyConfig(SemelProperties properties,
             ObjectProvider<IdempotencyListener> listeners, ObjectProvider<IdempotencyConfigCustomizer> customizers,
             ObjectProvider<SemelPolicies> policies) {
         // semel.policies.default, else the top-level properties: what every call naming no policy gets
@@ -79,7 +79,7 @@ public class SemelAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public SemelPolicies semelPolicies(SemelProperties properties) {
+    SemelPolicies semelPolicies(SemelProperties properties) {
         return SemelPolicies.from(properties);
     }
 
@@ -109,7 +109,7 @@ public class SemelAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
+    Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
             SemelProperties properties, ObjectProvider<ResponseEncryption> encryption,
             ListableBeanFactory beanFactory) {
         IdempotencyStore chosen = store.getIfUnique();

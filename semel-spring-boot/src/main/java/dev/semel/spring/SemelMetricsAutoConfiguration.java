@@ -42,7 +42,7 @@ public class SemelMetricsAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public MicrometerIdempotencyListener semelMicrometerListener(MeterRegistry meterRegistry,
+    MicrometerIdempotencyListener semelMicrometerListener(MeterRegistry meterRegistry,
             ObjectProvider<ObservationRegistry> observationRegistry,
             ObjectProvider<IdempotencyStoreObservationConvention> convention, IdempotencyStore store) {
         return MicrometerIdempotencyListener.builder(meterRegistry)

@@ -44,7 +44,7 @@ public class SemelClientAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public RetryPolicies semelRetryPolicies(SemelClientProperties properties, ObjectProvider<RetryRegistry> registry,
+    RetryPolicies semelRetryPolicies(SemelClientProperties properties, ObjectProvider<RetryRegistry> registry,
             ObjectProvider<RetryPolicyCustomizer> customizers) {
         return new PropertiesRetryPolicies(properties, registry.getIfUnique(RetryRegistry::ofDefaults),
                 customizers.orderedStream().toList());

@@ -66,7 +66,7 @@ public class SemelMethodAutoConfiguration {
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     @ConditionalOnMissingBean
-    public static IdempotentMethodAdvisor semelIdempotentMethodAdvisor(ObjectProvider<Idempotency> idempotency,
+    static IdempotentMethodAdvisor semelIdempotentMethodAdvisor(ObjectProvider<Idempotency> idempotency,
             ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<SemelMethodProperties> methodProperties,
             ObjectProvider<SemelProperties> semelProperties, ObjectProvider<ExceptionCodec> exceptionCodec,
             ObjectProvider<SemelPolicies> policies, Environment environment) {

@@ -56,7 +56,7 @@ public class SemelObservationAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public IdempotencyObservations semelIdempotencyObservations(ObservationRegistry registry,
+    IdempotencyObservations semelIdempotencyObservations(ObservationRegistry registry,
             ObjectProvider<IdempotencyObservationConvention> convention) {
         return IdempotencyObservations.create(registry, convention.getIfAvailable());
     }

@@ -45,7 +45,7 @@ public class SemelOpenApiAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public IdempotencyOperationCustomizer semelIdempotencyOperationCustomizer(
+    IdempotencyOperationCustomizer semelIdempotencyOperationCustomizer(
             @Qualifier("semelIdempotencyFilter") ObjectProvider<FilterRegistrationBean<?>> filter,
             ObjectProvider<RouteResolver> routeResolver,
             ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings, SemelProperties properties) {

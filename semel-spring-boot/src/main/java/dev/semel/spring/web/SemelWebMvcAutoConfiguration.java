@@ -63,7 +63,7 @@ public class SemelWebMvcAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean(RouteResolver.class)
-    public SpringMvcRouteResolver semelRouteResolver(ObjectProvider<HandlerMapping> handlerMappings,
+    SpringMvcRouteResolver semelRouteResolver(ObjectProvider<HandlerMapping> handlerMappings,
             SemelProperties properties, ObjectProvider<SemelPolicies> policies) {
         SemelPolicies resolved = policies(properties, policies);
         return new SpringMvcRouteResolver(SingletonSupplier.of(() -> handlerMappings.orderedStream().toList()),
@@ -93,7 +93,7 @@ public class SemelWebMvcAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnProperty(prefix = "semel.web", name = "release-before-handler", havingValue = "true",
             matchIfMissing = true)
-    public HandlerNotRunMarker semelHandlerNotRunMarker() {
+    HandlerNotRunMarker semelHandlerNotRunMarker() {
         return new HandlerNotRunMarker();
     }
 
@@ -122,7 +122,7 @@ public class SemelWebMvcAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean(name = "semelIdempotencyFilter")
-    public FilterRegistrationBean<IdempotencyFilter> semelIdempotencyFilter(Idempotency idempotency,
+    FilterRegistrationBean<IdempotencyFilter> semelIdempotencyFilter(Idempotency idempotency,
             SemelProperties properties, RouteResolver routeResolver, ObjectProvider<CallerResolver> callerResolver,
             ObjectProvider<dev.semel.BodyNormalizer> bodyNormalizer,
             ObjectProvider<IdempotencyFilterCustomizer> customizers, ObjectProvider<SemelPolicies> policies) {
@@ -177,7 +177,7 @@ public class SemelWebMvcAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean(name = "semelFormBodyCachingFilter")
-    public FilterRegistrationBean<FormBodyCachingFilter> semelFormBodyCachingFilter(SemelProperties properties) {
+    FilterRegistrationBean<FormBodyCachingFilter> semelFormBodyCachingFilter(SemelProperties properties) {
         FilterRegistrationBean<FormBodyCachingFilter> registration = new FilterRegistrationBean<>(
                 new FormBodyCachingFilter(properties.getHeaderName(), bytes(
                         properties.getCapture().getMaxRequestBodySize().toBytes(),
