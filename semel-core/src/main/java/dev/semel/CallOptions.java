@@ -17,15 +17,15 @@ public final class CallOptions {
 
     private final Duration ttl;
     private final Duration leaseDuration;
-    private final InProgressPolicy inProgressPolicy;
+    private final WaitPolicy waitPolicy;
     private final OutcomePolicy outcomePolicy;
     private final ExceptionCodec exceptionCodec;
 
-    private CallOptions(Duration ttl, Duration leaseDuration, InProgressPolicy inProgressPolicy,
+    private CallOptions(Duration ttl, Duration leaseDuration, WaitPolicy waitPolicy,
             OutcomePolicy outcomePolicy, ExceptionCodec exceptionCodec) {
         this.ttl = ttl;
         this.leaseDuration = leaseDuration;
-        this.inProgressPolicy = inProgressPolicy;
+        this.waitPolicy = waitPolicy;
         this.outcomePolicy = outcomePolicy;
         this.exceptionCodec = exceptionCodec;
     }
@@ -47,8 +47,8 @@ public final class CallOptions {
         return leaseDuration != null ? leaseDuration : config.leaseDuration();
     }
 
-    InProgressPolicy inProgressPolicy(IdempotencyConfig config) {
-        return inProgressPolicy != null ? inProgressPolicy : config.inProgressPolicy();
+    WaitPolicy waitPolicy(IdempotencyConfig config) {
+        return waitPolicy != null ? waitPolicy : config.waitPolicy();
     }
 
     OutcomePolicy outcomePolicy(IdempotencyConfig config) {
@@ -66,7 +66,7 @@ public final class CallOptions {
 
     @Override
     public String toString() {
-        return "CallOptions[ttl=" + ttl + ", lease=" + leaseDuration + ", inProgress=" + inProgressPolicy
+        return "CallOptions[ttl=" + ttl + ", lease=" + leaseDuration + ", inProgress=" + waitPolicy
                 + ", exceptions=" + exceptionCodec + "]";
     }
 
@@ -74,7 +74,7 @@ public final class CallOptions {
     public static final class Builder {
         private Duration ttl;
         private Duration leaseDuration;
-        private InProgressPolicy inProgressPolicy;
+        private WaitPolicy waitPolicy;
         private OutcomePolicy outcomePolicy;
         private ExceptionCodec exceptionCodec = ExceptionCodec.NONE;
 
@@ -109,8 +109,8 @@ public final class CallOptions {
          * @param policy the policy
          * @return this builder
          */
-        public Builder inProgressPolicy(InProgressPolicy policy) {
-            this.inProgressPolicy = Objects.requireNonNull(policy, "inProgressPolicy");
+        public Builder waitPolicy(WaitPolicy policy) {
+            this.waitPolicy = Objects.requireNonNull(policy, "waitPolicy");
             return this;
         }
 
@@ -143,7 +143,7 @@ public final class CallOptions {
          * @return the options
          */
         public CallOptions build() {
-            return new CallOptions(ttl, leaseDuration, inProgressPolicy, outcomePolicy, exceptionCodec);
+            return new CallOptions(ttl, leaseDuration, waitPolicy, outcomePolicy, exceptionCodec);
         }
     }
 }

@@ -129,7 +129,7 @@ final class Claims {
     /** Repeats an attempt while it answers in-progress and the wait policy allows. */
     <R, E extends Exception> R waitWhileInProgress(Scope scope, IdempotencyKey key, String recordId,
             CallOptions options, Attempt<R, E> attempt) throws E {
-        InProgressPolicy policy = options.inProgressPolicy(config);
+        WaitPolicy policy = options.waitPolicy(config);
         long startNanos = calls.nanos();
         long deadlineNanos = startNanos + policy.maxWait().toNanos();
         boolean waited = false;

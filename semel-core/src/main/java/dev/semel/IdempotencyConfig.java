@@ -13,7 +13,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * IdempotencyConfig config = IdempotencyConfig.custom()
  *     .ttl(Duration.ofHours(24))
  *     .leaseDuration(Duration.ofSeconds(30))
- *     .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(5)))
+ *     .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(5)))
  *     .build();
  * }</pre>
  */
@@ -27,7 +27,7 @@ public final class IdempotencyConfig {
     /** What {@code Retry-After} a store failure suggests: 1 second. */
     public static final Duration DEFAULT_STORE_FAILURE_RETRY_AFTER = Duration.ofSeconds(1);
     /** Duplicates are answered in-progress at once. */
-    public static final InProgressPolicy DEFAULT_IN_PROGRESS_POLICY = InProgressPolicy.reject();
+    public static final WaitPolicy DEFAULT_WAIT_POLICY = WaitPolicy.reject();
     /** Final outcomes below 500 are stored. */
     public static final OutcomePolicy DEFAULT_OUTCOME_POLICY = OutcomePolicy.DEFAULT;
     /** Store failures refuse the request. */
@@ -42,7 +42,7 @@ public final class IdempotencyConfig {
     private final Duration leaseRenewInterval;
     private final Duration waitPollInterval;
     private final Duration storeFailureRetryAfter;
-    private final InProgressPolicy inProgressPolicy;
+    private final WaitPolicy waitPolicy;
     private final OutcomePolicy outcomePolicy;
     private final FailurePolicy failurePolicy;
     private final IdempotencyListener listener;
@@ -58,7 +58,7 @@ public final class IdempotencyConfig {
         this.leaseRenewInterval = b.leaseRenewInterval != null ? b.leaseRenewInterval : b.leaseDuration.dividedBy(3);
         this.waitPollInterval = b.waitPollInterval;
         this.storeFailureRetryAfter = b.storeFailureRetryAfter;
-        this.inProgressPolicy = b.inProgressPolicy;
+        this.waitPolicy = b.waitPolicy;
         this.outcomePolicy = b.outcomePolicy;
         this.failurePolicy = b.failurePolicy;
         this.listener = b.listener;
@@ -111,7 +111,7 @@ public final class IdempotencyConfig {
         b.leaseRenewInterval = leaseRenewInterval;
         b.waitPollInterval = waitPollInterval;
         b.storeFailureRetryAfter = storeFailureRetryAfter;
-        b.inProgressPolicy = inProgressPolicy;
+        b.waitPolicy = waitPolicy;
         b.outcomePolicy = outcomePolicy;
         b.failurePolicy = failurePolicy;
         b.listener = listener;
@@ -157,8 +157,8 @@ public final class IdempotencyConfig {
     }
 
     /** @return what duplicates do while the first attempt runs */
-    public InProgressPolicy inProgressPolicy() {
-        return inProgressPolicy;
+    public WaitPolicy waitPolicy() {
+        return waitPolicy;
     }
 
     /** @return which outcomes are stored */
@@ -200,7 +200,7 @@ public final class IdempotencyConfig {
         private Duration leaseRenewInterval;
         private Duration waitPollInterval = DEFAULT_WAIT_POLL_INTERVAL;
         private Duration storeFailureRetryAfter = DEFAULT_STORE_FAILURE_RETRY_AFTER;
-        private InProgressPolicy inProgressPolicy = DEFAULT_IN_PROGRESS_POLICY;
+        private WaitPolicy waitPolicy = DEFAULT_WAIT_POLICY;
         private OutcomePolicy outcomePolicy = DEFAULT_OUTCOME_POLICY;
         private FailurePolicy failurePolicy = DEFAULT_FAILURE_POLICY;
         private int completeAttempts = DEFAULT_COMPLETE_ATTEMPTS;
@@ -296,8 +296,8 @@ public final class IdempotencyConfig {
          * @param policy the policy
          * @return this builder
          */
-        public Builder inProgressPolicy(InProgressPolicy policy) {
-            this.inProgressPolicy = Objects.requireNonNull(policy, "inProgressPolicy");
+        public Builder waitPolicy(WaitPolicy policy) {
+            this.waitPolicy = Objects.requireNonNull(policy, "waitPolicy");
             return this;
         }
 

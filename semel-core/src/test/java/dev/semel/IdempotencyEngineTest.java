@@ -263,7 +263,7 @@ class IdempotencyEngineTest {
         };
         engine.close();
         engine = engine(signalling, IdempotencyConfig.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofMillis(10)));
         Lease first = ((Decision.Execute) engine.begin(SCOPE, KEY, FP)).lease();
         Thread releaser = new Thread(() -> {
@@ -288,7 +288,7 @@ class IdempotencyEngineTest {
     void waitPolicyGivesUpAfterItsBound() {
         engine.begin(SCOPE, KEY, FP);
         Decision late = engine.begin(SCOPE, KEY, FP, CallOptions.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMillis(30))).build());
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofMillis(30))).build());
         assertThat(late).isInstanceOf(Decision.InProgress.class);
         assertThat(eventTypes()).endsWith(Type.WAITED, Type.CONFLICT);
     }

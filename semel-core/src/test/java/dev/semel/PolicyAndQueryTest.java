@@ -17,31 +17,31 @@ class PolicyAndQueryTest {
 
     @Test
     void rejectAnswersAtOnceAndWaitingNeedsAPositiveBound() {
-        InProgressPolicy reject = InProgressPolicy.reject();
+        WaitPolicy reject = WaitPolicy.reject();
         assertThat(reject.waits()).isFalse();
         assertThat(reject.maxWait()).isZero();
-        assertThat(reject).hasToString("reject").isEqualTo(InProgressPolicy.reject());
+        assertThat(reject).hasToString("reject").isEqualTo(WaitPolicy.reject());
 
-        InProgressPolicy wait = InProgressPolicy.waitUpTo(Duration.ofSeconds(5));
+        WaitPolicy wait = WaitPolicy.waitUpTo(Duration.ofSeconds(5));
         assertThat(wait.waits()).isTrue();
         assertThat(wait.maxWait()).isEqualTo(Duration.ofSeconds(5));
         assertThat(wait).hasToString("wait up to PT5S");
 
-        assertThatThrownBy(() -> InProgressPolicy.waitUpTo(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> InProgressPolicy.waitUpTo(Duration.ofMillis(-1)))
+        assertThatThrownBy(() -> WaitPolicy.waitUpTo(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> WaitPolicy.waitUpTo(Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> InProgressPolicy.waitUpTo(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> WaitPolicy.waitUpTo(null)).isInstanceOf(NullPointerException.class);
     }
 
     @Test
     void inProgressPoliciesAreEqualByTheirBound() {
-        InProgressPolicy five = InProgressPolicy.waitUpTo(Duration.ofSeconds(5));
-        assertThat(five).isEqualTo(InProgressPolicy.waitUpTo(Duration.ofMillis(5000)))
-                .hasSameHashCodeAs(InProgressPolicy.waitUpTo(Duration.ofMillis(5000)))
-                .isNotEqualTo(InProgressPolicy.waitUpTo(Duration.ofSeconds(6)))
-                .isNotEqualTo(InProgressPolicy.reject())
+        WaitPolicy five = WaitPolicy.waitUpTo(Duration.ofSeconds(5));
+        assertThat(five).isEqualTo(WaitPolicy.waitUpTo(Duration.ofMillis(5000)))
+                .hasSameHashCodeAs(WaitPolicy.waitUpTo(Duration.ofMillis(5000)))
+                .isNotEqualTo(WaitPolicy.waitUpTo(Duration.ofSeconds(6)))
+                .isNotEqualTo(WaitPolicy.reject())
                 .isNotEqualTo("wait up to PT5S");
-        assertThat(five.hashCode()).isNotEqualTo(InProgressPolicy.waitUpTo(Duration.ofSeconds(6)).hashCode());
+        assertThat(five.hashCode()).isNotEqualTo(WaitPolicy.waitUpTo(Duration.ofSeconds(6)).hashCode());
     }
 
     @Test

@@ -118,7 +118,7 @@ class ScopeAndFingerprintTest {
         assertThatThrownBy(() -> IdempotencyConfig.custom().leaseDuration(java.time.Duration.ofSeconds(1))
                 .leaseRenewInterval(java.time.Duration.ofSeconds(2)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most half");
-        assertThatThrownBy(() -> InProgressPolicy.waitUpTo(java.time.Duration.ZERO))
+        assertThatThrownBy(() -> WaitPolicy.waitUpTo(java.time.Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
         IdempotencyConfig defaults = IdempotencyConfig.ofDefaults();
         assertThat(defaults.ttl()).isEqualTo(IdempotencyConfig.DEFAULT_TTL);

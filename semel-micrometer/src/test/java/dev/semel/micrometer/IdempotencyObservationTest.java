@@ -18,9 +18,9 @@ import dev.semel.IdempotencyEvent;
 import dev.semel.IdempotencyListener;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.InProgressPolicy;
 import dev.semel.Lease;
 import dev.semel.StoreOperation;
+import dev.semel.WaitPolicy;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
@@ -144,7 +144,7 @@ class IdempotencyObservationTest {
     void aClaimThatMetALiveLeaseAndThenWaitedIsMarkedInProgress() throws Exception {
         CountDownLatch waiting = new CountDownLatch(1);
         Idempotency engine = engine(new MicrometerIdempotencyListenerTest.SignallingStore(waiting),
-                IdempotencyConfig.custom().inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
+                IdempotencyConfig.custom().waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                         .waitPollInterval(Duration.ofMillis(20)), null);
         Lease first = ((Decision.Execute) engine.begin(SCOPE, KEY, FP)).lease();
         CompletableFuture<Decision> duplicate = CompletableFuture.supplyAsync(() -> engine.begin(SCOPE, KEY, FP));

@@ -10,11 +10,11 @@ import dev.semel.IdempotencyEvent;
 import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.InProgressPolicy;
 import dev.semel.Lease;
 import dev.semel.LeaseLostException;
 import dev.semel.Outcome;
 import dev.semel.Scope;
+import dev.semel.WaitPolicy;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
@@ -159,7 +159,7 @@ class MicrometerIdempotencyListenerTest {
         CountDownLatch waiting = new CountDownLatch(1);
         IdempotencyStore signalling = new SignallingStore(waiting);
         Idempotency engine = engine(signalling, IdempotencyConfig.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofMillis(20)));
         Lease first = ((Decision.Execute) engine.begin(SCOPE, KEY, FP)).lease();
 

@@ -23,7 +23,7 @@ import java.util.TreeSet;
  *         .keyRequired(true)
  *         .options(CallOptions.custom()
  *                 .ttl(Duration.ofHours(1))
- *                 .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
+ *                 .waitPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
  *                 .build())
  *         .build();
  * }</pre>

@@ -7,7 +7,7 @@ import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.InProgressPolicy;
+import dev.semel.WaitPolicy;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
@@ -68,9 +68,9 @@ abstract class IdempotencyFilterContract {
         IdempotencyFilter filter = IdempotencyFilter.builder(engine)
                 .route("/required/**", IdempotentRoute.builder().keyRequired(true).build())
                 .route("/waiting/**", IdempotentRoute.builder().options(CallOptions.custom()
-                        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(20))).build()).build())
+                        .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(20))).build()).build())
                 .route("/briefwait/**", IdempotentRoute.builder().options(CallOptions.custom()
-                        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMillis(200))).build()).build())
+                        .waitPolicy(WaitPolicy.waitUpTo(Duration.ofMillis(200))).build()).build())
                 .route("/**")
                 .routeResolver(IdempotencyFilterContract::template)
                 .bodyNormalizer(JsonBodyNormalizer.ignoring("/sentAt"))

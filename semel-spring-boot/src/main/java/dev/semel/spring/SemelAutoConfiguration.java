@@ -59,7 +59,7 @@ public class SemelAutoConfiguration {
         IdempotencyConfig.Builder builder = IdempotencyConfig.custom()
                 .ttl(defaults.ttl())
                 .leaseDuration(defaults.lease())
-                .inProgressPolicy(defaults.inProgressPolicy())
+                .waitPolicy(defaults.waitPolicy())
                 .outcomePolicy(defaults.outcomePolicy())
                 .failurePolicy(properties.getFailurePolicy())
                 .storeFailureRetryAfter(properties.getStoreFailureRetryAfter())

@@ -1,8 +1,8 @@
 package dev.semel.spring;
 
 import dev.semel.CallOptions;
-import dev.semel.InProgressPolicy;
 import dev.semel.OutcomePolicy;
+import dev.semel.WaitPolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -81,9 +81,9 @@ public final class SemelPolicy {
     }
 
     /** @return the engine's in-progress policy for {@link #inProgress()} and {@link #maxWait()} */
-    public InProgressPolicy inProgressPolicy() {
-        return inProgress == SemelProperties.InProgressPolicy.WAIT ? InProgressPolicy.waitUpTo(maxWait)
-                : InProgressPolicy.reject();
+    public WaitPolicy waitPolicy() {
+        return inProgress == SemelProperties.InProgressPolicy.WAIT ? WaitPolicy.waitUpTo(maxWait)
+                : WaitPolicy.reject();
     }
 
     /** @return the engine's outcome policy for {@link #storedOutcomes()} */
@@ -113,7 +113,7 @@ public final class SemelPolicy {
             builder.leaseDuration(lease);
         }
         if (overrides.inProgress()) {
-            builder.inProgressPolicy(inProgressPolicy());
+            builder.waitPolicy(waitPolicy());
         }
         if (overrides.storedOutcomes()) {
             builder.outcomePolicy(outcomePolicy);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.semel.IdempotencyConfig;
-import dev.semel.InProgressPolicy;
+import dev.semel.WaitPolicy;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -135,7 +135,7 @@ class NamedPoliciesStartupTest {
                     SemelPolicy defaults = policies.defaultPolicy();
                     assertThat(defaults.ttl()).isEqualTo(Duration.ofHours(2));
                     assertThat(defaults.lease()).as("from semel.lease").isEqualTo(Duration.ofSeconds(45));
-                    assertThat(defaults.inProgressPolicy()).isEqualTo(InProgressPolicy.waitUpTo(Duration.ofSeconds(7)));
+                    assertThat(defaults.waitPolicy()).isEqualTo(WaitPolicy.waitUpTo(Duration.ofSeconds(7)));
 
                     SemelPolicy refunds = policies.get("refunds");
                     assertThat(refunds.ttl()).isEqualTo(Duration.ofHours(1));

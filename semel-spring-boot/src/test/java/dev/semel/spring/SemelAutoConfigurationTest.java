@@ -6,7 +6,7 @@ import dev.semel.FailurePolicy;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.InProgressPolicy;
+import dev.semel.WaitPolicy;
 import dev.semel.spi.IdempotencyStore;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ class SemelAutoConfigurationTest {
                     IdempotencyConfig config = context.getBean(Idempotency.class).config();
                     assertThat(config.ttl()).isEqualTo(Duration.ofHours(2));
                     assertThat(config.leaseDuration()).isEqualTo(Duration.ofSeconds(10));
-                    assertThat(config.inProgressPolicy()).isEqualTo(InProgressPolicy.waitUpTo(Duration.ofSeconds(3)));
+                    assertThat(config.waitPolicy()).isEqualTo(WaitPolicy.waitUpTo(Duration.ofSeconds(3)));
                     assertThat(config.failurePolicy()).isEqualTo(FailurePolicy.FAIL_OPEN);
                     assertThat(config.ownerId()).isEqualTo("node-1");
                 });

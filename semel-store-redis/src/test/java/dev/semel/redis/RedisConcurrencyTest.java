@@ -6,9 +6,9 @@ import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyKey;
-import dev.semel.InProgressPolicy;
 import dev.semel.ResultCodec;
 import dev.semel.Scope;
+import dev.semel.WaitPolicy;
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.StoredResponse;
 import dev.semel.test.redis.TestRedis;
@@ -110,7 +110,7 @@ class RedisConcurrencyTest {
     void aWaiterOnAnotherInstanceIsWokenByTheOwnersCompletionNotByPolling() throws Exception {
         Queue<String> events = new ConcurrentLinkedQueue<>();
         IdempotencyConfig waitLong = IdempotencyConfig.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(90)))
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(90)))
                 // far longer than this test may take: only a wake-up can end the wait in time
                 .waitPollInterval(Duration.ofSeconds(90))
                 .build();

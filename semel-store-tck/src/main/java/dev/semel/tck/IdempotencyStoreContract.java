@@ -7,9 +7,9 @@ import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyKey;
-import dev.semel.InProgressPolicy;
 import dev.semel.ResultCodec;
 import dev.semel.Scope;
+import dev.semel.WaitPolicy;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.IdempotencyRecord;
@@ -738,7 +738,7 @@ public abstract class IdempotencyStoreContract {
     @Timeout(120)
     void waitingDuplicatesGetTheFirstResultOnceItCompletes() throws Exception {
         IdempotencyConfig config = IdempotencyConfig.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofMillis(20))
                 .build();
         try (Idempotency engine = Idempotency.create(store, config)) {
@@ -802,7 +802,7 @@ public abstract class IdempotencyStoreContract {
         };
         // a poll so long that only the store's signal can end the wait within the test's bound
         IdempotencyConfig config = IdempotencyConfig.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMinutes(10)))
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofMinutes(10)))
                 .waitPollInterval(Duration.ofMinutes(10))
                 .build();
         try (Idempotency engine = Idempotency.create(signalled, config)) {

@@ -4,9 +4,9 @@ import dev.semel.CallOptions;
 import dev.semel.ExceptionCodec;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyKey;
-import dev.semel.InProgressPolicy;
 import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Scope;
+import dev.semel.WaitPolicy;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelPolicy;
@@ -99,7 +99,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
      * @param fingerprintIgnoredTypes argument types left out of the fingerprint
      * @param policies the named policies of {@code @Idempotent(policy = "...")}
      */
-    public record Settings(JsonMapper jsonMapper, long maxResultSize, InProgressPolicy waitPolicy,
+    public record Settings(JsonMapper jsonMapper, long maxResultSize, WaitPolicy waitPolicy,
             ExceptionCodec exceptionCodec, List<Class<?>> fingerprintIgnoredTypes, SemelPolicies policies) {
         /**
          * Checks the settings.
@@ -131,7 +131,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
          * @param exceptionCodec which exceptions are stored and rethrown on replay
          * @param fingerprintIgnoredTypes argument types left out of the fingerprint
          */
-        public Settings(JsonMapper jsonMapper, long maxResultSize, InProgressPolicy waitPolicy,
+        public Settings(JsonMapper jsonMapper, long maxResultSize, WaitPolicy waitPolicy,
                 ExceptionCodec exceptionCodec, List<Class<?>> fingerprintIgnoredTypes) {
             this(jsonMapper, maxResultSize, waitPolicy, exceptionCodec, fingerprintIgnoredTypes,
                     SemelPolicies.from(new SemelProperties()));
@@ -272,7 +272,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
         final boolean required;
         final Duration ttl;
         final SemelPolicy policy;
-        final InProgressPolicy inProgressPolicy;
+        final WaitPolicy waitPolicy;
         final ExceptionCodec exceptionCodec;
         final boolean async;
         final JacksonResultCodec codec;
@@ -285,7 +285,7 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             required = async = false;
             ttl = null;
             policy = null;
-            inProgressPolicy = null;
+            waitPolicy = null;
             exceptionCodec = null;
             codec = null;
             fingerprintMapper = null;
@@ -305,10 +305,10 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             this.policy = annotation.policy().isEmpty() ? null
                     : settings.policies().get(annotation.policy(),
                             "@Idempotent(policy = \"" + annotation.policy() + "\") on " + name);
-            this.inProgressPolicy = switch (annotation.inProgress()) {
+            this.waitPolicy = switch (annotation.inProgress()) {
                 case DEFAULT -> null;
-                case REJECT -> InProgressPolicy.reject();
-                case WAIT -> policy != null ? InProgressPolicy.waitUpTo(policy.maxWait()) : settings.waitPolicy();
+                case REJECT -> WaitPolicy.reject();
+                case WAIT -> policy != null ? WaitPolicy.waitUpTo(policy.maxWait()) : settings.waitPolicy();
             };
             this.exceptionCodec = settings.exceptionCodec();
             Type returnType = GenericTypeResolver.resolveType(method.getGenericReturnType(), targetClass);
@@ -369,8 +369,8 @@ public final class IdempotentMethodInterceptor implements MethodInterceptor {
             if (callTtl != null) {
                 builder.ttl(callTtl);
             }
-            if (inProgressPolicy != null) {
-                builder.inProgressPolicy(inProgressPolicy);
+            if (waitPolicy != null) {
+                builder.waitPolicy(waitPolicy);
             }
             return builder.build();
         }

@@ -2,7 +2,7 @@ package dev.semel.spring.method;
 
 import dev.semel.ExceptionCodec;
 import dev.semel.Idempotency;
-import dev.semel.InProgressPolicy;
+import dev.semel.WaitPolicy;
 import dev.semel.spring.SemelAutoConfiguration;
 import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelProperties;
@@ -93,7 +93,7 @@ public class SemelMethodAutoConfiguration {
             }
         }
         return new IdempotentMethodInterceptor.Settings(mapper, properties.getMaxResultSize().toBytes(),
-                InProgressPolicy.waitUpTo(policies.defaultPolicy().maxWait()), exceptions, ignored, policies);
+                WaitPolicy.waitUpTo(policies.defaultPolicy().maxWait()), exceptions, ignored, policies);
     }
 
     @SuppressWarnings("unchecked")

@@ -1,7 +1,7 @@
 package dev.semel.spring.web;
 
 import dev.semel.CallOptions;
-import dev.semel.InProgressPolicy;
+import dev.semel.WaitPolicy;
 import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.Idempotent;
@@ -141,8 +141,8 @@ public final class SpringMvcRouteResolver implements RouteResolver {
             options.ttl(DurationStyle.detectAndParse(annotation.ttl()));
         }
         switch (annotation.inProgress()) {
-            case REJECT -> options.inProgressPolicy(InProgressPolicy.reject());
-            case WAIT -> options.inProgressPolicy(InProgressPolicy.waitUpTo(policy.maxWait()));
+            case REJECT -> options.waitPolicy(WaitPolicy.reject());
+            case WAIT -> options.waitPolicy(WaitPolicy.waitUpTo(policy.maxWait()));
             case DEFAULT -> {
                 // the policy's, else the engine's configured policy
             }

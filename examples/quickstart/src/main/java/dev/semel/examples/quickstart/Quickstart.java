@@ -6,9 +6,9 @@ import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyMismatchException;
 import dev.semel.InMemoryIdempotencyStore;
-import dev.semel.InProgressPolicy;
 import dev.semel.ResultCodec;
 import dev.semel.Scope;
+import dev.semel.WaitPolicy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ public final class Quickstart {
     public static void main(String[] args) throws Exception {
         AtomicInteger charges = new AtomicInteger();
         IdempotencyConfig config = IdempotencyConfig.custom()
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(5)))
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(5)))
                 .build();
         try (Idempotency idempotency = Idempotency.create(new InMemoryIdempotencyStore(), config)) {
             Scope scope = Scope.of("alice", "charge");

@@ -12,12 +12,12 @@ import java.util.Objects;
  * the engine waits between transactions). If the bound passes, the answer is the same as
  * with {@code reject()}.
  */
-public final class InProgressPolicy {
-    private static final InProgressPolicy REJECT = new InProgressPolicy(Duration.ZERO);
+public final class WaitPolicy {
+    private static final WaitPolicy REJECT = new WaitPolicy(Duration.ZERO);
 
     private final Duration maxWait;
 
-    private InProgressPolicy(Duration maxWait) {
+    private WaitPolicy(Duration maxWait) {
         this.maxWait = maxWait;
     }
 
@@ -26,7 +26,7 @@ public final class InProgressPolicy {
      *
      * @return the policy
      */
-    public static InProgressPolicy reject() {
+    public static WaitPolicy reject() {
         return REJECT;
     }
 
@@ -36,12 +36,12 @@ public final class InProgressPolicy {
      * @param maxWait the longest wait, positive
      * @return the policy
      */
-    public static InProgressPolicy waitUpTo(Duration maxWait) {
+    public static WaitPolicy waitUpTo(Duration maxWait) {
         Objects.requireNonNull(maxWait, "maxWait");
         if (maxWait.isNegative() || maxWait.isZero()) {
             throw new IllegalArgumentException("maxWait must be positive, was " + maxWait);
         }
-        return new InProgressPolicy(maxWait);
+        return new WaitPolicy(maxWait);
     }
 
     /**
@@ -64,7 +64,7 @@ public final class InProgressPolicy {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof InProgressPolicy other && maxWait.equals(other.maxWait);
+        return o instanceof WaitPolicy other && maxWait.equals(other.maxWait);
     }
 
     @Override
