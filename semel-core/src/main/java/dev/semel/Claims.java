@@ -52,11 +52,9 @@ final class Claims {
             result = calls.claim(request);
         } catch (RuntimeException e) {
             if (inTransaction) {
-                if (e instanceof IdempotencyStoreException storeFailure) {
-                    // roll the transaction back; the engine decides outside it (fail-open runs unprotected)
-                    throw new ClaimFailedException(storeFailure);
-                }
-                throw e;
+                // roll the transaction back; the engine decides outside it (fail-open runs unprotected).
+                // A raw driver exception is a store failure too, not a bug of the caller's.
+                throw new ClaimFailedException(StoreCalls.asStoreException("claim", e));
             }
             return storeFailed(scope, key, recordId, options, e);
         }
