@@ -144,6 +144,64 @@ class FailurePathsTest {
         assertThat(runs).hasValue(1);
     }
 
+    // ------------------------------------------------------------------ raw driver exceptions
+
+    /** What a store that does not wrap its driver's failures throws: not the engine's own exception. */
+    private static RuntimeException driverFailure() {
+        return new java.io.UncheckedIOException("Connection reset by peer",
+                new java.net.SocketException("Connection reset by peer"));
+    }
+
+    @Test
+    void aRawDriverExceptionFromClaimReachesTheCallerAsAStoreExceptionAndTheOperationDoesNotRun() {
+        RuntimeException raw = driverFailure();
+        engine = Idempotency.create(new ForwardingIdempotencyStore(memory) {
+            @Override
+            public ClaimResult claim(ClaimRequest request) {
+                throw raw;
+            }
+        }, IdempotencyConfig.custom().storeFailureRetryAfter(Duration.ofSeconds(3)).build());
+        assertThatThrownBy(this::once).isInstanceOfSatisfying(IdempotencyStoreException.class,
+                e -> assertThat(e.retryAfter()).contains(Duration.ofSeconds(3))).hasCause(raw);
+        assertThat(runs).hasValue(0);
+    }
+
+    @Test
+    void aRawDriverExceptionFromClaimInsideATransactionReachesTheCallerAsAStoreException() {
+        RuntimeException raw = driverFailure();
+        RecordingTransactionalStore failingClaim = new RecordingTransactionalStore(memory) {
+            @Override
+            public ClaimResult claim(ClaimRequest request) {
+                throw raw;
+            }
+        };
+        engine = Idempotency.create(failingClaim);
+        assertThatThrownBy(this::once).isInstanceOf(IdempotencyStoreException.class).hasRootCause(raw.getCause());
+        assertThat(runs).hasValue(0);
+        assertThat(failingClaim.log).containsExactly("begin", "rollback");
+    }
+
+    @Test
+    void aRawDriverExceptionFromCompleteIsAStoreErrorAfterTheOperationRanOnceAndTheKeyStaysHeld() {
+        RuntimeException raw = driverFailure();
+        AtomicInteger completes = new AtomicInteger();
+        engine = Idempotency.create(new ForwardingIdempotencyStore(memory) {
+            @Override
+            public boolean complete(String id, long token, StoredResponse response, Instant expiresAt, Instant now) {
+                completes.incrementAndGet();
+                throw raw;
+            }
+        }, IdempotencyConfig.custom().completeAttempts(2).build());
+        assertThatThrownBy(this::once).isInstanceOf(IdempotencyStoreException.class).hasCause(raw)
+                .hasMessageContaining("complete");
+        assertThat(runs).as("the operation ran").hasValue(1);
+        assertThat(completes).as("retried once, as configured").hasValue(2);
+        assertThat(memory.find(SCOPE.recordId(KEY), Instant.now()).orElseThrow().state())
+                .as("not released: the operation's effect may have happened").isEqualTo(RecordState.IN_PROGRESS);
+        assertThatThrownBy(this::once).isInstanceOf(IdempotencyInProgressException.class);
+        assertThat(runs).as("a duplicate does not run it again while the lease lasts").hasValue(1);
+    }
+
     // ------------------------------------------------------------------ fail-open never re-runs
 
     @Test

@@ -4,6 +4,7 @@ import dev.semel.IdempotencyEvent.Type;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.RecordState;
 import dev.semel.spi.StoredResponse;
@@ -167,25 +168,39 @@ class IdempotencyEngineTest {
     }
 
     @Test
-    void leaseIsRenewedInTheBackgroundWhileTheOperationRuns() throws Exception {
+    void leaseIsRenewedInTheBackgroundWhileTheOperationRunsToAFullLeaseFromNow() throws Exception {
+        Duration leaseDuration = Duration.ofMillis(300);
+        Instant claimedAt = clock.instant();
+        Instant later = claimedAt.plus(Duration.ofMinutes(1));
+        // counts only the renewals made after the clock moved, so each must push the deadline forward
         CountDownLatch renewed = new CountDownLatch(2);
         IdempotencyStore counting = new ForwardingIdempotencyStore(memory) {
             @Override
             public boolean renew(String recordId, long token, Instant deadline, Instant now) {
                 boolean ok = super.renew(recordId, token, deadline, now);
-                renewed.countDown();
+                if (ok && now.equals(later)) {
+                    renewed.countDown();
+                }
                 return ok;
             }
         };
         engine.close();
-        engine = engine(counting, IdempotencyConfig.custom().leaseDuration(Duration.ofMillis(300))
+        engine = engine(counting, IdempotencyConfig.custom().leaseDuration(leaseDuration)
                 .leaseRenewInterval(Duration.ofMillis(20)));
+        String recordId = SCOPE.recordId(KEY);
         Outcome outcome = engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> {
+            assertThat(memory.find(recordId, clock.instant()).orElseThrow().leaseDeadline())
+                    .isEqualTo(claimedAt.plus(leaseDuration));
+            clock.advance(Duration.ofMinutes(1));
             assertThat(renewed.await(30, TimeUnit.SECONDS)).isTrue();
+            IdempotencyRecord record = memory.find(recordId, clock.instant()).orElseThrow();
+            assertThat(record.leaseDeadline()).as("moved to now + the lease duration")
+                    .isEqualTo(later.plus(leaseDuration));
+            assertThat(record.isLeaseLive(later)).isTrue();
             return ok("slow");
         });
         assertThat(outcome).isInstanceOf(Outcome.Executed.class);
-        assertThat(memory.find(SCOPE.recordId(KEY), clock.instant()).orElseThrow().state())
+        assertThat(memory.find(recordId, clock.instant()).orElseThrow().state())
                 .isEqualTo(RecordState.COMPLETED);
     }
 

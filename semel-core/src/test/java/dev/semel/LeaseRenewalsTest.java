@@ -25,13 +25,17 @@ class LeaseRenewalsTest {
     @Test
     void manyRunningOperationsAreAllRenewedByASingleScheduledTask() throws Exception {
         int leases = 50;
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
+        Instant later = clock.instant().plus(Duration.ofMinutes(1));
         Set<String> renewedRecords = ConcurrentHashMap.newKeySet();
         CountDownLatch allRenewed = new CountDownLatch(leases);
-        IdempotencyStore counting = new ForwardingIdempotencyStore(new InMemoryIdempotencyStore()) {
+        InMemoryIdempotencyStore memory = new InMemoryIdempotencyStore();
+        IdempotencyStore counting = new ForwardingIdempotencyStore(memory) {
             @Override
             public boolean renew(String recordId, long token, Instant deadline, Instant now) {
                 boolean ok = super.renew(recordId, token, deadline, now);
-                if (ok && renewedRecords.add(recordId)) {
+                // only renewals after the clock moved count: each must push its deadline forward
+                if (ok && now.equals(later) && renewedRecords.add(recordId)) {
                     allRenewed.countDown();
                 }
                 return ok;
@@ -39,7 +43,8 @@ class LeaseRenewalsTest {
         };
         RecordingScheduler scheduler = new RecordingScheduler();
         try (Idempotency engine = Idempotency.create(counting, IdempotencyConfig.custom().scheduler(scheduler)
-                .leaseDuration(Duration.ofSeconds(30)).leaseRenewInterval(Duration.ofMillis(10)).build())) {
+                .clock(clock).leaseDuration(Duration.ofSeconds(30)).leaseRenewInterval(Duration.ofMillis(10))
+                .build())) {
             List<Lease> running = new ArrayList<>();
             for (int i = 0; i < leases; i++) {
                 running.add(((Decision.Execute) engine.begin(SCOPE, IdempotencyKey.of("k" + i),
@@ -49,7 +54,10 @@ class LeaseRenewalsTest {
             assertThat(scheduler.periodicTasks).hasSize(1);
             assertThat(engine.renewingLeases()).isEqualTo(leases);
 
+            clock.advance(Duration.ofMinutes(1));
             assertThat(allRenewed.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(running).allSatisfy(lease -> assertThat(memory.find(lease.recordId(), later).orElseThrow()
+                    .leaseDeadline()).as("now + the lease duration").isEqualTo(later.plusSeconds(30)));
             for (Lease lease : running) {
                 lease.complete(StoredResponse.of(200, List.of(), new byte[0]));
             }
@@ -62,23 +70,35 @@ class LeaseRenewalsTest {
 
     @Test
     void aShorterPerCallLeaseMakesTheSingleTaskTickFaster() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
+        Instant later = clock.instant().plus(Duration.ofMinutes(1));
         CountDownLatch renewed = new CountDownLatch(2);
-        IdempotencyStore counting = new ForwardingIdempotencyStore(new InMemoryIdempotencyStore()) {
+        InMemoryIdempotencyStore memory = new InMemoryIdempotencyStore();
+        IdempotencyStore counting = new ForwardingIdempotencyStore(memory) {
             @Override
             public boolean renew(String recordId, long token, Instant deadline, Instant now) {
-                renewed.countDown();
-                return super.renew(recordId, token, deadline, now);
+                boolean ok = super.renew(recordId, token, deadline, now);
+                if (ok && now.equals(later)) {
+                    renewed.countDown();
+                }
+                return ok;
             }
         };
         RecordingScheduler scheduler = new RecordingScheduler();
         // the default lease would first tick after minutes; the per-call lease needs one within 10 ms
         try (Idempotency engine = Idempotency.create(counting, IdempotencyConfig.custom().scheduler(scheduler)
-                .leaseDuration(Duration.ofMinutes(30)).build())) {
-            engine.begin(SCOPE, IdempotencyKey.of("slow"), Fingerprint.of(new byte[0]));
+                .clock(clock).leaseDuration(Duration.ofMinutes(30)).build())) {
+            Lease slow = ((Decision.Execute) engine.begin(SCOPE, IdempotencyKey.of("slow"),
+                    Fingerprint.of(new byte[0]))).lease();
             Lease fast = ((Decision.Execute) engine.begin(SCOPE, IdempotencyKey.of("fast"),
                     Fingerprint.of(new byte[0]), CallOptions.custom().leaseDuration(Duration.ofMillis(60)).build()))
                     .lease();
+            clock.advance(Duration.ofMinutes(1));
             assertThat(renewed.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(memory.find(fast.recordId(), later).orElseThrow().leaseDeadline())
+                    .as("renewed by its own 60 ms lease, not the default").isEqualTo(later.plusMillis(60));
+            assertThat(memory.find(slow.recordId(), later).orElseThrow().leaseDeadline())
+                    .as("not yet due").isEqualTo(later.minus(Duration.ofMinutes(1)).plus(Duration.ofMinutes(30)));
             assertThat(scheduler.periodicTasks).hasSize(2)
                     .filteredOn(task -> !task.isCancelled()).hasSize(1);
             fast.release();

@@ -94,6 +94,8 @@ abstract class IdempotencyFilterContract {
     @BeforeEach
     void storeUp() {
         store.failing.set(false);
+        store.claimFailure.set(null);
+        store.completeFailure.set(null);
         store.completeLatencyMillis.set(0);
     }
 
@@ -682,6 +684,32 @@ abstract class IdempotencyFilterContract {
         assertThat(app.executions(path)).isZero();
     }
 
+    @Test
+    void aRawDriverExceptionFromTheStoreIsA503WithRetryAfterAndTheHandlerDoesNotRun() throws Exception {
+        String path = unique("/payments");
+        store.claimFailure.set(new java.io.UncheckedIOException("Connection reset by peer",
+                new java.net.SocketException("Connection reset by peer")));
+        HttpResponse<byte[]> response = post(path, "k" + path, "{}");
+        assertProblem(response, 503, "store-unavailable", path, "k" + path);
+        assertThat(response.headers().firstValue("Retry-After")).contains("1");
+        assertThat(text(response)).doesNotContain("Exception").doesNotContain("Connection reset");
+        assertThat(app.executions(path)).isZero();
+    }
+
+    @Test
+    void aStoreThatCannotKeepTheResponseLetsTheHandlerRunOnceAndHoldsTheKey() throws Exception {
+        String path = unique("/payments");
+        store.completeFailure.set(new IllegalStateException("Connection pool shut down"));
+        HttpResponse<byte[]> first = post(path, "k" + path, "{}");
+        assertThat(first.statusCode()).as("the handler's answer still reaches the caller").isEqualTo(201);
+        assertThat(text(first)).contains("\"execution\":1");
+        store.completeFailure.set(null);
+        HttpResponse<byte[]> retry = post(path, "k" + path, "{}");
+        assertProblem(retry, 409, "request-in-progress", path, "k" + path);
+        assertThat(retry.headers().firstValue("Retry-After")).isPresent();
+        assertThat(app.executions(path)).as("not released after it ran: never run twice").isEqualTo(1);
+    }
+
     // ------------------------------------------------------------ support
 
     static void assertProblem(HttpResponse<byte[]> response, int status, String type, String instance, String key) {
@@ -700,6 +728,12 @@ abstract class IdempotencyFilterContract {
     /** The in-memory store, with a switch that makes it unreachable, a count of claims and slow completes. */
     static final class SwitchableStore extends ForwardingIdempotencyStore {
         final AtomicBoolean failing = new AtomicBoolean();
+        /** Thrown as is by claim (a store that does not wrap its driver's exceptions). */
+        final java.util.concurrent.atomic.AtomicReference<RuntimeException> claimFailure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        /** Thrown as is by complete, after the handler ran. */
+        final java.util.concurrent.atomic.AtomicReference<RuntimeException> completeFailure =
+                new java.util.concurrent.atomic.AtomicReference<>();
         final AtomicInteger claims = new AtomicInteger();
         /** Latency of a store across a network; makes a response sent before its record is stored visible. */
         final AtomicLong completeLatencyMillis = new AtomicLong();
@@ -713,6 +747,10 @@ abstract class IdempotencyFilterContract {
             if (failing.get()) {
                 throw new IdempotencyStoreException("connection refused", null);
             }
+            RuntimeException raw = claimFailure.get();
+            if (raw != null) {
+                throw raw;
+            }
             ClaimResult result = super.claim(request);
             claims.incrementAndGet();
             return result;
@@ -721,6 +759,10 @@ abstract class IdempotencyFilterContract {
         @Override
         public boolean complete(String recordId, long token, StoredResponse response, Instant expiresAt,
                 Instant now) {
+            RuntimeException raw = completeFailure.get();
+            if (raw != null) {
+                throw raw;
+            }
             long latency = completeLatencyMillis.get();
             if (latency > 0) {
                 try {

@@ -22,6 +22,7 @@ import dev.semel.test.jdbc.TestDatabases;
 import dev.semel.test.redis.TestRedis;
 import io.lettuce.core.RedisClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -83,10 +84,43 @@ class StoreAndIntegrationAutoConfigurationTest {
     }
 
     @Test
-    void usesTheConfiguredTableAndCreatesItWhenMissing() {
-        runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_named")
-                .run(context -> assertThat(((JdbcIdempotencyStore) EngineStores.of(context.getBean(Idempotency.class)))
-                        .tableName()).isEqualTo("semel_ctx_named"));
+    void usesTheConfiguredTableAndCreatesItWhenMissing() throws Exception {
+        String table = "semel_ctx_named_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        DataSource h2 = TestDatabases.h2("semel-spring-context");
+        assertThat(tableExists(h2, table)).as("missing before the application starts").isFalse();
+        try {
+            runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=" + table)
+                    .run(context -> {
+                        Idempotency engine = context.getBean(Idempotency.class);
+                        assertThat(((JdbcIdempotencyStore) EngineStores.of(engine)).tableName()).isEqualTo(table);
+                        assertThat(tableExists(h2, table)).as("created at startup").isTrue();
+                        engine.once(dev.semel.Scope.of("alice", "charge"), dev.semel.IdempotencyKey.of("k-1"),
+                                new byte[] {1}, dev.semel.ResultCodec.utf8(), () -> "done");
+                        try (java.sql.Connection c = h2.getConnection();
+                                java.sql.Statement st = c.createStatement();
+                                java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+                            rs.next();
+                            assertThat(rs.getLong(1)).as("the record went into that table").isOne();
+                        }
+                    });
+        } finally {
+            try (java.sql.Connection c = h2.getConnection(); java.sql.Statement st = c.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS " + table);
+            }
+        }
+    }
+
+    /** Asks the database's own metadata, in whatever case it stores unquoted names. */
+    private static boolean tableExists(DataSource dataSource, String table) throws java.sql.SQLException {
+        try (java.sql.Connection c = dataSource.getConnection();
+                java.sql.ResultSet rs = c.getMetaData().getTables(null, null, "%", new String[] {"TABLE"})) {
+            while (rs.next()) {
+                if (rs.getString("TABLE_NAME").equalsIgnoreCase(table)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     @Test
@@ -110,9 +144,37 @@ class StoreAndIntegrationAutoConfigurationTest {
 
     @Test
     void aRedisClientGivesTheRedisStoreWithTheConfiguredPrefix() {
-        runner.withUserConfiguration(Redis.class).run(context -> {
-            assertThat(EngineStores.of(context.getBean(Idempotency.class))).isInstanceOf(RedisIdempotencyStore.class);
-        });
+        String prefix = "semel-ctx-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ":";
+        RedisClient own = RedisClient.create(TestRedis.url());
+        try (io.lettuce.core.api.StatefulRedisConnection<String, String> connection = own.connect()) {
+            io.lettuce.core.api.sync.RedisCommands<String, String> redis = connection.sync();
+            runner.withUserConfiguration(Redis.class).withPropertyValues("semel.store.redis.key-prefix=" + prefix)
+                    .run(context -> {
+                        Idempotency engine = context.getBean(Idempotency.class);
+                        assertThat(EngineStores.of(engine)).isInstanceOf(RedisIdempotencyStore.class);
+                        dev.semel.Scope scope = dev.semel.Scope.of("alice", "charge");
+                        dev.semel.IdempotencyKey key = dev.semel.IdempotencyKey.of("k-1");
+                        engine.once(scope, key, new byte[] {1}, dev.semel.ResultCodec.utf8(), () -> "done");
+                        // SCAN, not the store's own view: the keys as any other Redis client sees them
+                        List<String> keys = new java.util.ArrayList<>();
+                        io.lettuce.core.KeyScanCursor<String> cursor = redis.scan(
+                                io.lettuce.core.ScanArgs.Builder.matches(prefix + "*").limit(1000));
+                        keys.addAll(cursor.getKeys());
+                        while (!cursor.isFinished()) {
+                            cursor = redis.scan(cursor, io.lettuce.core.ScanArgs.Builder.matches(prefix + "*")
+                                    .limit(1000));
+                            keys.addAll(cursor.getKeys());
+                        }
+                        assertThat(keys).containsExactly(prefix + "{" + scope.recordId(key) + "}");
+                        assertThat(redis.exists(prefix + "{" + scope.recordId(key) + "}")).isOne();
+                    });
+            List<String> left = redis.keys(prefix + "*");
+            if (!left.isEmpty()) {
+                redis.del(left.toArray(String[]::new));
+            }
+        } finally {
+            own.shutdown();
+        }
     }
 
     @Test

@@ -741,7 +741,19 @@ public abstract class IdempotencyStoreContract {
                 .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofMillis(20))
                 .build();
-        try (Idempotency engine = Idempotency.create(store, config)) {
+        // the duplicates must be seen waiting before the first finishes, or they would only replay
+        CountDownLatch waiting = new CountDownLatch(3);
+        java.util.Set<Thread> seenWaiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        IdempotencyStore observed = new dev.semel.spi.ForwardingIdempotencyStore(store) {
+            @Override
+            public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
+                if (seenWaiting.add(Thread.currentThread())) {
+                    waiting.countDown();
+                }
+                super.awaitChange(recordId, timeout);
+            }
+        };
+        try (Idempotency engine = Idempotency.create(observed, config)) {
             AtomicInteger executions = new AtomicInteger();
             IdempotencyKey key = IdempotencyKey.of("wait-" + UUID.randomUUID());
             Scope scope = Scope.of("tck", "charge");
@@ -764,7 +776,9 @@ public abstract class IdempotencyStoreContract {
                         return "duplicate";
                     })));
                 }
+                boolean allWaiting = waiting.await(30, TimeUnit.SECONDS);
                 finish.countDown();
+                assertThat(allWaiting).as("every duplicate waited while the first ran").isTrue();
                 assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("first");
                 for (Future<String> waiter : waiters) {
                     assertThat(waiter.get(30, TimeUnit.SECONDS)).isEqualTo("first");
@@ -780,7 +794,8 @@ public abstract class IdempotencyStoreContract {
      * Whether the store wakes waiting duplicates when a record completes or is released
      * ({@link IdempotencyStore#awaitChange} returns early). Default {@code true}; a store that
      * relies on the engine's polling (the SPI's default {@code awaitChange}) returns {@code false},
-     * which skips {@code aWaitingDuplicateIsWokenByTheCompletionNotByThePoll}.
+     * which skips the tests that tell a wake-up from a poll or a timeout
+     * ({@code awaitChangeReturnsWhen…}, {@code aWaitingDuplicateIsWokenBy…}).
      *
      * @return whether {@code awaitChange} returns as soon as the record changes
      */
@@ -802,8 +817,8 @@ public abstract class IdempotencyStoreContract {
         };
         // a poll so long that only the store's signal can end the wait within the test's bound
         IdempotencyConfig config = IdempotencyConfig.custom()
-                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofMinutes(10)))
-                .waitPollInterval(Duration.ofMinutes(10))
+                .waitPolicy(WaitPolicy.waitUpTo(NEVER))
+                .waitPollInterval(NEVER)
                 .build();
         try (Idempotency engine = Idempotency.create(signalled, config)) {
             IdempotencyKey key = IdempotencyKey.of("wake-" + UUID.randomUUID());
@@ -828,7 +843,7 @@ public abstract class IdempotencyStoreContract {
                 finish.countDown();
                 assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("first");
                 for (Future<String> waiter : waiters) {
-                    assertThat(waiter.get(20, TimeUnit.SECONDS))
+                    assertThat(waiter.get(WAKE_BOUND.toSeconds(), TimeUnit.SECONDS))
                             .as("woken by the completion; a store that never signals waits the 10 min poll")
                             .isEqualTo("first");
                 }
@@ -838,13 +853,143 @@ public abstract class IdempotencyStoreContract {
         }
     }
 
+    /**
+     * How long a test waits for a woken thread before deciding nobody woke it. Generous, so a
+     * slow machine never fails a correct store; far below {@link #NEVER}, so a store that only
+     * times out is caught.
+     */
+    private static final Duration WAKE_BOUND = Duration.ofSeconds(15);
+    /** A wait no correct store lets run out in a test: only a signal (or a re-check) ends it. */
+    private static final Duration NEVER = Duration.ofMinutes(10);
+
     @Test
-    void awaitChangeReturnsWithinItsTimeout() throws Exception {
+    void awaitChangeReturnsWhenTheRecordCompletes() throws Exception {
         String id = newRecordId();
-        store.claim(claimAt(id, randomFingerprint(), Instant.now()));
-        long start = System.nanoTime();
-        store.awaitChange(id, Duration.ofMillis(50));
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        long token = claimed(store.claim(claimAt(id, randomFingerprint(), T0)));
+        assertWokenBy(id, () -> assertThat(store.complete(id, token, response("done"), T0.plus(TTL), T0)).isTrue());
+    }
+
+    @Test
+    void awaitChangeReturnsWhenTheRecordIsReleased() throws Exception {
+        String id = newRecordId();
+        long token = claimed(store.claim(claimAt(id, randomFingerprint(), T0)));
+        assertWokenBy(id, () -> assertThat(store.release(id, token)).isTrue());
+    }
+
+    @Test
+    void awaitChangeReturnsAtOnceForARecordThatIsNoLongerInProgress() throws Exception {
+        // a change just before the wait began must not be missed: the store looks before it sleeps
+        String done = newRecordId();
+        long token = claimed(store.claim(claimAt(done, randomFingerprint(), T0)));
+        assertThat(store.complete(done, token, response("done"), T0.plus(TTL), T0)).isTrue();
+        assertWokenBy(done, () -> { });
+        String released = newRecordId();
+        long other = claimed(store.claim(claimAt(released, randomFingerprint(), T0)));
+        assertThat(store.release(released, other)).isTrue();
+        assertWokenBy(released, () -> { });
+    }
+
+    /**
+     * Starts a thread waiting {@link #NEVER} for the record, runs the change, and asserts that the
+     * waiting thread came back within {@link #WAKE_BOUND}: a store that does not signal (or does
+     * not look at the record before it sleeps) keeps it waiting, and the bounded join fails.
+     */
+    private void assertWokenBy(String recordId, ThrowingRunnable change) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(wakesWaiters(), "the store relies on the engine's polling");
+        CountDownLatch waiting = new CountDownLatch(1);
+        CountDownLatch returned = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> waiter = pool.submit(() -> {
+                waiting.countDown();
+                store.awaitChange(recordId, NEVER);
+                returned.countDown();
+                return null;
+            });
+            assertThat(waiting.await(30, TimeUnit.SECONDS)).isTrue();
+            change.run();
+            assertThat(returned.await(WAKE_BOUND.toSeconds(), TimeUnit.SECONDS))
+                    .as("awaitChange returned because of the change, not its %s timeout", NEVER)
+                    .isTrue();
+            waiter.get(30, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A change a wake-up test makes. */
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void aWaitingDuplicateIsWokenByTheReleaseAndRunsTheOperationItself() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(wakesWaiters(), "the store relies on the engine's polling");
+        CountDownLatch waiting = new CountDownLatch(1);
+        IdempotencyStore signalled = new dev.semel.spi.ForwardingIdempotencyStore(store) {
+            @Override
+            public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
+                waiting.countDown();
+                super.awaitChange(recordId, timeout);
+            }
+        };
+        IdempotencyConfig config = IdempotencyConfig.custom()
+                .waitPolicy(WaitPolicy.waitUpTo(NEVER))
+                .waitPollInterval(NEVER)
+                .build();
+        try (Idempotency engine = Idempotency.create(signalled, config)) {
+            IdempotencyKey key = IdempotencyKey.of("wake-release-" + UUID.randomUUID());
+            Scope scope = Scope.of("tck", "charge");
+            byte[] payload = {7, 8, 9};
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch fail = new CountDownLatch(1);
+            AtomicInteger executions = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Future<String> first = pool.submit(() -> engine.once(scope, key, payload, ResultCodec.utf8(), () -> {
+                    executions.incrementAndGet();
+                    running.countDown();
+                    fail.await();
+                    throw new IllegalStateException("gateway timeout");
+                }));
+                assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+                Future<String> duplicate = pool.submit(() -> engine.once(scope, key, payload, ResultCodec.utf8(),
+                        () -> {
+                            executions.incrementAndGet();
+                            return "second";
+                        }));
+                assertThat(waiting.await(30, TimeUnit.SECONDS)).as("the duplicate waits on the store").isTrue();
+                fail.countDown();
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> first.get(30, TimeUnit.SECONDS)))
+                        .hasRootCauseInstanceOf(IllegalStateException.class);
+                assertThat(duplicate.get(WAKE_BOUND.toSeconds(), TimeUnit.SECONDS))
+                        .as("woken by the release; a store that never signals waits the %s poll", NEVER)
+                        .isEqualTo("second");
+                assertThat(executions).hasValue(2);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void awaitChangeReturnsWithinItsTimeoutWhenNothingChanges() throws Exception {
+        String id = newRecordId();
+        store.claim(claimAt(id, randomFingerprint(), T0));
+        CountDownLatch returned = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            pool.submit(() -> {
+                store.awaitChange(id, Duration.ofMillis(50));
+                returned.countDown();
+                return null;
+            });
+            assertThat(returned.await(WAKE_BOUND.toSeconds(), TimeUnit.SECONDS))
+                    .as("a wait on a record that stays in progress ends with its timeout").isTrue();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /**

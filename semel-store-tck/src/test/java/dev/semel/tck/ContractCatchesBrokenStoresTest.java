@@ -42,16 +42,45 @@ class ContractCatchesBrokenStoresTest {
         assertThat(events.failed().count()).isEqualTo(1);
     }
 
+    /** The tests that tell a real wake-up from a poll or a timeout. */
+    private static final String[] WAKE_UP_TESTS = {"aWaitingDuplicateIsWokenByTheCompletionNotByThePoll",
+        "aWaitingDuplicateIsWokenByTheReleaseAndRunsTheOperationItself", "awaitChangeReturnsWhenTheRecordCompletes",
+        "awaitChangeReturnsWhenTheRecordIsReleased", "awaitChangeReturnsAtOnceForARecordThatIsNoLongerInProgress"};
+
     @Test
-    void aStoreThatNeverWakesWaitersFailsTheWakeUpTest() {
-        Events events = run(NeverSignalsStoreContract.class, "aWaitingDuplicateIsWokenByTheCompletionNotByThePoll");
+    void aStoreThatOnlySleepsOutItsTimeoutFailsEveryWakeUpTest() {
+        // each one waits out the suite's bound before it fails: run them side by side
+        Events events = EngineTestKit.engine("junit-jupiter")
+                .selectors(java.util.Arrays.stream(WAKE_UP_TESTS)
+                        .map(test -> selectMethod(NeverSignalsStoreContract.class, test))
+                        .toArray(org.junit.platform.engine.DiscoverySelector[]::new))
+                .configurationParameter("junit.jupiter.execution.parallel.enabled", "true")
+                .configurationParameter("junit.jupiter.execution.parallel.mode.default", "concurrent")
+                .configurationParameter("junit.jupiter.execution.parallel.config.strategy", "fixed")
+                .configurationParameter("junit.jupiter.execution.parallel.config.fixed.parallelism",
+                        String.valueOf(WAKE_UP_TESTS.length))
+                .execute()
+                .testEvents();
+        for (String test : WAKE_UP_TESTS) {
+            assertThat(events.failed().filter(e -> e.getTestDescriptor().getDisplayName().startsWith(test + "(")).count())
+                    .as(test).isEqualTo(1);
+        }
+        assertThat(events.succeeded().count()).isZero();
+    }
+
+    @Test
+    void aStoreThatSignalsButDoesNotLookBeforeItSleepsMissesAChangeMadeJustBefore() {
+        Events events = run(SleepsWithoutLookingStoreContract.class,
+                "awaitChangeReturnsAtOnceForARecordThatIsNoLongerInProgress");
         assertThat(events.failed().count()).isEqualTo(1);
     }
 
     @Test
     void theCorrectStoreWakesWaiters() {
-        Events events = run(InMemoryStoreContractTest.class, "aWaitingDuplicateIsWokenByTheCompletionNotByThePoll");
-        assertThat(events.succeeded().count()).isEqualTo(1);
+        for (String test : WAKE_UP_TESTS) {
+            Events events = run(InMemoryStoreContractTest.class, test);
+            assertThat(events.succeeded().count()).as(test).isEqualTo(1);
+        }
     }
 
     @Test
@@ -103,6 +132,47 @@ class ContractCatchesBrokenStoresTest {
                 @Override
                 public void awaitChange(String recordId, java.time.Duration timeout) throws InterruptedException {
                     Thread.sleep(Math.max(1, timeout.toMillis()));
+                }
+            };
+        }
+    }
+
+    /**
+     * Runs the contract against a store that is woken by completions and releases but waits without
+     * looking at the record first, so a change made just before the wait is never seen.
+     */
+    static class SleepsWithoutLookingStoreContract extends IdempotencyStoreContract {
+        @Override
+        protected IdempotencyStore createStore() {
+            return new DelegatingStore() {
+                private final Object monitor = new Object();
+
+                @Override
+                public boolean complete(String recordId, long fencingToken, StoredResponse response,
+                        Instant expiresAt, Instant now) {
+                    boolean done = super.complete(recordId, fencingToken, response, expiresAt, now);
+                    wake();
+                    return done;
+                }
+
+                @Override
+                public boolean release(String recordId, long fencingToken) {
+                    boolean done = super.release(recordId, fencingToken);
+                    wake();
+                    return done;
+                }
+
+                private void wake() {
+                    synchronized (monitor) {
+                        monitor.notifyAll();
+                    }
+                }
+
+                @Override
+                public void awaitChange(String recordId, java.time.Duration timeout) throws InterruptedException {
+                    synchronized (monitor) {
+                        monitor.wait(Math.max(1, timeout.toMillis()));
+                    }
                 }
             };
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.semel.jdbc.JdbcIdempotencyStore;
 import dev.semel.jdbc.TransactionalJdbcIdempotencyStore;
+import dev.semel.spi.IdempotencyStore;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelAutoConfiguration;
 import dev.semel.spring.jdbc.SpringTransactionBoundary;
@@ -51,7 +52,10 @@ class JpaTransactionalIdempotentMethodTest {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, SemelAutoConfiguration.class,
                     SemelMethodAutoConfiguration.class))
-            .withUserConfiguration(Jpa.class);
+            .withUserConfiguration(Jpa.class)
+            // no store bean of our own: the auto-configured one must be the transactional store
+            .withPropertyValues("semel.store.type=jdbc", "semel.store.jdbc.table-name=" + RECORDS,
+                    "semel.store.jdbc.initialize-schema=always");
 
     @Configuration(proxyBeanMethods = false)
     @EnableTransactionManagement
@@ -77,12 +81,6 @@ class JpaTransactionalIdempotentMethodTest {
         PlatformTransactionManager transactionManager(EntityManagerFactory entityManagerFactory) {
             // its DataSource is detected from the factory: the JDBC connection is exposed to DataSourceUtils
             return new JpaTransactionManager(entityManagerFactory);
-        }
-
-        @Bean
-        TransactionalJdbcIdempotencyStore idempotencyStore(DataSource dataSource, PlatformTransactionManager tm) {
-            return JdbcIdempotencyStore.builder(dataSource).tableName(RECORDS).createTableIfMissing(true)
-                    .transactionBoundary(new SpringTransactionBoundary(tm, dataSource)).buildTransactional();
         }
 
         @Bean
@@ -171,10 +169,22 @@ class JpaTransactionalIdempotentMethodTest {
         }
     }
 
+    /** The store Semel built itself: transactional, on this table, joined to the JPA transaction manager. */
+    private static void assertAutoConfiguredTransactionalStore(
+            org.springframework.context.ApplicationContext context) {
+        IdempotencyStore store = context.getBean(IdempotencyStore.class);
+        assertThat(store).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
+        assertThat(((JdbcIdempotencyStore) store).tableName()).isEqualToIgnoringCase(RECORDS);
+        assertThat(((TransactionalJdbcIdempotencyStore) store).transactionBoundary())
+                .isInstanceOf(SpringTransactionBoundary.class)
+                .hasToString("SpringTransactionBoundary[" + context.getBean(PlatformTransactionManager.class) + "]");
+    }
+
     @Test
     void theRecordCommitsWithTheJpaTransactionAndReplaysWithoutPersistingAgain() {
         runner.run(context -> {
             Ledger ledger = context.getBean(Ledger.class);
+            assertAutoConfiguredTransactionalStore(context);
             long before = ledger.records();
 
             assertThat(ledger.deposit("jpa-1", 500)).isEqualTo("deposited 500");
@@ -192,6 +202,7 @@ class JpaTransactionalIdempotentMethodTest {
     void aJpaRollbackTakesTheRecordWithItSoTheRetryPersistsAgain() {
         runner.run(context -> {
             Ledger ledger = context.getBean(Ledger.class);
+            assertAutoConfiguredTransactionalStore(context);
             long before = ledger.records();
             ledger.failAfterPersist();
 

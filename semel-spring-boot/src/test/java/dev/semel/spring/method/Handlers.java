@@ -59,13 +59,18 @@ final class Handlers {
         final AtomicInteger runs = new AtomicInteger();
         volatile RuntimeException failNext;
         volatile CountDownLatch gate;
+        /** Counted down by a gated call once it is inside the method, before it waits at the gate. */
+        final CountDownLatch entered = new CountDownLatch(1);
         volatile CompletableFuture<Receipt> asyncOutcome;
 
         @Idempotent(key = "#command.requestId")
         public Receipt charge(ChargeCommand command) throws InterruptedException {
             int run = runs.incrementAndGet();
             CountDownLatch g = gate;
-            if (g != null && !g.await(10, TimeUnit.SECONDS)) {
+            if (g != null) {
+                entered.countDown();
+            }
+            if (g != null && !g.await(60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("gate never opened");
             }
             RuntimeException failure = failNext;
@@ -176,6 +181,11 @@ final class Handlers {
 
         public void gate(CountDownLatch gate) {
             this.gate = gate;
+        }
+
+        /** Whether a gated call got inside the method within the bound (a method: the bean is a proxy). */
+        public boolean awaitEntered(Duration bound) throws InterruptedException {
+            return entered.await(bound.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.semel.spring.method;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.semel.IdempotencyEvent;
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyMismatchException;
 import dev.semel.jdbc.JdbcIdempotencyStore;
@@ -15,14 +16,9 @@ import dev.semel.spring.method.Handlers.Receipt;
 import dev.semel.test.jdbc.TestDatabases;
 import dev.semel.test.redis.TestRedis;
 import io.lettuce.core.RedisClient;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,7 +69,8 @@ class IdempotentMethodAcrossStoresTest {
                 .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, SemelAutoConfiguration.class,
                         SemelMethodAutoConfiguration.class))
                 .withBean(IdempotencyStore.class, store(kind))
-                .withBean(Payments.class, Payments::new);
+                .withBean(Payments.class, Payments::new)
+                .withBean(Followers.class, Followers::new);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -97,44 +94,33 @@ class IdempotentMethodAcrossStoresTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"memory", "jdbc", "redis"})
-    void fiftyConcurrentCallersWithOneKeyRunTheMethodOnce(String kind) {
+    void fiftyConcurrentCallersWithOneKeyRunTheMethodOnceAndTheOthersAreAnsweredInProgressWhileItRuns(String kind) {
         runner(kind).run(context -> {
             Payments payments = context.getBean(Payments.class);
             ChargeCommand command = new ChargeCommand(kind + "-race-" + RUN, "acc", 100);
-            CountDownLatch ready = new CountDownLatch(50);
-            CountDownLatch start = new CountDownLatch(1);
-            CountDownLatch gate = new CountDownLatch(1);
-            payments.gate(gate);
-            ExecutorService pool = Executors.newFixedThreadPool(50);
-            List<Object> seen = new ArrayList<>();
-            try {
-                List<Future<Object>> futures = new ArrayList<>();
-                for (int i = 0; i < 50; i++) {
-                    futures.add(pool.submit(() -> {
-                        ready.countDown();
-                        start.await();
-                        try {
-                            return payments.charge(command);
-                        } catch (IdempotencyInProgressException e) {
-                            return e;
-                        }
-                    }));
-                }
-                ready.await();
-                start.countDown();
-                gate.countDown();
-                for (Future<Object> future : futures) {
-                    seen.add(future.get(60, TimeUnit.SECONDS));
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            Followers followers = context.getBean(Followers.class);
+            List<Object> seen = IdempotentMethodTest.race(50, () -> payments.charge(command), payments,
+                    () -> followers.awaitConflicts(49, Duration.ofSeconds(30)));
             assertThat(payments.runs()).isEqualTo(1);
-            assertThat(seen).hasSize(50).allSatisfy(o -> assertThat(o)
-                    .isInstanceOfAny(Receipt.class, IdempotencyInProgressException.class));
-            assertThat(seen).filteredOn(Receipt.class::isInstance).isNotEmpty()
-                    .containsOnly(new Receipt("r-1", "acc", 100));
+            assertThat(seen).hasSize(50);
+            assertThat(seen).filteredOn(Receipt.class::isInstance).containsExactly(new Receipt("r-1", "acc", 100));
+            assertThat(seen).filteredOn(IdempotencyInProgressException.class::isInstance).hasSize(49);
             assertThat(payments.charge(command)).isEqualTo(new Receipt("r-1", "acc", 100));
+        });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"memory", "jdbc", "redis"})
+    void underTheWaitPolicyFortyNineCallersWaitWhileTheFirstRunsAndAllGetItsOneResult(String kind) {
+        runner(kind).withPropertyValues("semel.in-progress.max-wait=20s").run(context -> {
+            Payments payments = context.getBean(Payments.class);
+            Followers followers = context.getBean(Followers.class);
+            ChargeCommand command = new ChargeCommand(kind + "-wait-race-" + RUN, "acc", 100);
+            List<Object> seen = IdempotentMethodTest.race(50, () -> payments.chargeWaiting(command), payments,
+                    () -> followers.awaitWaiting(49, Duration.ofSeconds(30)));
+            assertThat(payments.runs()).isEqualTo(1);
+            assertThat(seen).hasSize(50).containsOnly(new Receipt("r-1", "acc", 100));
+            assertThat(followers.count(IdempotencyEvent.Type.WAITED)).isEqualTo(49);
         });
     }
 }

@@ -1,9 +1,5 @@
 package dev.semel.spring.method;
 
-import dev.semel.test.MutableClock;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.semel.IdempotencyInProgressException;
 import dev.semel.IdempotencyMismatchException;
 import dev.semel.IdempotencyResultNotRetainedException;
@@ -18,6 +14,7 @@ import dev.semel.spring.method.Handlers.Receipt;
 import dev.semel.spring.method.Handlers.ShipOrder;
 import dev.semel.spring.method.Handlers.ShippingBus;
 import dev.semel.spring.method.Handlers.Square;
+import dev.semel.test.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +33,9 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class IdempotentMethodTest {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -64,6 +64,11 @@ class IdempotentMethodTest {
         @Bean
         MutableClock clock() {
             return new MutableClock();
+        }
+
+        @Bean
+        Followers followers() {
+            return new Followers();
         }
 
         @Bean
@@ -355,42 +360,57 @@ class IdempotentMethodTest {
     }
 
     @Test
-    void fiftyConcurrentCallersWithOneKeyRunTheMethodOnceAndSeeItsResultOrAnInProgressAnswer() {
+    void fiftyConcurrentCallersWithOneKeyRunTheMethodOnceAndTheOthersAreAnsweredInProgressWhileItRuns() {
         runner.run(context -> {
             Payments payments = context.getBean(Payments.class);
+            Followers followers = context.getBean(Followers.class);
             ChargeCommand command = new ChargeCommand("race", "acc", 100);
-            List<Object> seen = race(50, () -> payments.charge(command), payments);
+            List<Object> seen = race(50, () -> payments.charge(command), payments,
+                    () -> followers.awaitConflicts(49, Duration.ofSeconds(30)));
             assertThat(payments.runs()).isEqualTo(1);
-            assertThat(seen).hasSize(50).allSatisfy(outcome -> assertThat(outcome)
-                    .isInstanceOfAny(Receipt.class, IdempotencyInProgressException.class));
-            assertThat(seen).filteredOn(Receipt.class::isInstance).containsOnly(new Receipt("r-1", "acc", 100));
+            assertThat(seen).hasSize(50);
+            assertThat(seen).filteredOn(Receipt.class::isInstance).containsExactly(new Receipt("r-1", "acc", 100));
+            assertThat(seen).filteredOn(IdempotencyInProgressException.class::isInstance).hasSize(49);
+            assertThat(payments.charge(command)).as("replayed once it finished").isEqualTo(new Receipt("r-1", "acc", 100));
         });
     }
 
     @Test
-    void underTheWaitPolicyAllFiftyConcurrentCallersGetTheOneResult() {
+    void underTheWaitPolicyFortyNineCallersWaitWhileTheFirstRunsAndAllGetItsOneResult() {
         runner.withPropertyValues("semel.in-progress.max-wait=20s").run(context -> {
             Payments payments = context.getBean(Payments.class);
+            Followers followers = context.getBean(Followers.class);
             ChargeCommand command = new ChargeCommand("race", "acc", 100);
-            List<Object> seen = race(50, () -> payments.chargeWaiting(command), payments);
+            List<Object> seen = race(50, () -> payments.chargeWaiting(command), payments,
+                    () -> followers.awaitWaiting(49, Duration.ofSeconds(30)));
             assertThat(payments.runs()).isEqualTo(1);
             assertThat(seen).hasSize(50).containsOnly(new Receipt("r-1", "acc", 100));
+            assertThat(followers.count(dev.semel.IdempotencyEvent.Type.EXECUTED)).isEqualTo(1);
+            assertThat(followers.count(dev.semel.IdempotencyEvent.Type.WAITED)).isEqualTo(49);
+            assertThat(followers.count(dev.semel.IdempotencyEvent.Type.CONFLICT)).isZero();
         });
     }
 
+    /** A check the race makes while its first call is held inside the method. */
+    @FunctionalInterface
+    interface Arrival {
+        boolean allFollowersArrived() throws InterruptedException;
+    }
+
     /**
-     * Releases n callers together; the first to run the method is held inside it until every
-     * other caller has at least started, then let go.
+     * Releases n callers together (each parked at the start gate first); the first to run the
+     * method is held inside it until {@code arrival} has seen every other caller answered or
+     * waiting, so they provably came while it ran; then it is let go.
      */
-    private static List<Object> race(int n, java.util.concurrent.Callable<Object> call, Payments payments)
-            throws Exception {
+    static List<Object> race(int n, java.util.concurrent.Callable<Object> call, Payments payments,
+            Arrival arrival) throws Exception {
+        CountDownLatch ready = new CountDownLatch(n);
         CountDownLatch start = new CountDownLatch(1);
         CountDownLatch gate = new CountDownLatch(1);
         payments.gate(gate);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<Object>> futures = new ArrayList<>();
-            CountDownLatch ready = new CountDownLatch(n);
             for (int i = 0; i < n; i++) {
                 futures.add(pool.submit(() -> {
                     ready.countDown();
@@ -402,11 +422,16 @@ class IdempotentMethodTest {
                     }
                 }));
             }
-            ready.await();
+            assertThat(ready.await(30, TimeUnit.SECONDS)).as("every caller parked at the start gate").isTrue();
             start.countDown();
-            List<Object> seen = new ArrayList<>();
-            // the losers answer at once (reject) or wait (wait policy); opening the gate lets the winner finish
+            boolean entered = payments.awaitEntered(Duration.ofSeconds(30));
+            boolean arrived = entered && arrival.allFollowersArrived();
+            int runsWhileHeld = payments.runs();
             gate.countDown();
+            assertThat(entered).as("one call entered the method").isTrue();
+            assertThat(runsWhileHeld).as("only the first call is inside the method").isEqualTo(1);
+            assertThat(arrived).as("every other caller arrived while the first call ran").isTrue();
+            List<Object> seen = new ArrayList<>();
             for (Future<Object> future : futures) {
                 seen.add(future.get(30, TimeUnit.SECONDS));
             }

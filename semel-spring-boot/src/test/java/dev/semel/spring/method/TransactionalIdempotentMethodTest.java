@@ -44,7 +44,10 @@ class TransactionalIdempotentMethodTest {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, SemelAutoConfiguration.class,
                     SemelMethodAutoConfiguration.class))
-            .withUserConfiguration(Database.class);
+            .withUserConfiguration(Database.class)
+            // no store bean of our own: the auto-configured one must be the transactional store
+            .withPropertyValues("semel.store.type=jdbc", "semel.store.jdbc.table-name=" + RECORDS,
+                    "semel.store.jdbc.initialize-schema=always");
 
     /** Leaves nothing behind in a shared database. */
     @AfterAll
@@ -77,17 +80,6 @@ class TransactionalIdempotentMethodTest {
             JdbcTemplate jdbc = new JdbcTemplate(dataSource);
             jdbc.execute("CREATE TABLE IF NOT EXISTS " + DEPOSITS + " (request_id VARCHAR(64), cents BIGINT)");
             return jdbc;
-        }
-
-        /*
-         * Declared explicitly: in this ApplicationContextRunner set-up the auto-configured JDBC store came out
-         * non-transactional (reported to the Spring Boot module's owner); the test pins the transactional one,
-         * joined to Spring's transaction manager exactly as the auto-configuration means to build it.
-         */
-        @Bean
-        TransactionalJdbcIdempotencyStore idempotencyStore(DataSource dataSource, PlatformTransactionManager tm) {
-            return JdbcIdempotencyStore.builder(dataSource).tableName(RECORDS).createTableIfMissing(true)
-                    .transactionBoundary(new SpringTransactionBoundary(tm, dataSource)).buildTransactional();
         }
 
         @Bean
@@ -153,7 +145,8 @@ class TransactionalIdempotentMethodTest {
         runner.run(context -> {
             Deposits deposits = context.getBean(Deposits.class);
             long before = deposits.records();
-            assertThat(context.getBean(IdempotencyStore.class)).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
+            assertAutoConfiguredTransactionalStore(context.getBean(IdempotencyStore.class),
+                    context.getBean(PlatformTransactionManager.class), RECORDS);
             assertThat(deposits.deposit("tx-1", 500)).isEqualTo("deposited 500");
             assertThat(deposits.recordsSeenFromOutside())
                     .as("the claim is part of the method's uncommitted transaction").isEqualTo(before);
@@ -163,10 +156,22 @@ class TransactionalIdempotentMethodTest {
         });
     }
 
+    /** The store Semel built itself: transactional, on this table, joined to the application's transaction manager. */
+    static void assertAutoConfiguredTransactionalStore(IdempotencyStore store, PlatformTransactionManager manager,
+            String table) {
+        assertThat(store).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
+        assertThat(((JdbcIdempotencyStore) store).tableName()).isEqualToIgnoringCase(table);
+        assertThat(((TransactionalJdbcIdempotencyStore) store).transactionBoundary())
+                .isInstanceOf(SpringTransactionBoundary.class)
+                .hasToString("SpringTransactionBoundary[" + manager + "]");
+    }
+
     @Test
     void aRollbackTakesTheRecordWithItSoTheRetryRunsAgainstUnchangedData() {
         runner.run(context -> {
             Deposits deposits = context.getBean(Deposits.class);
+            assertAutoConfiguredTransactionalStore(context.getBean(IdempotencyStore.class),
+                    context.getBean(PlatformTransactionManager.class), RECORDS);
             long before = deposits.records();
             deposits.failAfterInsert();
             assertThatThrownBy(() -> deposits.deposit("tx-2", 700))
@@ -175,6 +180,7 @@ class TransactionalIdempotentMethodTest {
             assertThat(deposits.records()).as("and the record with it").isEqualTo(before);
             assertThat(deposits.deposit("tx-2", 700)).isEqualTo("deposited 700");
             assertThat(deposits.rows("tx-2")).isEqualTo(1);
+            assertThat(deposits.records()).isEqualTo(before + 1);
         });
     }
 }

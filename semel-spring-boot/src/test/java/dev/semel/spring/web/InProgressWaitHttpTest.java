@@ -147,13 +147,23 @@ class InProgressWaitHttpTest {
         }
 
         void start(String key) {
+            CountDownLatch ready = new CountDownLatch(2);
             CountDownLatch go = new CountDownLatch(1);
-            requests = List.of(send(key, go), send(key, go));
+            requests = List.of(send(key, ready, go), send(key, ready, go));
+            try {
+                if (!ready.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("not both requests reached the start gate");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
             go.countDown();
         }
 
-        private CompletableFuture<Http.Response> send(String key, CountDownLatch go) {
+        private CompletableFuture<Http.Response> send(String key, CountDownLatch ready, CountDownLatch go) {
             return CompletableFuture.supplyAsync(() -> {
+                ready.countDown();
                 try {
                     if (!go.await(30, TimeUnit.SECONDS)) {
                         throw new IllegalStateException("never started");

@@ -81,9 +81,66 @@ public final class TestRedis {
      * @return the running server; close it when done
      */
     public static Server startPrivate(String... settings) {
-        Server server = new Server(freePort(), settings);
+        Server server = new Server(freePort(), null, settings);
         server.start();
         return server;
+    }
+
+    /**
+     * The {@code redis-server} on {@code PATH} when it is Redis 7 or later: the embedded server
+     * is Redis 6.2, so tests of Redis 7 behaviour ({@code SET NX GET}) start this binary instead.
+     *
+     * @return the binary, or empty when there is none on {@code PATH} or it is older than 7
+     */
+    public static java.util.Optional<Path> redis7OnPath() {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return java.util.Optional.empty();
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (dir.isBlank()) {
+                continue;
+            }
+            Path candidate = Path.of(dir, "redis-server");
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return majorVersion(candidate) >= 7 ? java.util.Optional.of(candidate) : java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** The major version {@code redis-server --version} reports ({@code v=7.0.15}), or 0 if unknown. */
+    static int majorVersion(Path redisServer) {
+        try {
+            Process process = new ProcessBuilder(redisServer.toString(), "--version").redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return 0;
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("v=(\\d+)\\.").matcher(out);
+            return m.find() ? Integer.parseInt(m.group(1)) : 0;
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
+    /**
+     * Starts a private Redis 7 (or later) from the {@code redis-server} on {@code PATH}, on a free
+     * port, when there is one (see {@link #redis7OnPath()}).
+     *
+     * @param settings extra {@code redis.conf} lines
+     * @return the running server (close it when done), or empty when no Redis 7 binary is on {@code PATH}
+     */
+    public static java.util.Optional<Server> startPrivateRedis7(String... settings) {
+        return redis7OnPath().map(binary -> {
+            Server server = new Server(freePort(), binary, settings);
+            server.start();
+            return server;
+        });
     }
 
     /**
@@ -185,12 +242,15 @@ public final class TestRedis {
         private final Path dataDir;
         private final RedisServer server;
 
-        private Server(int port, String... settings) {
+        private Server(int port, Path executable, String... settings) {
             this.port = port;
             try {
                 this.dataDir = Files.createTempDirectory("redis-data-");
-                RedisServerBuilder builder = RedisServer.newRedisServer()
-                        .port(port)
+                RedisServerBuilder builder = RedisServer.newRedisServer();
+                if (executable != null) {
+                    builder.executableProvider(executable::toFile);
+                }
+                builder.port(port)
                         .setting("dir " + dataDir.toAbsolutePath())
                         .setting("bind 127.0.0.1")
                         .setting("save \"\"");

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -153,16 +154,19 @@ abstract class PaymentsApiContract {
     void racingRefundsNeverTogetherExceedThePayment() throws Exception {
         String paymentId = pay("10.00");
         int threads = 12;
+        CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Integer>> statuses = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
                 statuses.add(pool.submit(() -> {
+                    ready.countDown();
                     start.await();
                     return api.post("/payments/" + paymentId + "/refunds", "{\"amount\": 2.00}", key()).status();
                 }));
             }
+            assertThat(ready.await(30, TimeUnit.SECONDS)).as("every thread parked at the start gate").isTrue();
             start.countDown();
             List<Integer> seen = new ArrayList<>();
             for (Future<Integer> status : statuses) {
@@ -328,6 +332,7 @@ abstract class PaymentsApiContract {
         String to = recipient();
         String body = payment("42.00", "EUR", to);
         int threads = 100;
+        CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         List<Api.Reply> replies = new ArrayList<>();
@@ -335,10 +340,12 @@ abstract class PaymentsApiContract {
             List<Future<Api.Reply>> futures = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
                 futures.add(pool.submit(() -> {
+                    ready.countDown();
                     start.await();
                     return api.post("/payments", body, key);
                 }));
             }
+            assertThat(ready.await(30, TimeUnit.SECONDS)).as("every thread parked at the start gate").isTrue();
             start.countDown();
             for (Future<Api.Reply> future : futures) {
                 replies.add(future.get());

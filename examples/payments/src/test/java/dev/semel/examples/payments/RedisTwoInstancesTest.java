@@ -100,6 +100,7 @@ class RedisTwoInstancesTest {
         String to = "redis-" + UUID.randomUUID();
         String body = payment("3.00", "EUR", to);
         int threads = 20;
+        CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         List<Api.Reply> replies = new ArrayList<>();
@@ -108,10 +109,12 @@ class RedisTwoInstancesTest {
             for (int i = 0; i < threads; i++) {
                 Api api = Api.of(i % 2 == 0 ? first : second);
                 futures.add(pool.submit(() -> {
+                    ready.countDown();
                     start.await();
                     return api.post("/payments", body, key);
                 }));
             }
+            assertThat(ready.await(30, TimeUnit.SECONDS)).as("every thread parked at the start gate").isTrue();
             start.countDown();
             for (Future<Api.Reply> future : futures) {
                 replies.add(future.get(60, TimeUnit.SECONDS));

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,6 +61,7 @@ class TwoInstancesTest {
         String to = "two-" + UUID.randomUUID();
         String body = payment("3.00", "EUR", to);
         int threads = 20;
+        CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         List<Integer> statuses = new ArrayList<>();
@@ -68,10 +70,12 @@ class TwoInstancesTest {
             for (int i = 0; i < threads; i++) {
                 Api api = Api.of(i % 2 == 0 ? first : second);
                 futures.add(pool.submit(() -> {
+                    ready.countDown();
                     start.await();
                     return api.post("/payments", body, key).status();
                 }));
             }
+            assertThat(ready.await(30, TimeUnit.SECONDS)).as("every thread parked at the start gate").isTrue();
             start.countDown();
             for (Future<Integer> future : futures) {
                 statuses.add(future.get());
