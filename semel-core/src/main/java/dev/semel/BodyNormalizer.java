@@ -24,5 +24,4 @@ public interface BodyNormalizer {
      * @throws IllegalArgumentException if the body cannot be read as its type says
      */
     byte[] normalize(@Nullable String contentType, byte[] body);
-
 }

@@ -78,7 +78,6 @@ public final class CallOptions {
         private @Nullable Duration leaseDuration;
         private @Nullable InProgressPolicy inProgressPolicy;
         private @Nullable OutcomePolicy outcomePolicy;
-
         private ExceptionCodec exceptionCodec = ExceptionCodec.NONE;
 
         private Builder() {

@@ -111,7 +111,6 @@ final class Claims {
     }
 
     private static Duration retryAfter(@Nullable Instant leaseDeadline, Instant now, Duration leaseDuration) {
-
         if (leaseDeadline == null) {
             return Duration.ofSeconds(1);
         }

@@ -97,7 +97,6 @@ public final class Fingerprint {
 
     @Override
     public boolean equals(@Nullable Object o) {
-
         return o instanceof Fingerprint other && Arrays.equals(bytes, other.bytes);
     }
 
@@ -156,7 +155,6 @@ public final class Fingerprint {
          * @throws IllegalArgumentException if the normalizer cannot read the body
          */
         public Builder body(@Nullable String contentType, byte[] body, BodyNormalizer normalizer) {
-
             return add("body", normalizer.normalize(contentType, body));
         }
 

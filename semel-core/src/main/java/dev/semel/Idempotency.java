@@ -353,6 +353,5 @@ public final class Idempotency implements AutoCloseable {
          * @throws E on failure (the key is released)
          */
         @Nullable CompletionStage<T> call() throws E;
-
     }
 }

@@ -209,7 +209,6 @@ public final class IdempotencyConfig {
         private @Nullable ScheduledExecutorService scheduler;
         private @Nullable String ownerId;
 
-
         private Builder() {
         }
 

@@ -75,7 +75,6 @@ public record IdempotencyEvent(
      */
     public static IdempotencyEvent of(Type type, @Nullable Scope scope, @Nullable IdempotencyKey key,
             Duration duration) {
-
         return new IdempotencyEvent(type, scope, key, duration, 0, 0, null);
     }
 }

@@ -28,7 +28,6 @@ public class IdempotencyException extends RuntimeException {
      * @param cause the underlying failure, may be {@code null}
      */
     public IdempotencyException(String message, @Nullable Throwable cause) {
-
         super(message, cause);
     }
 }

@@ -103,7 +103,6 @@ public final class IdempotencyKey {
      * @throws InvalidIdempotencyKeyException if there is not exactly one valid key
      */
     public static IdempotencyKey parse(@Nullable List<String> headerValues) {
-
         if (headerValues == null || headerValues.isEmpty()) {
             return parse((String) null);
         }
@@ -182,7 +181,6 @@ public final class IdempotencyKey {
 
     @Override
     public boolean equals(@Nullable Object o) {
-
         return o instanceof IdempotencyKey other && value.equals(other.value);
     }
 

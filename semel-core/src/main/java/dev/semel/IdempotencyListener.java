@@ -44,6 +44,5 @@ public interface IdempotencyListener {
      * @param failure the exception it threw, or {@code null} on success
      */
     default void onStoreCall(StoreOperation operation, Duration duration, @Nullable Throwable failure) {
-
     }
 }

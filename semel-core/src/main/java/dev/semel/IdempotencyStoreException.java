@@ -34,7 +34,6 @@ public class IdempotencyStoreException extends IdempotencyException {
      * @param retryAfter when a retry makes sense, may be {@code null}
      */
     public IdempotencyStoreException(String message, @Nullable Throwable cause, @Nullable Duration retryAfter) {
-
         super(message, cause);
         this.retryAfter = retryAfter;
     }

@@ -437,7 +437,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 evictions++;
                 evictedSinceLog++;
             } else if (oldestRunning != null && leaseEnded(oldestRunning.record, now)) {
-
                 remove(oldestRunning);
             } else {
                 return false;
@@ -560,7 +559,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         static Node sentinel() {
             return new Node(null, null, 0);
         }
-
     }
 
     /** Builds an {@link InMemoryIdempotencyStore}. */

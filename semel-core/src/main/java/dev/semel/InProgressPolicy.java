@@ -65,7 +65,6 @@ public final class InProgressPolicy {
 
     @Override
     public boolean equals(@Nullable Object o) {
-
         return o instanceof InProgressPolicy other && maxWait.equals(other.maxWait);
     }
 

@@ -282,7 +282,6 @@ public final class Lease implements AutoCloseable {
     }
 
     private volatile @Nullable Future<?> renewal;
-
     private volatile long renewalStartedNanos;
 
     void renewalStarted(Future<?> running, long nowNanos) {

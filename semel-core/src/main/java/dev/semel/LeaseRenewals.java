@@ -44,7 +44,6 @@ final class LeaseRenewals {
     private volatile long tickNanos = Long.MAX_VALUE;
     private @Nullable ScheduledFuture<?> ticker;
 
-
     LeaseRenewals(ScheduledExecutorService scheduler, Ticker ticker) {
         this.scheduler = scheduler;
         this.clock = ticker;

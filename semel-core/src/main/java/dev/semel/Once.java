@@ -42,11 +42,15 @@ final class Once {
             if (storedFailure[0] != null) {
                 throw Once.<RuntimeException>sneakyThrow(storedFailure[0]);
             }
-            @SuppressWarnings("unchecked")
-            T value = (T) fresh[0];
-            return value;
+            return returned(fresh[0]);
         }
         return answer(key, (Duplicate) outcome, codec, exceptions);
+    }
+
+    /** What {@link #call} kept of the operation's return: a {@code T}, null only if {@code T} allows it. */
+    @SuppressWarnings({"unchecked", "NullAway"})
+    private static <T extends @Nullable Object> T returned(@Nullable Object value) {
+        return (T) value;
     }
 
     static <T extends @Nullable Object, E extends Exception> @Nullable CompletableFuture<T> callAsync(

@@ -10,7 +10,6 @@ import org.jspecify.annotations.Nullable;
  * @param <T> the result type
  */
 public interface ResultCodec<T extends @Nullable Object> {
-
     /**
      * Encodes a result.
      *

@@ -90,7 +90,6 @@ public final class Scope {
 
     @Override
     public boolean equals(@Nullable Object o) {
-
         return o instanceof Scope other && Objects.equals(caller, other.caller) && operation.equals(other.operation);
     }
 

@@ -195,7 +195,6 @@ final class StoreCalls {
     }
 
     private void reportStoreCall(StoreOperation operation, long startNanos, @Nullable Throwable failure) {
-
         if (!listening) {
             return;
         }

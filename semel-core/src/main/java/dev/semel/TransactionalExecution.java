@@ -99,7 +99,6 @@ final class TransactionalExecution {
         private final transient @Nullable StoredResponse response;
 
         NotStored(@Nullable StoredResponse response) {
-
             super(null, null, false, false);
             this.response = response;
         }

@@ -73,7 +73,6 @@ public class ResponseDecryptionException extends IdempotencyStoreException {
      * @return the key id, or {@code null} for a plaintext or malformed record
      */
     public @Nullable String keyId() {
-
         return keyId;
     }
 }

@@ -1,5 +1,6 @@
 /**
- * Helpers shared between Semel's own modules; no compatibility promises, not for use outside Semel.
+ * Core's own helpers, public only so that core's other packages can reach them: no
+ * compatibility promises, not for use outside semel-core.
  */
 @NullMarked
 package dev.semel.internal;

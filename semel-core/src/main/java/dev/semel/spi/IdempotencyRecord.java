@@ -19,7 +19,6 @@ import org.jspecify.annotations.Nullable;
  * @param fencingToken the token of the current (or last) lease holder
  * @param leaseOwner who holds (or held) the lease, {@code null} if the store did not keep it
  * @param leaseDeadline when the lease ends unless renewed, {@code null} if the store did not keep it
-
  * @param createdAt when the key was first claimed
  * @param completedAt when the response was stored, {@code null} while in progress
  * @param expiresAt when the record stops existing for callers

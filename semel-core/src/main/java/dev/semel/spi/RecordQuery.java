@@ -86,7 +86,6 @@ public record RecordQuery(@Nullable String keyPrefix, @Nullable RecordState stat
      * @return the new query
      */
     public RecordQuery withCreated(@Nullable Instant after, @Nullable Instant before) {
-
         return new RecordQuery(keyPrefix, state, after, before, limit);
     }
 

@@ -46,7 +46,6 @@ public final class StoreClock {
     private final long refreshNanos;
     private volatile @Nullable Reading reading;
 
-
     /**
      * Creates the clock; it reads the server at its first use.
      *

@@ -96,7 +96,6 @@ public final class StoredResponse {
      * @return a response with status 200 and no body
      */
     public static StoredResponse ofResultNotRetained(@Nullable String reason) {
-
         StringBuilder printable = new StringBuilder();
         String text = reason == null ? "unknown reason" : reason;
         for (int i = 0; i < text.length() && printable.length() < 300; i++) {
@@ -198,7 +197,6 @@ public final class StoredResponse {
 
     @Override
     public boolean equals(@Nullable Object o) {
-
         return o instanceof StoredResponse other
                 && status == other.status
                 && bodyRetained == other.bodyRetained

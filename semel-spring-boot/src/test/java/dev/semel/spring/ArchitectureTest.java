@@ -51,7 +51,6 @@ class ArchitectureTest {
                 .check(semel);
     }
 
-
     @Test
     void storesKnowNoAdapterAndNoFramework() {
         noClasses().that().resideInAnyPackage("dev.semel.jdbc", "dev.semel.redis")
