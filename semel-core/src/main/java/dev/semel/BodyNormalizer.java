@@ -1,5 +1,7 @@
 package dev.semel;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Turns a request body into the bytes its fingerprint is computed over, so that two
  * bodies that mean the same thing (JSON with another key order, say) count as the same
@@ -21,5 +23,5 @@ public interface BodyNormalizer {
      * @return the bytes to fingerprint; equal for bodies that mean the same
      * @throws IllegalArgumentException if the body cannot be read as its type says
      */
-    byte[] normalize(String contentType, byte[] body);
+    byte[] normalize(@Nullable String contentType, byte[] body);
 }

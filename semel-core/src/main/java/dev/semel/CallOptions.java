@@ -2,6 +2,7 @@ package dev.semel;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-call overrides of the engine's configuration (a route's own TTL, a method's own
@@ -15,14 +16,15 @@ public final class CallOptions {
     /** No overrides. */
     public static final CallOptions DEFAULTS = new CallOptions(null, null, null, null, ExceptionCodec.NONE);
 
-    private final Duration ttl;
-    private final Duration leaseDuration;
-    private final WaitPolicy waitPolicy;
-    private final OutcomePolicy outcomePolicy;
+    private final @Nullable Duration ttl;
+    private final @Nullable Duration leaseDuration;
+    private final @Nullable WaitPolicy waitPolicy;
+    private final @Nullable OutcomePolicy outcomePolicy;
     private final ExceptionCodec exceptionCodec;
 
-    private CallOptions(Duration ttl, Duration leaseDuration, WaitPolicy waitPolicy,
-            OutcomePolicy outcomePolicy, ExceptionCodec exceptionCodec) {
+    private CallOptions(@Nullable Duration ttl, @Nullable Duration leaseDuration,
+            @Nullable WaitPolicy waitPolicy, @Nullable OutcomePolicy outcomePolicy,
+            ExceptionCodec exceptionCodec) {
         this.ttl = ttl;
         this.leaseDuration = leaseDuration;
         this.waitPolicy = waitPolicy;
@@ -72,10 +74,10 @@ public final class CallOptions {
 
     /** Builds {@link CallOptions}. */
     public static final class Builder {
-        private Duration ttl;
-        private Duration leaseDuration;
-        private WaitPolicy waitPolicy;
-        private OutcomePolicy outcomePolicy;
+        private @Nullable Duration ttl;
+        private @Nullable Duration leaseDuration;
+        private @Nullable WaitPolicy waitPolicy;
+        private @Nullable OutcomePolicy outcomePolicy;
         private ExceptionCodec exceptionCodec = ExceptionCodec.NONE;
 
         private Builder() {

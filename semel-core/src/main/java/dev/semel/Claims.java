@@ -4,9 +4,11 @@ import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.RecordState;
+import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Claiming a key: one atomic claim turned into a {@link Decision}, the wait while another
@@ -78,12 +80,13 @@ final class Claims {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.MISMATCH, scope, key, claimTime));
                 return new Decision.Mismatch(key);
             }
-            if (record.state() == RecordState.COMPLETED) {
+            StoredResponse response = record.response();
+            if (record.state() == RecordState.COMPLETED && response != null) { // a completed record has one
                 if (calls.listening()) {
                     calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.REPLAYED, scope, key, claimTime,
-                            record.response().status(), record.response().bodyLength(), null));
+                            response.status(), response.bodyLength(), null));
                 }
-                return new Decision.Replay(record.response());
+                return new Decision.Replay(response);
             }
             return new Decision.InProgress(retryAfter(record.leaseDeadline(), now, lease));
         }
@@ -105,7 +108,7 @@ final class Claims {
                 config.storeFailureRetryAfter());
     }
 
-    private static Duration retryAfter(Instant leaseDeadline, Instant now, Duration leaseDuration) {
+    private static Duration retryAfter(@Nullable Instant leaseDeadline, Instant now, Duration leaseDuration) {
         if (leaseDeadline == null) {
             return Duration.ofSeconds(1);
         }

@@ -5,15 +5,15 @@ package dev.semel;
  * what {@link Idempotency#begin} decided and what {@link Idempotency#execute} did, so an
  * adapter answers it the same way on either path.
  *
- * {@snippet :
- * if (outcome instanceof Duplicate duplicate) {
- *     switch (duplicate.kind()) {
- *         case REPLAY -> send(((Decision.Replay) duplicate).response());
- *         case IN_PROGRESS -> conflict(((Decision.InProgress) duplicate).retryAfter());
- *         default -> unprocessable();
- *     }
+ * <pre>{@code
+ * if (outcome instanceof Decision.Replay replay) {
+ *     send(replay.response());
+ * } else if (outcome instanceof Decision.InProgress inProgress) {
+ *     conflict(inProgress.retryAfter());
+ * } else if (outcome instanceof Duplicate) {
+ *     unprocessable(); // Decision.Mismatch
  * }
- * }
+ * }</pre>
  */
 public sealed interface Duplicate extends Decision, Outcome
         permits Decision.Replay, Decision.InProgress, Decision.Mismatch {

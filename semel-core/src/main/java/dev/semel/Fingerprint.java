@@ -3,6 +3,7 @@ package dev.semel;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * SHA-256 of what identifies a payload, compared on every path that returns an existing
@@ -94,7 +95,7 @@ public final class Fingerprint {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Fingerprint other && Arrays.equals(bytes, other.bytes);
     }
 
@@ -122,7 +123,7 @@ public final class Fingerprint {
          * @param value its value; {@code null} and empty differ
          * @return this builder
          */
-        public Builder add(String name, String value) {
+        public Builder add(String name, @Nullable String value) {
             Hashing.field(digest, Objects.requireNonNull(name, "name"));
             digest.update((byte) (value == null ? 0 : 1));
             Hashing.field(digest, value == null ? "" : value);
@@ -152,7 +153,7 @@ public final class Fingerprint {
          * @return this builder
          * @throws IllegalArgumentException if the normalizer cannot read the body
          */
-        public Builder body(String contentType, byte[] body, BodyNormalizer normalizer) {
+        public Builder body(@Nullable String contentType, byte[] body, BodyNormalizer normalizer) {
             return add("body", normalizer.normalize(contentType, body));
         }
 

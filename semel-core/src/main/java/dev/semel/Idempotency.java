@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The idempotency engine: makes an operation run once per key and gives every retry the
@@ -43,7 +44,7 @@ public final class Idempotency implements AutoCloseable {
     private final StoreCalls calls;
     private final Claims claims;
     /** Non-null when the store is transactional: then {@link #execute} runs in one store transaction. */
-    private final TransactionalExecution transactional;
+    private final @Nullable TransactionalExecution transactional;
     private final IdempotencyAdmin admin;
 
     private Idempotency(IdempotencyStore store, IdempotencyConfig config) {
@@ -125,7 +126,7 @@ public final class Idempotency implements AutoCloseable {
      *
      * @param key the request's key, or {@code null} when it had none or it was malformed
      */
-    public void rejected(IdempotencyKey key) {
+    public void rejected(@Nullable IdempotencyKey key) {
         if (calls.listening()) {
             calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.REJECTED, null, key, Duration.ZERO));
         }
@@ -227,8 +228,8 @@ public final class Idempotency implements AutoCloseable {
      * @throws IdempotencyMismatchException if the key was used with another payload
      * @throws IdempotencyStoreException if the store failed and the engine fails closed
      */
-    public <T, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload, ResultCodec<T> codec,
-            Task<T, E> operation) throws E {
+    public <T extends @Nullable Object, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload,
+            ResultCodec<T> codec, Task<T, E> operation) throws E {
         return once(scope, key, payload, codec, CallOptions.DEFAULTS, operation);
     }
 
@@ -251,8 +252,8 @@ public final class Idempotency implements AutoCloseable {
      *         read it back, or the store refused its size. The first call still gets its result
      *         (or its exception); the key is never released once the operation ran.
      */
-    public <T, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload, ResultCodec<T> codec,
-            CallOptions options, Task<T, E> operation) throws E {
+    public <T extends @Nullable Object, E extends Exception> T once(Scope scope, IdempotencyKey key, byte[] payload,
+            ResultCodec<T> codec, CallOptions options, Task<T, E> operation) throws E {
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(operation, "operation");
         return Once.call(this, scope, key, payload, codec, options, operation);
@@ -279,8 +280,9 @@ public final class Idempotency implements AutoCloseable {
      * @throws E whatever the operation threw before returning a stage (handled as a failure)
      * @throws IdempotencyStoreException if the store failed and the engine fails closed
      */
-    public <T, E extends Exception> CompletableFuture<T> onceAsync(Scope scope, IdempotencyKey key, byte[] payload,
-            ResultCodec<T> codec, CallOptions options, AsyncTask<T, E> operation) throws E {
+    public <T extends @Nullable Object, E extends Exception> @Nullable CompletableFuture<T> onceAsync(Scope scope,
+            IdempotencyKey key, byte[] payload, ResultCodec<T> codec, CallOptions options,
+            AsyncTask<T, E> operation) throws E {
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(operation, "operation");
         return Once.callAsync(this, scope, key, payload, codec, options, operation);
@@ -326,7 +328,7 @@ public final class Idempotency implements AutoCloseable {
      * @param <E> the checked exception it may throw
      */
     @FunctionalInterface
-    public interface Task<T, E extends Exception> {
+    public interface Task<T extends @Nullable Object, E extends Exception> {
         /**
          * Runs the operation.
          *
@@ -343,13 +345,13 @@ public final class Idempotency implements AutoCloseable {
      * @param <E> the checked exception it may throw before returning its stage
      */
     @FunctionalInterface
-    public interface AsyncTask<T, E extends Exception> {
+    public interface AsyncTask<T extends @Nullable Object, E extends Exception> {
         /**
          * Starts the operation.
          *
-         * @return the stage of its result
+         * @return the stage of its result, or {@code null} (which releases the key)
          * @throws E on failure (the key is released)
          */
-        CompletionStage<T> call() throws E;
+        @Nullable CompletionStage<T> call() throws E;
     }
 }

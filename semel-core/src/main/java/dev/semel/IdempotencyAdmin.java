@@ -13,10 +13,10 @@ import java.util.Optional;
  * what an admin endpoint or a health check needs, and nothing that could claim or complete a
  * key.
  *
- * {@snippet :
+ * <pre>{@code
  * List<IdempotencyRecord> stuck = idempotency.admin()
  *         .records(RecordQuery.all().withState(RecordState.IN_PROGRESS));
- * }
+ * }</pre>
  */
 public final class IdempotencyAdmin {
     /** The id the health check looks up; no real record id has this form (those are 64 hex characters). */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Immutable settings of an {@link Idempotency} engine, built once.
@@ -46,7 +47,7 @@ public final class IdempotencyConfig {
     private final OutcomePolicy outcomePolicy;
     private final FailurePolicy failurePolicy;
     private final IdempotencyListener listener;
-    private final ScheduledExecutorService scheduler;
+    private final @Nullable ScheduledExecutorService scheduler;
     private final String ownerId;
     private final int completeAttempts;
 
@@ -177,7 +178,7 @@ public final class IdempotencyConfig {
     }
 
     /** @return the scheduler for lease renewal, or {@code null} if the engine owns one */
-    public ScheduledExecutorService scheduler() {
+    public @Nullable ScheduledExecutorService scheduler() {
         return scheduler;
     }
 
@@ -197,7 +198,7 @@ public final class IdempotencyConfig {
         private Ticker ticker = Ticker.system();
         private Duration ttl = DEFAULT_TTL;
         private Duration leaseDuration = DEFAULT_LEASE_DURATION;
-        private Duration leaseRenewInterval;
+        private @Nullable Duration leaseRenewInterval;
         private Duration waitPollInterval = DEFAULT_WAIT_POLL_INTERVAL;
         private Duration storeFailureRetryAfter = DEFAULT_STORE_FAILURE_RETRY_AFTER;
         private WaitPolicy waitPolicy = DEFAULT_WAIT_POLICY;
@@ -205,8 +206,8 @@ public final class IdempotencyConfig {
         private FailurePolicy failurePolicy = DEFAULT_FAILURE_POLICY;
         private int completeAttempts = DEFAULT_COMPLETE_ATTEMPTS;
         private IdempotencyListener listener = IdempotencyListener.NONE;
-        private ScheduledExecutorService scheduler;
-        private String ownerId;
+        private @Nullable ScheduledExecutorService scheduler;
+        private @Nullable String ownerId;
 
         private Builder() {
         }

@@ -2,6 +2,7 @@ package dev.semel;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One thing that happened in the engine, for listeners (metrics, logs, traces).
@@ -16,7 +17,8 @@ import java.util.Objects;
  *     {@link Type#LEASE_LOST}, else {@code null}
  */
 public record IdempotencyEvent(
-        Type type, Scope scope, IdempotencyKey key, Duration duration, int status, long bodyBytes, Throwable error) {
+        Type type, @Nullable Scope scope, @Nullable IdempotencyKey key, Duration duration, int status,
+        long bodyBytes, @Nullable Throwable error) {
 
     /** The kinds of events; each request ends in exactly one of the first six. */
     public enum Type {
@@ -71,7 +73,8 @@ public record IdempotencyEvent(
      * @param duration duration
      * @return the event
      */
-    static IdempotencyEvent of(Type type, Scope scope, IdempotencyKey key, Duration duration) {
+    static IdempotencyEvent of(Type type, @Nullable Scope scope, @Nullable IdempotencyKey key,
+            Duration duration) {
         return new IdempotencyEvent(type, scope, key, duration, 0, 0, null);
     }
 }

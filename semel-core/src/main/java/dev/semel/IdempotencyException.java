@@ -1,5 +1,7 @@
 package dev.semel;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Base type of every exception Semel throws on purpose.
  *
@@ -23,9 +25,9 @@ public class IdempotencyException extends RuntimeException {
      * Creates an exception with a message and a cause.
      *
      * @param message what went wrong, for people
-     * @param cause the underlying failure
+     * @param cause the underlying failure, may be {@code null}
      */
-    public IdempotencyException(String message, Throwable cause) {
+    public IdempotencyException(String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 }

@@ -2,6 +2,7 @@ package dev.semel;
 
 import dev.semel.InvalidIdempotencyKeyException.Reason;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A validated idempotency key: 1 to {@value #MAX_LENGTH} printable ASCII characters.
@@ -69,7 +70,7 @@ public final class IdempotencyKey {
      * @return the key
      * @throws InvalidIdempotencyKeyException if the value is not exactly one valid key
      */
-    public static IdempotencyKey parse(String headerValue) {
+    public static IdempotencyKey parse(@Nullable String headerValue) {
         if (headerValue == null) {
             throw new InvalidIdempotencyKeyException(Reason.MISSING, "An idempotency key is required");
         }
@@ -101,7 +102,7 @@ public final class IdempotencyKey {
      * @return the key
      * @throws InvalidIdempotencyKeyException if there is not exactly one valid key
      */
-    public static IdempotencyKey parse(List<String> headerValues) {
+    public static IdempotencyKey parse(@Nullable List<String> headerValues) {
         if (headerValues == null || headerValues.isEmpty()) {
             return parse((String) null);
         }
@@ -179,7 +180,7 @@ public final class IdempotencyKey {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof IdempotencyKey other && value.equals(other.value);
     }
 

@@ -1,6 +1,7 @@
 package dev.semel;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Receives what the engine does, for metrics, logs and traces. Both methods default to
@@ -42,6 +43,6 @@ public interface IdempotencyListener {
      * @param duration how long it took
      * @param failure the exception it threw, or {@code null} on success
      */
-    default void onStoreCall(StoreOperation operation, Duration duration, Throwable failure) {
+    default void onStoreCall(StoreOperation operation, Duration duration, @Nullable Throwable failure) {
     }
 }

@@ -2,6 +2,7 @@ package dev.semel;
 
 import java.time.Duration;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Thrown when the idempotency store cannot be reached or fails an operation.
@@ -13,7 +14,7 @@ import java.util.Optional;
 public class IdempotencyStoreException extends IdempotencyException {
     private static final long serialVersionUID = 1L;
 
-    private final Duration retryAfter;
+    private final @Nullable Duration retryAfter;
 
     /**
      * Creates an exception for a store failure.
@@ -21,7 +22,7 @@ public class IdempotencyStoreException extends IdempotencyException {
      * @param message what failed
      * @param cause the underlying failure, may be {@code null}
      */
-    public IdempotencyStoreException(String message, Throwable cause) {
+    public IdempotencyStoreException(String message, @Nullable Throwable cause) {
         this(message, cause, null);
     }
 
@@ -32,7 +33,7 @@ public class IdempotencyStoreException extends IdempotencyException {
      * @param cause the underlying failure, may be {@code null}
      * @param retryAfter when a retry makes sense, may be {@code null}
      */
-    public IdempotencyStoreException(String message, Throwable cause, Duration retryAfter) {
+    public IdempotencyStoreException(String message, @Nullable Throwable cause, @Nullable Duration retryAfter) {
         super(message, cause);
         this.retryAfter = retryAfter;
     }

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A store in this JVM's memory: correct across threads, gone on restart, invisible to
@@ -101,7 +102,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private volatile long evictions;
     private long evictedSinceLog;
     private long bodiesDroppedSinceLog;
-    private Instant nextLogAt;
+    private @Nullable Instant nextLogAt;
 
     /** A store with {@link #DEFAULT_MAX_RECORDS} and {@link #DEFAULT_MAX_BYTES}. */
     public InMemoryIdempotencyStore() {
@@ -223,8 +224,14 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
 
     private static boolean mayTakeOver(IdempotencyRecord cur, ClaimRequest request) {
-        return cur.state() == RecordState.IN_PROGRESS && !cur.leaseDeadline().isAfter(request.now())
+        return cur.state() == RecordState.IN_PROGRESS && leaseEnded(cur, request.now())
                 && Arrays.equals(cur.fingerprint(), request.fingerprint());
+    }
+
+    /** Whether a record's lease has ended; this store writes a deadline on every claim and renewal. */
+    private static boolean leaseEnded(IdempotencyRecord r, Instant now) {
+        Instant deadline = r.leaseDeadline();
+        return deadline == null || !deadline.isAfter(now);
     }
 
     @Override
@@ -365,7 +372,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 if (oldestDone != null && !oldestDone.record.expiresAt().isAfter(now)) {
                     remove(oldestDone);
                 } else if (oldestRunning != null && (!oldestRunning.record.expiresAt().isAfter(now)
-                        || !oldestRunning.record.leaseDeadline().isAfter(now))) {
+                        || leaseEnded(oldestRunning.record, now))) {
                     remove(oldestRunning);
                 } else {
                     break;
@@ -429,7 +436,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 remove(oldestDone);
                 evictions++;
                 evictedSinceLog++;
-            } else if (oldestRunning != null && !oldestRunning.record.leaseDeadline().isAfter(now)) {
+            } else if (oldestRunning != null && leaseEnded(oldestRunning.record, now)) {
                 remove(oldestRunning);
             } else {
                 return false;
@@ -460,7 +467,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         }
     }
 
-    private static Node oldest(Node list) {
+    private static @Nullable Node oldest(Node list) {
         return list.next == list ? null : list.next;
     }
 
@@ -474,12 +481,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private static void unlink(Node node) {
         node.prev.next = node.next;
         node.next.prev = node.prev;
-        node.prev = null;
-        node.next = null;
+        node.prev = node; // alone, as a new node is
+        node.next = node;
     }
 
     /** Returns a message to log when evictions or dropped bodies are due to be reported, else {@code null}. */
-    private String logMessage(Instant now) {
+    private @Nullable String logMessage(Instant now) {
         if ((evictedSinceLog == 0 && bodiesDroppedSinceLog == 0)
                 || (nextLogAt != null && now.isBefore(nextLogAt))) {
             return null;
@@ -504,7 +511,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return message.toString();
     }
 
-    private static void log(String message) {
+    private static void log(@Nullable String message) {
         if (message != null) {
             LOG.log(System.Logger.Level.WARNING, message);
         }
@@ -527,7 +534,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return n;
     }
 
-    private static long string(String s) {
+    private static long string(@Nullable String s) {
         return s == null ? 0 : STRING_OVERHEAD + s.length();
     }
 
@@ -537,8 +544,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         /** The current record: replaced, never changed, so lock-free readers see a whole one. */
         volatile IdempotencyRecord record;
         long bytes;
-        Node prev;
-        Node next;
+        /** Neighbours in its list; a node in no list (or an empty list's sentinel) links to itself. */
+        Node prev = this;
+        Node next = this;
 
         Node(String id, IdempotencyRecord record, long bytes) {
             this.id = id;
@@ -546,11 +554,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             this.bytes = bytes;
         }
 
+        /** The head of an empty list; its id and record are never read. */
+        @SuppressWarnings("NullAway")
         static Node sentinel() {
-            Node s = new Node(null, null, 0);
-            s.prev = s;
-            s.next = s;
-            return s;
+            return new Node(null, null, 0);
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The right to run an operation for one key, guarded by a fencing token.
@@ -106,6 +107,7 @@ public final class Lease implements AutoCloseable {
     }
 
     /** @return where the lease is in its life */
+    @SuppressWarnings("NullAway") // starts ACTIVE and is only ever compareAndSet to another status, never null
     public Status status() {
         return status.get();
     }
@@ -216,7 +218,7 @@ public final class Lease implements AutoCloseable {
      *
      * @param failure what the operation threw, or {@code null}
      */
-    public void releaseAfterFailure(Throwable failure) {
+    public void releaseAfterFailure(@Nullable Throwable failure) {
         try {
             if (isActive()) {
                 release();
@@ -280,7 +282,7 @@ public final class Lease implements AutoCloseable {
         this.nextRenewalNanos = firstRenewalNanos;
     }
 
-    private volatile Future<?> renewal;
+    private volatile @Nullable Future<?> renewal;
     private volatile long renewalStartedNanos;
 
     void renewalStarted(Future<?> running, long nowNanos) {

@@ -11,6 +11,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Renews every active lease of one engine: one periodic task finds the leases that are due,
@@ -41,7 +42,7 @@ final class LeaseRenewals {
     private final Object lock = new Object();
     /** The current tick; {@code Long.MAX_VALUE} until the ticker starts. Written under {@link #lock}. */
     private volatile long tickNanos = Long.MAX_VALUE;
-    private ScheduledFuture<?> ticker;
+    private @Nullable ScheduledFuture<?> ticker;
 
     LeaseRenewals(ScheduledExecutorService scheduler, Ticker ticker) {
         this.scheduler = scheduler;

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link Idempotency#once} and {@link Idempotency#onceAsync}: a value-returning operation run
@@ -17,11 +18,12 @@ final class Once {
     private Once() {
     }
 
-    static <T, E extends Exception> T call(Idempotency engine, Scope scope, IdempotencyKey key, byte[] payload,
-            ResultCodec<T> codec, CallOptions options, Idempotency.Task<T, E> operation) throws E {
+    static <T extends @Nullable Object, E extends Exception> T call(Idempotency engine, Scope scope,
+            IdempotencyKey key, byte[] payload, ResultCodec<T> codec, CallOptions options,
+            Idempotency.Task<T, E> operation) throws E {
         ExceptionCodec exceptions = options.exceptionCodec();
-        Object[] fresh = new Object[1];
-        Exception[] storedFailure = new Exception[1];
+        @Nullable Object[] fresh = new Object[1];
+        @Nullable Exception[] storedFailure = new Exception[1];
         Outcome outcome = engine.execute(scope, key, Fingerprint.of(payload), options, lease -> {
             T value;
             try {
@@ -40,14 +42,19 @@ final class Once {
             if (storedFailure[0] != null) {
                 throw Once.<RuntimeException>sneakyThrow(storedFailure[0]);
             }
-            @SuppressWarnings("unchecked")
-            T value = (T) fresh[0];
-            return value;
+            return returned(fresh[0]);
         }
         return answer(key, (Duplicate) outcome, codec, exceptions);
     }
 
-    static <T, E extends Exception> CompletableFuture<T> callAsync(Idempotency engine, Scope scope,
+    /** What {@link #call} kept of the operation's return: a {@code T}, null only if {@code T} allows it. */
+    @SuppressWarnings({"unchecked", "NullAway"})
+    private static <T extends @Nullable Object> T returned(@Nullable Object value) {
+        return (T) value;
+    }
+
+    static <T extends @Nullable Object, E extends Exception> @Nullable CompletableFuture<T> callAsync(
+            Idempotency engine, Scope scope,
             IdempotencyKey key, byte[] payload, ResultCodec<T> codec, CallOptions options,
             Idempotency.AsyncTask<T, E> operation) throws E {
         ExceptionCodec exceptions = options.exceptionCodec();
@@ -60,7 +67,7 @@ final class Once {
             }
         }
         Lease lease = ((Decision.Execute) decision).lease();
-        CompletionStage<T> returned;
+        @Nullable CompletionStage<T> returned;
         try {
             returned = operation.call();
         } catch (Exception | Error e) {
@@ -88,7 +95,7 @@ final class Once {
     }
 
     /** What a duplicate gets: the stored result decoded, or the stored exception thrown. */
-    private static <T> T answer(IdempotencyKey key, Duplicate duplicate, ResultCodec<T> codec,
+    private static <T extends @Nullable Object> T answer(IdempotencyKey key, Duplicate duplicate, ResultCodec<T> codec,
             ExceptionCodec exceptions) {
         if (duplicate instanceof Decision.Replay replay) {
             StoredResponse stored = replay.response();
@@ -109,7 +116,8 @@ final class Once {
         throw new IdempotencyMismatchException(key);
     }
 
-    private static <T> StoredResponse resultToStore(IdempotencyKey key, T value, ResultCodec<T> codec) {
+    private static <T extends @Nullable Object> StoredResponse resultToStore(
+IdempotencyKey key, T value, ResultCodec<T> codec) {
         try {
             return StoredResponse.ofResult(codec.encode(value));
         } catch (RuntimeException cannotStore) {

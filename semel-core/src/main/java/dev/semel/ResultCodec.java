@@ -1,6 +1,7 @@
 package dev.semel;
 
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns an operation's result into bytes to store and back, for
@@ -8,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  *
  * @param <T> the result type
  */
-public interface ResultCodec<T> {
+public interface ResultCodec<T extends @Nullable Object> {
     /**
      * Encodes a result.
      *

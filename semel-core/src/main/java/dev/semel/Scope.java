@@ -3,6 +3,7 @@ package dev.semel;
 import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who asks and for what: the namespace an idempotency key lives in.
@@ -19,10 +20,10 @@ import java.util.Optional;
  * }</pre>
  */
 public final class Scope {
-    private final String caller;
+    private final @Nullable String caller;
     private final String operation;
 
-    private Scope(String caller, String operation) {
+    private Scope(@Nullable String caller, String operation) {
         this.caller = caller;
         this.operation = Objects.requireNonNull(operation, "operation");
         if (operation.isEmpty()) {
@@ -37,7 +38,7 @@ public final class Scope {
      * @param operation the protected operation, not empty
      * @return the scope
      */
-    public static Scope of(String caller, String operation) {
+    public static Scope of(@Nullable String caller, String operation) {
         return new Scope(caller, operation);
     }
 
@@ -87,7 +88,7 @@ public final class Scope {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof Scope other && Objects.equals(caller, other.caller) && operation.equals(other.operation);
     }
 

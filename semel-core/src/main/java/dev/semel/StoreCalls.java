@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every call the engine and its leases make to the store, each timed for the listener, with
@@ -193,7 +194,7 @@ final class StoreCalls {
         return ticker.read();
     }
 
-    private void reportStoreCall(StoreOperation operation, long startNanos, Throwable failure) {
+    private void reportStoreCall(StoreOperation operation, long startNanos, @Nullable Throwable failure) {
         if (!listening) {
             return;
         }

@@ -7,10 +7,10 @@ package dev.semel;
  * {@link java.time.Clock}; this one only measures durations, so a test can drive waits and
  * renewals without sleeping.
  *
- * {@snippet :
+ * <pre>{@code
  * AtomicLong nanos = new AtomicLong();
  * IdempotencyConfig config = IdempotencyConfig.custom().ticker(nanos::get).build();
- * }
+ * }</pre>
  */
 @FunctionalInterface
 public interface Ticker {

@@ -4,6 +4,7 @@ import dev.semel.spi.StoredResponse;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link Idempotency#execute} on a {@link TransactionalIdempotencyStore}: claim, operation and
@@ -94,9 +95,10 @@ final class TransactionalExecution {
     /** Carries a response that must not be stored out of the transaction, rolling it back. */
     private static final class NotStored extends RuntimeException {
         private static final long serialVersionUID = 1L;
-        private final transient StoredResponse response;
+        /** {@code null} when the lease was lost before the commit. */
+        private final transient @Nullable StoredResponse response;
 
-        NotStored(StoredResponse response) {
+        NotStored(@Nullable StoredResponse response) {
             super(null, null, false, false);
             this.response = response;
         }

@@ -2,6 +2,7 @@ package dev.semel;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a duplicate does while the first attempt is still running: answer at once
@@ -63,7 +64,7 @@ public final class WaitPolicy {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof WaitPolicy other && maxWait.equals(other.maxWait);
     }
 

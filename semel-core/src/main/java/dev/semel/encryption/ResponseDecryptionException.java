@@ -1,6 +1,7 @@
 package dev.semel.encryption;
 
 import dev.semel.IdempotencyStoreException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Thrown when a stored response cannot be decrypted: it was encrypted with a key that is no
@@ -29,7 +30,7 @@ public class ResponseDecryptionException extends IdempotencyStoreException {
 
     private final transient Reason reason;
     private final String recordId;
-    private final String keyId;
+    private final @Nullable String keyId;
 
     /**
      * Creates the exception.
@@ -40,8 +41,8 @@ public class ResponseDecryptionException extends IdempotencyStoreException {
      * @param message what failed, for logs
      * @param cause the cryptographic failure, may be {@code null}
      */
-    public ResponseDecryptionException(Reason reason, String recordId, String keyId, String message,
-            Throwable cause) {
+    public ResponseDecryptionException(Reason reason, String recordId, @Nullable String keyId, String message,
+            @Nullable Throwable cause) {
         super(message, cause);
         this.reason = reason;
         this.recordId = recordId;
@@ -71,7 +72,7 @@ public class ResponseDecryptionException extends IdempotencyStoreException {
      *
      * @return the key id, or {@code null} for a plaintext or malformed record
      */
-    public String keyId() {
+    public @Nullable String keyId() {
         return keyId;
     }
 }

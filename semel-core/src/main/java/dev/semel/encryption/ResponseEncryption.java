@@ -26,6 +26,7 @@ import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Encryption at rest of stored responses with AES-GCM: headers, body and whether the body was
@@ -69,8 +70,8 @@ public final class ResponseEncryption {
     private static final int FLAG_BODY_RETAINED = 1;
 
     private final Map<String, SecretKey> keys;
-    private final String activeKeyId;
-    private final SecretKey activeKey;
+    private final @Nullable String activeKeyId;
+    private final @Nullable SecretKey activeKey;
     private final boolean acceptPlaintext;
     private final boolean encryptNew;
     private final SecureRandom random;
@@ -82,7 +83,7 @@ public final class ResponseEncryption {
         this.activeKey = activeKeyId == null ? null : keys.get(activeKeyId);
         this.acceptPlaintext = builder.acceptPlaintext;
         this.encryptNew = builder.encryptNew;
-        this.random = builder.random;
+        this.random = builder.random != null ? builder.random : new SecureRandom();
     }
 
     /**
@@ -117,7 +118,7 @@ public final class ResponseEncryption {
      * @return the active key id, or {@code null} when new responses are stored unencrypted
      *     ({@link Builder#encryptNewRecords})
      */
-    public String activeKeyId() {
+    public @Nullable String activeKeyId() {
         return activeKeyId;
     }
 
@@ -155,6 +156,9 @@ public final class ResponseEncryption {
         if (!encryptNew) {
             return response;
         }
+        // build() names an active key whenever new records are encrypted
+        String keyId = Objects.requireNonNull(activeKeyId, "activeKeyId");
+        SecretKey key = Objects.requireNonNull(activeKey, "activeKey");
         byte[] plaintext = serialize(response);
         byte[] out = new byte[1 + NONCE_BYTES + plaintext.length + TAG_BITS / 8];
         out[0] = FORMAT_VERSION;
@@ -163,14 +167,14 @@ public final class ResponseEncryption {
         System.arraycopy(nonce, 0, out, 1, NONCE_BYTES);
         try {
             Cipher cipher = ciphers.get();
-            cipher.init(Cipher.ENCRYPT_MODE, activeKey, new GCMParameterSpec(TAG_BITS, nonce));
-            cipher.updateAAD(associatedData(activeKeyId, recordId, response.status()));
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            cipher.updateAAD(associatedData(keyId, recordId, response.status()));
             cipher.doFinal(plaintext, 0, plaintext.length, out, 1 + NONCE_BYTES);
         } catch (GeneralSecurityException e) {
             throw new IdempotencyStoreException("Cannot encrypt the response of record " + recordId + " with key '"
-                    + activeKeyId + "': " + e.getMessage(), e);
+                    + keyId + "': " + e.getMessage(), e);
         }
-        return StoredResponse.of(response.status(), List.of(new Header(MARKER_HEADER, activeKeyId)), out);
+        return StoredResponse.of(response.status(), List.of(new Header(MARKER_HEADER, keyId)), out);
     }
 
     /**
@@ -318,10 +322,10 @@ public final class ResponseEncryption {
     /** Collects keys and options; {@link #build} checks them. */
     public static final class Builder {
         private final Map<String, SecretKey> keys = new LinkedHashMap<>();
-        private String activeKeyId;
+        private @Nullable String activeKeyId;
         private boolean acceptPlaintext = true;
         private boolean encryptNew = true;
-        private SecureRandom random;
+        private @Nullable SecureRandom random;
 
         private Builder() {
         }
@@ -499,10 +503,8 @@ public final class ResponseEncryption {
                 throw new IllegalArgumentException("The active encryption key '" + activeKeyId
                         + "' is not among the configured keys " + keys.keySet());
             }
-            if (random == null) {
-                random = new SecureRandom();
-            }
-            ResponseEncryption encryption = new ResponseEncryption(this);
+            ResponseEncryption encryption
+ = new ResponseEncryption(this);
             // fail at startup, not on the first request, if a key cannot be used by this JDK
             for (Map.Entry<String, SecretKey> key : keys.entrySet()) {
                 try {

@@ -2,6 +2,7 @@ package dev.semel.spi;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a store holds for one scope and key: the claim, and once completed, the response.
@@ -10,13 +11,14 @@ import java.util.Objects;
  * record; admin tools show it. Treat {@link #fingerprint()} as read-only.
  *
  * @param recordId the fixed-length id ({@link dev.semel.Scope#recordId(dev.semel.IdempotencyKey)})
- * @param key the readable idempotency key, for admin queries
- * @param scope the readable scope ({@link dev.semel.Scope#toString()}), for admin queries
+ * @param key the readable idempotency key, for admin queries, {@code null} if the store did not keep it
+ * @param scope the readable scope ({@link dev.semel.Scope#toString()}), for admin queries, {@code null} if
+ *     the store did not keep it
  * @param state the record's state
  * @param fingerprint the payload's fingerprint, {@value dev.semel.Fingerprint#LENGTH} bytes
  * @param fencingToken the token of the current (or last) lease holder
- * @param leaseOwner who holds (or held) the lease
- * @param leaseDeadline when the lease ends unless renewed
+ * @param leaseOwner who holds (or held) the lease, {@code null} if the store did not keep it
+ * @param leaseDeadline when the lease ends unless renewed, {@code null} if the store did not keep it
  * @param createdAt when the key was first claimed
  * @param completedAt when the response was stored, {@code null} while in progress
  * @param expiresAt when the record stops existing for callers
@@ -24,17 +26,17 @@ import java.util.Objects;
  */
 public record IdempotencyRecord(
         String recordId,
-        String key,
-        String scope,
+        @Nullable String key,
+        @Nullable String scope,
         RecordState state,
         byte[] fingerprint,
         long fencingToken,
-        String leaseOwner,
-        Instant leaseDeadline,
+        @Nullable String leaseOwner,
+        @Nullable Instant leaseDeadline,
         Instant createdAt,
-        Instant completedAt,
+        @Nullable Instant completedAt,
         Instant expiresAt,
-        StoredResponse response) {
+        @Nullable StoredResponse response) {
 
     /**
      * Checks the invariants every store must keep.

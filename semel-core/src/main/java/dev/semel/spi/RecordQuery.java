@@ -1,6 +1,7 @@
 package dev.semel.spi;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded filter over stored records for admin tools, newest first.
@@ -13,7 +14,8 @@ import java.time.Instant;
  * @param createdBefore records created before this instant
  * @param limit at most this many records, 1 to {@value #MAX_LIMIT}
  */
-public record RecordQuery(String keyPrefix, RecordState state, Instant createdAfter, Instant createdBefore, int limit) {
+public record RecordQuery(@Nullable String keyPrefix, @Nullable RecordState state, @Nullable Instant createdAfter,
+        @Nullable Instant createdBefore, int limit) {
     /** The default number of records a query returns. */
     public static final int DEFAULT_LIMIT = 100;
     /** The most records one query may return. */
@@ -62,7 +64,7 @@ public record RecordQuery(String keyPrefix, RecordState state, Instant createdAf
      * @param prefix the prefix
      * @return the new query
      */
-    public RecordQuery withKeyPrefix(String prefix) {
+    public RecordQuery withKeyPrefix(@Nullable String prefix) {
         return new RecordQuery(prefix, state, createdAfter, createdBefore, limit);
     }
 
@@ -72,7 +74,7 @@ public record RecordQuery(String keyPrefix, RecordState state, Instant createdAf
      * @param s the state
      * @return the new query
      */
-    public RecordQuery withState(RecordState s) {
+    public RecordQuery withState(@Nullable RecordState s) {
         return new RecordQuery(keyPrefix, s, createdAfter, createdBefore, limit);
     }
 
@@ -83,7 +85,7 @@ public record RecordQuery(String keyPrefix, RecordState state, Instant createdAf
      * @param before upper bound, exclusive
      * @return the new query
      */
-    public RecordQuery withCreated(Instant after, Instant before) {
+    public RecordQuery withCreated(@Nullable Instant after, @Nullable Instant before) {
         return new RecordQuery(keyPrefix, state, after, before, limit);
     }
 

@@ -3,6 +3,7 @@ package dev.semel.spi;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A store server's clock as seen from this JVM, for stores that judge leases and expiry by
@@ -43,7 +44,7 @@ public final class StoreClock {
 
     private final ServerTime serverTime;
     private final long refreshNanos;
-    private volatile Reading reading;
+    private volatile @Nullable Reading reading;
 
     /**
      * Creates the clock; it reads the server at its first use.

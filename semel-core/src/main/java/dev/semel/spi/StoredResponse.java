@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of a first execution, kept so that every retry gets the same answer.
@@ -90,10 +91,11 @@ public final class StoredResponse {
      * duplicate never runs the method again and gets
      * {@link dev.semel.IdempotencyResultNotRetainedException} instead.
      *
-     * @param reason why the result was not retained (kept, shortened, for the duplicate's message)
+     * @param reason why the result was not retained (kept, shortened, for the duplicate's message),
+     *     {@code null} if unknown
      * @return a response with status 200 and no body
      */
-    public static StoredResponse ofResultNotRetained(String reason) {
+    public static StoredResponse ofResultNotRetained(@Nullable String reason) {
         StringBuilder printable = new StringBuilder();
         String text = reason == null ? "unknown reason" : reason;
         for (int i = 0; i < text.length() && printable.length() < 300; i++) {
@@ -194,7 +196,7 @@ public final class StoredResponse {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof StoredResponse other
                 && status == other.status
                 && bodyRetained == other.bodyRetained
