@@ -311,6 +311,31 @@ class EngineObservationsTest {
         assertThat(events).extracting(IdempotencyEvent::type).containsExactly(Type.EXECUTED, Type.RELEASED);
     }
 
+    @Test
+    void aClaimInsideATransactionThatFailsWithAnythingButAStoreFailurePropagatesItAndRollsBack() {
+        RecordingTransactionalStore store = new RecordingTransactionalStore(memory) {
+            @Override
+            public ClaimResult claim(ClaimRequest request) {
+                throw new IllegalStateException("driver bug");
+            }
+        };
+        engine(store);
+        assertThatThrownBy(() -> engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS,
+                lease -> StoredResponse.ofResult(new byte[] {1}))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("driver bug");
+        assertThat(store.log).containsExactly("begin", "rollback");
+    }
+
+    @Test
+    void aConfiguredOutcomePolicyDecidesWhatIsStored() {
+        engine = Idempotency.create(memory, IdempotencyConfig.custom().outcomePolicy(status -> status != 201)
+                .clock(clock).build());
+        Outcome created = engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS,
+                lease -> StoredResponse.of(201, List.of(), new byte[0]));
+        assertThat(((Outcome.Executed) created).stored()).isFalse();
+        assertThat(memory.find(SCOPE.recordId(KEY), clock.instant())).isEmpty();
+    }
+
     // ------------------------------------------------------------------ the engine API adapters call
 
     @Test

@@ -106,6 +106,17 @@ class OnceAsyncTest {
     }
 
     @Test
+    void aNamedExceptionWrappedInAnExecutionExceptionIsStoredToo() {
+        CardDeclinedException declined = new CardDeclinedException("card stolen");
+        CompletableFuture<String> first = onceAsync(STORING_DECLINES,
+                CompletableFuture.failedFuture(new ExecutionException(declined)));
+        assertThat(failureOf(first)).isInstanceOf(ExecutionException.class).hasCause(declined);
+        assertThat(state()).isEqualTo(RecordState.COMPLETED);
+        assertThat(failureOf(onceAsync(STORING_DECLINES, CompletableFuture.completedFuture("x"))))
+                .isInstanceOf(CardDeclinedException.class).hasMessage("card stolen");
+    }
+
+    @Test
     void aStageFailingWithAnyOtherExceptionReleasesTheKeyForTheNextCall() throws Exception {
         IllegalStateException boom = new IllegalStateException("gateway down");
         CompletableFuture<String> first = onceAsync(STORING_DECLINES, CompletableFuture.failedFuture(boom));
