@@ -124,7 +124,7 @@ class EngineObservationsTest {
     @Test
     void aWaitForAChangeIsReportedAsAStoreCallWithItsDuration() {
         engine = Idempotency.create(new Slow(), IdempotencyConfig.custom().clock(clock).ticker(nanos::get)
-                .listener(listener).inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMillis(300)))
+                .listener(listener).waitPolicy(WaitPolicy.waitUpTo(Duration.ofMillis(300)))
                 .waitPollInterval(Duration.ofMillis(200)).build());
         engine.begin(SCOPE, KEY, FP);
         storeCalls.clear();
@@ -145,7 +145,7 @@ class EngineObservationsTest {
                 throw new InterruptedException();
             }
         }, IdempotencyConfig.custom().clock(clock).ticker(nanos::get).listener(listener)
-                .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30))).build());
+                .waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30))).build());
         engine.begin(SCOPE, KEY, FP);
         storeCalls.clear();
         try {
@@ -312,7 +312,7 @@ class EngineObservationsTest {
     }
 
     @Test
-    void aClaimInsideATransactionThatFailsWithAnythingButAStoreFailurePropagatesItAndRollsBack() {
+    void aClaimInsideATransactionThatFailsWithARawExceptionRollsBackAndAnswersAsAStoreFailure() {
         RecordingTransactionalStore store = new RecordingTransactionalStore(memory) {
             @Override
             public ClaimResult claim(ClaimRequest request) {
@@ -321,8 +321,8 @@ class EngineObservationsTest {
         };
         engine(store);
         assertThatThrownBy(() -> engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS,
-                lease -> StoredResponse.ofResult(new byte[] {1}))).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("driver bug");
+                lease -> StoredResponse.ofResult(new byte[] {1}))).isInstanceOf(IdempotencyStoreException.class)
+                .hasRootCauseMessage("driver bug");
         assertThat(store.log).containsExactly("begin", "rollback");
     }
 

@@ -102,7 +102,7 @@ class TickerDrivenTest {
     @Test
     void aWaitingDuplicatePollsAtTheIntervalUntilItsBoundThenAnswersInProgress() {
         TimedWaits store = new TimedWaits();
-        engine = Idempotency.create(store, config().inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
+        engine = Idempotency.create(store, config().waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofSeconds(7)).build());
         engine.begin(SCOPE, KEY, FP);
         events.clear();
@@ -121,7 +121,7 @@ class TickerDrivenTest {
     @Test
     void aWaitingDuplicateReplaysAsSoonAsTheFirstAttemptCompletes() {
         TimedWaits store = new TimedWaits();
-        engine = Idempotency.create(store, config().inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30)))
+        engine = Idempotency.create(store, config().waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30)))
                 .waitPollInterval(Duration.ofSeconds(7)).build());
         Lease first = ((Decision.Execute) engine.begin(SCOPE, KEY, FP)).lease();
         events.clear();
@@ -165,7 +165,7 @@ class TickerDrivenTest {
             public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
                 throw new InterruptedException("shutting down");
             }
-        }, config().inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(30))).build());
+        }, config().waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(30))).build());
         engine.begin(SCOPE, KEY, FP);
         events.clear();
         try {
@@ -188,7 +188,7 @@ class TickerDrivenTest {
                 advance(timeout);
                 throw new IdempotencyStoreException("pub/sub connection lost", null);
             }
-        }, config().inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(1)))
+        }, config().waitPolicy(WaitPolicy.waitUpTo(Duration.ofSeconds(1)))
                 .waitPollInterval(Duration.ofMillis(500)).build());
         engine.begin(SCOPE, KEY, FP);
         assertThat(engine.begin(SCOPE, KEY, FP)).isInstanceOf(Decision.InProgress.class);
