@@ -803,23 +803,32 @@ public abstract class IdempotencyStoreContract {
         return true;
     }
 
-    @Test
-    void aWaitingDuplicateIsWokenByTheCompletionNotByThePoll() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(wakesWaiters(), "the store relies on the engine's polling");
-        int duplicates = 3;
-        CountDownLatch waiting = new CountDownLatch(duplicates);
-        IdempotencyStore signalled = new dev.semel.spi.ForwardingIdempotencyStore(store) {
+    /** The store under test, counting down {@code waiting} each time the engine starts to wait on it. */
+    private IdempotencyStore countingWaits(CountDownLatch waiting) {
+        return new dev.semel.spi.ForwardingIdempotencyStore(store) {
             @Override
             public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
                 waiting.countDown();
                 super.awaitChange(recordId, timeout);
             }
         };
-        // a poll so long that only the store's signal can end the wait within the test's bound
-        IdempotencyConfig config = IdempotencyConfig.custom()
+    }
+
+    /** A wait with a poll so long that only the store's signal can end it within a test's bound. */
+    private static IdempotencyConfig onlyTheStoresSignalEndsAWait() {
+        return IdempotencyConfig.custom()
                 .waitPolicy(WaitPolicy.waitUpTo(NEVER))
                 .waitPollInterval(NEVER)
                 .build();
+    }
+
+    @Test
+    void aWaitingDuplicateIsWokenByTheCompletionNotByThePoll() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(wakesWaiters(), "the store relies on the engine's polling");
+        int duplicates = 3;
+        CountDownLatch waiting = new CountDownLatch(duplicates);
+        IdempotencyStore signalled = countingWaits(waiting);
+        IdempotencyConfig config = onlyTheStoresSignalEndsAWait();
         try (Idempotency engine = Idempotency.create(signalled, config)) {
             IdempotencyKey key = IdempotencyKey.of("wake-" + UUID.randomUUID());
             Scope scope = Scope.of("tck", "charge");
@@ -927,17 +936,8 @@ public abstract class IdempotencyStoreContract {
     void aWaitingDuplicateIsWokenByTheReleaseAndRunsTheOperationItself() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(wakesWaiters(), "the store relies on the engine's polling");
         CountDownLatch waiting = new CountDownLatch(1);
-        IdempotencyStore signalled = new dev.semel.spi.ForwardingIdempotencyStore(store) {
-            @Override
-            public void awaitChange(String recordId, Duration timeout) throws InterruptedException {
-                waiting.countDown();
-                super.awaitChange(recordId, timeout);
-            }
-        };
-        IdempotencyConfig config = IdempotencyConfig.custom()
-                .waitPolicy(WaitPolicy.waitUpTo(NEVER))
-                .waitPollInterval(NEVER)
-                .build();
+        IdempotencyStore signalled = countingWaits(waiting);
+        IdempotencyConfig config = onlyTheStoresSignalEndsAWait();
         try (Idempotency engine = Idempotency.create(signalled, config)) {
             IdempotencyKey key = IdempotencyKey.of("wake-release-" + UUID.randomUUID());
             Scope scope = Scope.of("tck", "charge");
