@@ -272,10 +272,6 @@ public final class Lease implements AutoCloseable {
         return inTransaction;
     }
 
-    /** @return the lease duration */
-    Duration leaseDuration() {
-        return leaseDuration;
-    }
 
     void renewEvery(long intervalNanos, long firstRenewalNanos) {
         this.renewIntervalNanos = intervalNanos;

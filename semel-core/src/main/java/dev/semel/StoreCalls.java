@@ -37,10 +37,6 @@ final class StoreCalls {
         this.listening = config.listener() != IdempotencyListener.NONE;
     }
 
-    IdempotencyStore store() {
-        return store;
-    }
-
     IdempotencyConfig config() {
         return config;
     }
