@@ -211,6 +211,18 @@ class RetryingWebClientFilterTest {
     }
 
     @Test
+    void eachSubscriptionIsOneOperationWithItsOwnGeneratedKey() {
+        Mono<ResponseEntity<String>> payment = pay(webClient(server.port(), policy().build()), "{\"amount\":5}");
+
+        ResponseEntity<String> first = payment.block();
+        ResponseEntity<String> second = payment.block();
+
+        assertThat(server.bodiesByKey()).hasSize(2);
+        assertThat(server.executions()).isEqualTo(2);
+        assertThat(second.getBody()).isNotEqualTo(first.getBody());
+    }
+
+    @Test
     void aKeyTheCallerSetIsSentAsIsOnEveryAttemptAndAnsweredAgainLater() {
         WebClient client = webClient(proxy.port(), policy().build());
         Mono<ResponseEntity<String>> order = client.post().uri("/payments").header("Idempotency-Key", "invoice-2026-11")
