@@ -148,7 +148,7 @@ public final class RetryingWebClientFilter implements ExchangeFilterFunction {
         Retrier.Step<ClientResponse> step;
         try {
             step = attempts.next(outcome.response(), outcome.failure());
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
             // a listener that threw: the response is not returned, so free its connection
             return release(outcome.response()).then(Mono.error(e));
         }
