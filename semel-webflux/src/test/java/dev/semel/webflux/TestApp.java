@@ -30,7 +30,11 @@ final class TestApp {
         return n == null ? 0 : n.get();
     }
 
+    /** The thread each handler last ran on, by method and path. */
+    final Map<String, String> threads = new ConcurrentHashMap<>();
+
     private int ran(ServerRequest request) {
+        threads.put(request.method().name() + " " + request.path(), Thread.currentThread().getName());
         return runs.computeIfAbsent(request.method().name() + " " + request.path(), k -> new AtomicInteger())
                 .incrementAndGet();
     }

@@ -88,7 +88,7 @@ final class TestServer implements AutoCloseable {
     public void close() {
         server.disposeNow(Duration.ofSeconds(10));
         if (loops != null) {
-            loops.disposeLater().block(Duration.ofSeconds(10));
+            loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
         }
     }
 }
