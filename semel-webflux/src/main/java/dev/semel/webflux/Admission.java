@@ -25,6 +25,10 @@ import reactor.core.publisher.Mono;
  * their order are the Servlet filter's.
  */
 final class Admission {
+    /** Spring Security's anonymous authentication, named so that this module does not need Spring Security. */
+    static final String ANONYMOUS_AUTHENTICATION =
+            "org.springframework.security.authentication.AnonymousAuthenticationToken";
+
     private final Idempotency engine;
     private final String headerName;
     private final CallerScoping callers;
@@ -89,6 +93,8 @@ final class Admission {
         }
         ServerHttpRequest request = exchange.getRequest();
         return exchange.getPrincipal()
+                // Spring Security's anonymous authentication names every anonymous caller alike: no caller
+                .filter(principal -> !principal.getClass().getName().equals(ANONYMOUS_AUTHENTICATION))
                 .map(principal -> Optional.ofNullable(principal.getName()))
                 .defaultIfEmpty(Optional.empty())
                 .flatMap(principal -> admit(request, key, principal.orElse(null), routeTemplate));

@@ -47,7 +47,8 @@ import reactor.core.publisher.Mono;
  *
  * <p>The scope of a key is the caller (the exchange's principal; without one, a keyed hash of
  * the request's credential headers), the method and the path within the application; the
- * fingerprint covers the method, the concrete path and query, {@code Content-Type} and the body
+ * fingerprint covers the method, the concrete path and query, the fingerprint headers
+ * ({@code Content-Type} by default) and the body
  * (normalized by the {@link BodyNormalizer}, semantic JSON by default). Scope, fingerprint and
  * stored form are the Servlet filter's, so the two adapters share records.
  *
@@ -74,21 +75,19 @@ public final class IdempotencyWebFilter implements WebFilter {
             "set-cookie", "set-cookie2", "content-length", "date", "server",
             REPLAYED_HEADER.toLowerCase(Locale.ROOT), BODY_RETAINED_HEADER.toLowerCase(Locale.ROOT));
 
-    private static final List<String> FINGERPRINT_HEADERS = List.of("Content-Type");
-
     private final Map<PathPattern, IdempotentRoute> routes;
     private final String headerName;
     private final Admission admission;
     private final LeasedExecution execution;
 
     private IdempotencyWebFilter(Builder b) {
-        this.routes = b.routes.isEmpty()
+        this.routes = b.routes.isEmpty() && !b.onlyMarked
                 ? Map.of(PathPattern.compile("/**"), IdempotentRoute.DEFAULTS)
                 : Collections.unmodifiableMap(new LinkedHashMap<>(b.routes));
         this.headerName = b.headerName;
         this.admission = new Admission(b.engine, b.headerName,
                 new CallerScoping(b.credentialHeaders, b.callerSecret, b.allowAnonymous),
-                FINGERPRINT_HEADERS, b.bodyNormalizer, b.maxRequestBodyBytes);
+                b.fingerprintHeaders, b.bodyNormalizer, b.maxRequestBodyBytes);
         DuplicateAnswers answers = new DuplicateAnswers(b.inProgressRetryAfter,
                 b.engine.config().storeFailureRetryAfter());
         this.execution = new LeasedExecution(new EngineCalls(b.engine), answers,
@@ -162,6 +161,8 @@ public final class IdempotencyWebFilter implements WebFilter {
         private List<String> credentialHeaders = CallerScoping.DEFAULT_CREDENTIAL_HEADERS;
         private byte[] callerSecret;
         private boolean allowAnonymous;
+        private boolean onlyMarked;
+        private List<String> fingerprintHeaders = List.of("Content-Type");
         private BodyNormalizer bodyNormalizer = JsonBodyNormalizer.create();
         private String headerName = DEFAULT_HEADER_NAME;
         private int maxRequestBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -199,6 +200,33 @@ public final class IdempotencyWebFilter implements WebFilter {
          */
         public Builder route(String pathPattern, IdempotentRoute route) {
             routes.put(PathPattern.compile(pathPattern), Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        /**
+         * Protects only the paths of the configured routes, none when no route is configured.
+         * Without it, a filter with no route protects every path, as the one who installed the
+         * filter asked.
+         *
+         * @return this builder
+         */
+        public Builder onlyMarked() {
+            this.onlyMarked = true;
+            return this;
+        }
+
+        /**
+         * Sets the request headers that are part of the fingerprint (a retry must send the same
+         * values). Set the same ones as on the Servlet filter where both serve one key space.
+         *
+         * @param names header names; default {@code Content-Type}
+         * @return this builder
+         */
+        public Builder fingerprintHeaders(String... names) {
+            for (String n : names) {
+                Objects.requireNonNull(n, "header name");
+            }
+            this.fingerprintHeaders = List.of(names);
             return this;
         }
 
