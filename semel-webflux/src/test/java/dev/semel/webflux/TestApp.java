@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.codec.multipart.FormFieldPart;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -72,6 +73,16 @@ final class TestApp {
                     ran(request);
                     return ServerResponse.status(HttpStatus.CREATED).contentType(MediaType.TEXT_PLAIN)
                             .bodyValue("x".repeat(3000));
+                })
+                .POST("/form", request -> {
+                    int n = ran(request);
+                    boolean multipart = request.headers().contentType()
+                            .map(MediaType.MULTIPART_FORM_DATA::isCompatibleWith).orElse(false);
+                    Mono<String> amount = multipart
+                            ? request.multipartData().map(parts -> ((FormFieldPart) parts.getFirst("amount")).value())
+                            : request.formData().map(form -> String.valueOf(form.getFirst("amount")));
+                    return amount.flatMap(value -> ServerResponse.status(HttpStatus.CREATED)
+                            .contentType(MediaType.TEXT_PLAIN).bodyValue("amount " + value + ", run " + n));
                 })
                 .POST("/echo", request -> {
                     ran(request);

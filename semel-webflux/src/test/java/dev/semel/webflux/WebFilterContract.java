@@ -78,6 +78,7 @@ abstract class WebFilterContract {
                 .route("/empty")
                 .route("/big")
                 .route("/echo")
+                .route("/form")
                 .maxRequestBodyBytes(1000)
                 .maxCapturedBodyBytes(2000)
                 .build();
@@ -194,6 +195,26 @@ abstract class WebFilterContract {
         assertThat(first.body()).isEqualTo(bytes);
         assertSameResponse(replay, first);
         assertThat(app.runs("POST /echo")).isEqualTo(1);
+    }
+
+    @Test
+    void formParametersAndMultipartFieldsStillReachTheApplicationAndARetryReplays() throws Exception {
+        String key = key("form");
+        HttpRequest.Builder form = server.post("/form", key, "").setHeader("Content-Type",
+                "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("amount=12&note=x"));
+        HttpResponse<byte[]> first = server.send(form);
+        assertThat(body(first)).isEqualTo("amount 12, run 1");
+        assertSameResponse(server.send(form), first);
+
+        String boundary = "semel-boundary";
+        String multipartBody = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"amount\"\r\n\r\n34\r\n--"
+                + boundary + "--\r\n";
+        HttpRequest.Builder multipart = server.post("/form", key("multipart"), "").setHeader("Content-Type",
+                "multipart/form-data; boundary=" + boundary).POST(HttpRequest.BodyPublishers.ofString(multipartBody));
+        HttpResponse<byte[]> firstMultipart = server.send(multipart);
+        assertThat(body(firstMultipart)).isEqualTo("amount 34, run 2");
+        assertSameResponse(server.send(multipart), firstMultipart);
+        assertThat(app.runs("POST /form")).isEqualTo(2);
     }
 
     @Test
