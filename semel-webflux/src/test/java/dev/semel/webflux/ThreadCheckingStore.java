@@ -14,7 +14,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,14 +26,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * A store around a real one that notes every call made on a thread that must never block (a
- * Reactor non-blocking thread, a Netty event loop of the server under test): the blocking
- * detector of these tests, next to BlockHound. It can also fail (unreachable) and hold the
- * claims of keys with a given prefix until released, and it counts claims per key.
+ * A store around a real one that notes every call of a blocking method made on a thread that
+ * must never block (a Reactor non-blocking thread, a Netty event loop of the server under
+ * test): the blocking detector of these tests, next to BlockHound. Its asynchronous methods go
+ * to the real store's (Redis answers them natively), so a store that runs a blocking call on
+ * the caller's thread there is caught too. It can also fail (unreachable) and hold the claims
+ * of keys with a given prefix until released (without blocking the caller), and it counts
+ * claims per key.
  */
 final class ThreadCheckingStore extends ForwardingIdempotencyStore {
     /** Calls made on an event loop: "operation on thread". Must stay empty. */
     final List<String> eventLoopCalls = Collections.synchronizedList(new ArrayList<>());
+    /**
+     * Blocking calls made by the server's requests (not the test's own thread, not the engine's
+     * lease renewals): with the asynchronous path, none, and so no thread hop to the store executor.
+     */
+    final List<String> blockingCallsOfRequests = Collections.synchronizedList(new ArrayList<>());
     /** Every thread a store call ran on, by name, to show where they ran. */
     final Map<String, AtomicInteger> threads = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> claimsByKey = new ConcurrentHashMap<>();
@@ -38,6 +50,12 @@ final class ThreadCheckingStore extends ForwardingIdempotencyStore {
     private volatile CountDownLatch release = new CountDownLatch(0);
     /** Counted down each time a held claim starts waiting. */
     final AtomicInteger heldClaims = new AtomicInteger();
+    /** Where held claims wait, off every event loop. */
+    private static final Executor HOLDERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "held-claim");
+        t.setDaemon(true);
+        return t;
+    });
 
     ThreadCheckingStore(IdempotencyStore delegate) {
         super(delegate);
@@ -72,6 +90,9 @@ final class ThreadCheckingStore extends ForwardingIdempotencyStore {
         if (mustNotBlock(thread)) {
             eventLoopCalls.add(operation + " on " + thread.getName());
         }
+        if (!thread.getName().equals("main") && !operation.equals("renew")) {
+            blockingCallsOfRequests.add(operation + " on " + thread.getName());
+        }
     }
 
     @Override
@@ -95,6 +116,50 @@ final class ThreadCheckingStore extends ForwardingIdempotencyStore {
         ClaimResult result = super.claim(request);
         claimsByKey.computeIfAbsent(request.key(), k -> new AtomicInteger()).incrementAndGet();
         return result;
+    }
+
+    @Override
+    public CompletionStage<ClaimResult> claimAsync(ClaimRequest request, Executor blocking) {
+        threads.computeIfAbsent(Thread.currentThread().getName(), n -> new AtomicInteger()).incrementAndGet();
+        if (failing.get()) {
+            return CompletableFuture.failedFuture(new IdempotencyStoreException("connection refused", null));
+        }
+        String prefix = heldPrefix;
+        CompletableFuture<Void> held = CompletableFuture.completedFuture(null);
+        if (prefix != null && request.key().startsWith(prefix)) {
+            heldClaims.incrementAndGet();
+            CountDownLatch latch = release;
+            held = CompletableFuture.runAsync(() -> {
+                try {
+                    if (!latch.await(30, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("a held claim was never released");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }, HOLDERS);
+        }
+        return held.thenCompose(v -> delegate().claimAsync(request, blocking)).thenApply(result -> {
+            claimsByKey.computeIfAbsent(request.key(), k -> new AtomicInteger()).incrementAndGet();
+            return result;
+        });
+    }
+
+    @Override
+    public CompletionStage<Boolean> completeAsync(String recordId, long fencingToken, StoredResponse response,
+            Instant expiresAt, Instant now, Executor blocking) {
+        return delegate().completeAsync(recordId, fencingToken, response, expiresAt, now, blocking);
+    }
+
+    @Override
+    public CompletionStage<Boolean> releaseAsync(String recordId, long fencingToken, Executor blocking) {
+        return delegate().releaseAsync(recordId, fencingToken, blocking);
+    }
+
+    @Override
+    public CompletionStage<Void> awaitChangeAsync(String recordId, Duration timeout) {
+        return delegate().awaitChangeAsync(recordId, timeout);
     }
 
     @Override

@@ -40,7 +40,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The rows of the HTTP behaviour table (docs/http.md) as a client sees them through the WebFlux
  * filter on a real Reactor Netty server: status, headers, body bytes and how often the handler
  * ran. Each store's test class says how to make the store. After every test, no store call may
- * have run on an event loop, and BlockHound may have found no blocking call there.
+ * have run on an event loop, BlockHound may have found no blocking call there, and no request
+ * may have called a blocking store method at all (the asynchronous path answered every one).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class WebFilterContract {
@@ -103,10 +104,14 @@ abstract class WebFilterContract {
     void nothingBlockedAnEventLoop() {
         List<String> storeCalls = new ArrayList<>(store.eventLoopCalls);
         List<String> blocking = new ArrayList<>(Blocking.FOUND);
+        List<String> blockingStoreCalls = new ArrayList<>(store.blockingCallsOfRequests);
         store.eventLoopCalls.clear();
         Blocking.FOUND.clear();
+        store.blockingCallsOfRequests.clear();
         assertThat(storeCalls).as("store calls on an event loop").isEmpty();
         assertThat(blocking).as("blocking calls found by BlockHound").isEmpty();
+        assertThat(blockingStoreCalls).as("blocking store calls of requests: the asynchronous path answers them all, "
+                + "with no hop to the store executor").isEmpty();
     }
 
     static String key(String name) {
