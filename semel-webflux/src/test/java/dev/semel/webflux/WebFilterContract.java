@@ -110,7 +110,15 @@ abstract class WebFilterContract {
         store.blockingCallsOfRequests.clear();
         assertThat(storeCalls).as("store calls on an event loop").isEmpty();
         assertThat(blocking).as("blocking calls found by BlockHound").isEmpty();
-        assertThat(blockingStoreCalls).as("blocking store calls of requests: the asynchronous path answers them all, "
+        assertBlockingStoreCallsOfRequests(blockingStoreCalls);
+    }
+
+    /**
+     * A store with an asynchronous path answers every request without a blocking call; one with
+     * only blocking calls overrides this.
+     */
+    void assertBlockingStoreCallsOfRequests(List<String> calls) {
+        assertThat(calls).as("blocking store calls of requests: the asynchronous path answers them all, "
                 + "with no hop to the store executor").isEmpty();
     }
 
@@ -274,6 +282,16 @@ abstract class WebFilterContract {
         assertThat(second.statusCode()).isEqualTo(500);
         assertThat(replayed(second)).isFalse();
         assertThat(app.runs("POST /boom")).isEqualTo(2);
+    }
+
+    @Test
+    void aProtectedPathWithoutAHandlerIsA404ThatIsNeitherStoredNorReplayed() throws Exception {
+        String key = key("nowhere");
+        HttpResponse<byte[]> first = server.send(server.post("/payments/a/b/c", key, "{}"));
+        HttpResponse<byte[]> second = server.send(server.post("/payments/a/b/c", key, "{}"));
+        assertThat(first.statusCode()).isEqualTo(404);
+        assertThat(second.statusCode()).isEqualTo(404);
+        assertThat(replayed(second)).isFalse();
     }
 
     @ParameterizedTest
