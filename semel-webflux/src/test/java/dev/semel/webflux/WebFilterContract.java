@@ -553,6 +553,27 @@ abstract class WebFilterContract {
         }
     }
 
+    @Test
+    void aRequestWhoseClientGoesAwayBeforeItsResponseIsStoredReleasesItsKey() throws Exception {
+        String key = key("gone");
+        int before = app.slowStarted.get();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.uri("/").getPort())) {
+            socket.getOutputStream().write(("POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nX-User: alice\r\n"
+                    + "Idempotency-Key: " + key + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            await(() -> app.slowStarted.get() > before);
+            assertThat(engine.admin().record(Scope.of("alice", "POST /slow"), IdempotencyKey.of(key))).isPresent();
+        } // the client goes away while the handler waits
+        await(() -> engine.admin().record(Scope.of("alice", "POST /slow"), IdempotencyKey.of(key)).isEmpty());
+
+        app.gate.complete(null);
+        HttpResponse<byte[]> retry = server.send(server.post("/slow", key, "{}").header("X-User", "alice"));
+        assertThat(retry.statusCode()).isEqualTo(201);
+        assertThat(replayed(retry)).isFalse();
+        assertThat(app.runs("POST /slow")).isEqualTo(2);
+    }
+
     // ------------------------------------------------------------------ store failure
 
     @Test
