@@ -1,17 +1,10 @@
 package dev.semel.servlet;
 
+import dev.semel.http.CallerCredentials;
 import jakarta.servlet.http.HttpServletRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.Locale;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Who a keyed request belongs to (DESIGN invariant 6): the {@link CallerResolver}'s answer
@@ -27,34 +20,20 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class CallerScoping {
     /** The prefix of callers derived from credentials, so they read as such in logs and admin queries. */
-    static final String CREDENTIALS_PREFIX = "credentials:";
+    static final String CREDENTIALS_PREFIX = CallerCredentials.PREFIX;
     /** The credential headers hashed by default. */
-    static final List<String> DEFAULT_CREDENTIAL_HEADERS = List.of("Authorization");
+    static final List<String> DEFAULT_CREDENTIAL_HEADERS = CallerCredentials.DEFAULT_HEADERS;
     /** The shortest caller secret accepted. */
-    static final int MIN_SECRET_BYTES = 16;
-
-    private static final byte[] UNKEYED_DOMAIN = "semel caller credentials v1".getBytes(StandardCharsets.US_ASCII);
+    static final int MIN_SECRET_BYTES = CallerCredentials.MIN_SECRET_BYTES;
 
     private final CallerResolver resolver;
-    private final List<String> credentialHeaders;
-    private final Mac prototype; // null: unkeyed SHA-256
+    private final CallerCredentials credentials;
     private final boolean allowAnonymous;
 
     CallerScoping(CallerResolver resolver, List<String> credentialHeaders, byte[] secret, boolean allowAnonymous) {
         this.resolver = resolver;
-        this.credentialHeaders = List.copyOf(credentialHeaders);
+        this.credentials = new CallerCredentials(credentialHeaders, secret);
         this.allowAnonymous = allowAnonymous;
-        if (secret == null) {
-            this.prototype = null;
-        } else {
-            try {
-                Mac mac = Mac.getInstance("HmacSHA256");
-                mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-                this.prototype = mac;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("HmacSHA256 is not available", e);
-            }
-        }
     }
 
     /** The caller of a keyed request. */
@@ -68,10 +47,12 @@ final class CallerScoping {
         if (resolved != null) {
             return new Caller(resolved, false);
         }
-        byte[] digest = credentialDigest(request);
-        if (digest != null) {
-            return new Caller(CREDENTIALS_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(digest),
-                    false);
+        String fromCredentials = credentials.callerOf(name -> {
+            Enumeration<String> values = request.getHeaders(name);
+            return values == null ? List.of() : Collections.list(values);
+        });
+        if (fromCredentials != null) {
+            return new Caller(fromCredentials, false);
         }
         return allowAnonymous ? Caller.ANONYMOUS : Caller.REFUSED;
     }
@@ -81,86 +62,6 @@ final class CallerScoping {
     }
 
     List<String> credentialHeaders() {
-        return credentialHeaders;
-    }
-
-    /** The hash of every credential header's name and values, or {@code null} when the request has none. */
-    private byte[] credentialDigest(HttpServletRequest request) {
-        Hash hash = null;
-        for (String name : credentialHeaders) {
-            Enumeration<String> values = request.getHeaders(name);
-            if (values == null || !values.hasMoreElements()) {
-                continue;
-            }
-            List<String> list = Collections.list(values);
-            if (list.stream().allMatch(String::isBlank)) {
-                continue; // an empty Authorization header is no credential
-            }
-            if (hash == null) {
-                hash = newHash();
-            }
-            hash.field(name.toLowerCase(Locale.ROOT));
-            hash.number(list.size());
-            for (String value : list) {
-                hash.field(value);
-            }
-        }
-        return hash == null ? null : hash.finish();
-    }
-
-    private Hash newHash() {
-        if (prototype != null) {
-            try {
-                return new Hash((Mac) prototype.clone());
-            } catch (CloneNotSupportedException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(UNKEYED_DOMAIN);
-            return new Hash(sha);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-    }
-
-    /** Length-prefixed fields into a MAC or a digest. */
-    private static final class Hash {
-        private final Mac mac;
-        private final MessageDigest digest;
-
-        Hash(Mac mac) {
-            this.mac = mac;
-            this.digest = null;
-        }
-
-        Hash(MessageDigest digest) {
-            this.mac = null;
-            this.digest = digest;
-        }
-
-        void number(int n) {
-            byte[] b = {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n};
-            update(b);
-        }
-
-        void field(String value) {
-            byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-            number(bytes.length);
-            update(bytes);
-        }
-
-        private void update(byte[] bytes) {
-            if (mac != null) {
-                mac.update(bytes);
-            } else {
-                digest.update(bytes);
-            }
-        }
-
-        byte[] finish() {
-            return mac != null ? mac.doFinal() : digest.digest();
-        }
+        return credentials.headers();
     }
 }

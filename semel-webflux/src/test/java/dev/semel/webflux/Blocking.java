@@ -26,8 +26,15 @@ final class Blocking {
                 .allowBlockingCallsInside("dev.semel.InMemoryIdempotencyStore", "claim")
                 .allowBlockingCallsInside("dev.semel.InMemoryIdempotencyStore", "complete")
                 .allowBlockingCallsInside("dev.semel.InMemoryIdempotencyStore", "release")
+                // the engine starts (or shortens) its one lease-renewal ticker: a short lock on the
+                // scheduler's queue, once per engine, not a wait for I/O
+                .allowBlockingCallsInside("dev.semel.LeaseRenewals", "startTicker")
                 .blockingMethodCallback(method -> {
-                    FOUND.add(method + " on " + Thread.currentThread().getName());
+                    String where = StackWalker.getInstance().walk(frames -> frames
+                            .filter(f -> f.getClassName().startsWith("dev.semel"))
+                            .limit(3).map(f -> f.getClassName() + "#" + f.getMethodName())
+                            .toList()).toString();
+                    FOUND.add(method + " on " + Thread.currentThread().getName() + " in " + where);
                     throw new BlockingOperationError(method);
                 }));
     }
