@@ -12,6 +12,9 @@ end
 wrk.method = "POST"
 wrk.body = '{"amount":1250,"currency":"EUR","customer":"cus_42","description":"benchmark"}'
 wrk.headers["Content-Type"] = "application/json"
+if os.getenv("AUTH") ~= nil and os.getenv("AUTH") ~= "" then
+  wrk.headers["Authorization"] = os.getenv("AUTH") -- AUTH (env): a credential header, as a real client sends
+end
 request = function()
   counter = counter + 1
   wrk.headers["Idempotency-Key"] = prefix .. counter

@@ -7,7 +7,9 @@ import dev.semel.spi.RecordState;
 import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,11 +45,7 @@ final class Claims {
      */
     Decision claimOnce(Scope scope, IdempotencyKey key, String recordId, Fingerprint fingerprint,
             CallOptions options, boolean inTransaction) {
-        Instant now = config.clock().instant();
-        Duration lease = options.leaseDuration(config);
-        Duration ttl = options.ttl(config);
-        ClaimRequest request = new ClaimRequest(recordId, key.value(), scope.toString(), fingerprint.bytes(),
-                config.ownerId(), freshToken(), now.plus(lease), now.plus(ttl), now);
+        ClaimRequest request = request(scope, key, recordId, fingerprint, options);
         long start = calls.listening() ? calls.nanos() : 0L;
         ClaimResult result;
         try {
@@ -60,7 +58,64 @@ final class Claims {
             }
             return storeFailed(scope, key, recordId, options, e);
         }
+        return decide(result, request, scope, key, fingerprint, options, start, inTransaction);
+    }
+
+    /**
+     * The asynchronous path of {@link #begin}: the same claims, decisions, wait and failure
+     * policy, with no thread blocked (the wait between claims holds no thread either).
+     */
+    CompletableFuture<Decision> beginAsync(Scope scope, IdempotencyKey key, Fingerprint fingerprint,
+            CallOptions options) {
+        String recordId = scope.recordId(key);
+        WaitPolicy policy = options.waitPolicy(config);
+        long startNanos = calls.nanos();
+        return attemptAsync(scope, key, recordId, fingerprint, options, policy, startNanos,
+                startNanos + policy.maxWait().toNanos(), false);
+    }
+
+    private CompletableFuture<Decision> attemptAsync(Scope scope, IdempotencyKey key, String recordId,
+            Fingerprint fingerprint, CallOptions options, WaitPolicy policy, long startNanos, long deadlineNanos,
+            boolean waited) {
+        ClaimRequest request = request(scope, key, recordId, fingerprint, options);
+        long start = calls.listening() ? calls.nanos() : 0L;
+        return calls.claimAsync(request).handle((result, error) -> {
+            Decision decision;
+            if (error == null) {
+                decision = decide(result, request, scope, key, fingerprint, options, start, false);
+            } else {
+                try {
+                    decision = storeFailed(scope, key, recordId, options, StoreCalls.unwrap(error));
+                } catch (RuntimeException failedClosed) {
+                    return CompletableFuture.<Decision>failedFuture(failedClosed);
+                }
+            }
+            long remaining = deadlineNanos - calls.nanos();
+            if (!(decision instanceof Decision.InProgress) || !policy.waits() || remaining <= 0) {
+                endWait(decision, waited, startNanos, scope, key);
+                if (decision instanceof Decision.Execute execute) {
+                    scheduleRenewal(execute.lease(), options);
+                }
+                return CompletableFuture.completedFuture(decision);
+            }
+            Duration pause = Duration.ofNanos(Math.min(remaining, config.waitPollInterval().toNanos()));
+            return calls.awaitChangeAsync(recordId, pause).thenCompose(changed -> attemptAsync(scope, key, recordId,
+                    fingerprint, options, policy, startNanos, deadlineNanos, true));
+        }).thenCompose(Function.identity());
+    }
+
+    private ClaimRequest request(Scope scope, IdempotencyKey key, String recordId, Fingerprint fingerprint,
+            CallOptions options) {
+        Instant now = config.clock().instant();
+        return new ClaimRequest(recordId, key.value(), scope.toString(), fingerprint.bytes(), config.ownerId(),
+                freshToken(), now.plus(options.leaseDuration(config)), now.plus(options.ttl(config)), now);
+    }
+
+    /** What a claim's result means for this request: run it, replay, wait or refuse. */
+    private Decision decide(ClaimResult result, ClaimRequest request, Scope scope, IdempotencyKey key,
+            Fingerprint fingerprint, CallOptions options, long start, boolean inTransaction) {
         Duration claimTime = calls.listening() ? Duration.ofNanos(calls.nanos() - start) : Duration.ZERO;
+        Duration lease = options.leaseDuration(config);
         if (result instanceof ClaimResult.Claimed claimed) {
             if (claimed.takeover()) {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.LEASE_TAKEN_OVER, scope, key, claimTime));
@@ -71,8 +126,9 @@ final class Claims {
             if (calls.listening()) {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.EXECUTED, scope, key, claimTime));
             }
-            return new Decision.Execute(new Lease(calls, renewals, scope, key, recordId, claimed.fencingToken(), ttl,
-                    lease, options.outcomePolicy(config), true, inTransaction));
+            return new Decision.Execute(new Lease(calls, renewals, scope, key, request.recordId(),
+                    claimed.fencingToken(), options.ttl(config), lease, options.outcomePolicy(config), true,
+                    inTransaction));
         }
         if (result instanceof ClaimResult.Found found) {
             IdempotencyRecord record = found.record();
@@ -88,7 +144,7 @@ final class Claims {
                 }
                 return new Decision.Replay(response);
             }
-            return new Decision.InProgress(retryAfter(record.leaseDeadline(), now, lease));
+            return new Decision.InProgress(retryAfter(record.leaseDeadline(), request.now(), lease));
         }
         // Locked: a concurrent transaction holds the key; its lease is not visible.
         return new Decision.InProgress(Duration.ofSeconds(1));
@@ -138,13 +194,7 @@ final class Claims {
             R decision = attempt.run();
             long remaining = deadlineNanos - calls.nanos();
             if (!(decision instanceof Decision.InProgress) || !policy.waits() || remaining <= 0) {
-                if (waited) {
-                    calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.WAITED, scope, key,
-                            Duration.ofNanos(calls.nanos() - startNanos)));
-                }
-                if (decision instanceof Decision.InProgress) {
-                    calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.CONFLICT, scope, key, Duration.ZERO));
-                }
+                endWait(decision, waited, startNanos, scope, key);
                 return decision;
             }
             waited = true;
@@ -156,6 +206,17 @@ final class Claims {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.CONFLICT, scope, key, Duration.ZERO));
                 return decision;
             }
+        }
+    }
+
+    /** Reports how the wait ended: how long it took, and a conflict if the key is still in progress. */
+    private void endWait(Object decision, boolean waited, long startNanos, Scope scope, IdempotencyKey key) {
+        if (waited) {
+            calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.WAITED, scope, key,
+                    Duration.ofNanos(calls.nanos() - startNanos)));
+        }
+        if (decision instanceof Decision.InProgress) {
+            calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.CONFLICT, scope, key, Duration.ZERO));
         }
     }
 

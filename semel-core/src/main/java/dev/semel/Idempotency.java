@@ -165,6 +165,31 @@ public final class Idempotency implements AutoCloseable {
     }
 
     /**
+     * {@link #begin} without blocking the calling thread, for non-blocking adapters (WebFlux,
+     * a gateway) whose threads are event loops: the same claim, decisions, wait policy and
+     * failure policy. A store with an asynchronous client (Redis) answers on its own I/O
+     * threads; one with only blocking calls (JDBC) runs them on the engine's bounded store
+     * executor ({@link IdempotencyConfig.Builder#storeExecutor}). A wait for a key in progress
+     * holds no thread. End the lease with {@link Lease#finishAsync} or {@link Lease#releaseAsync}.
+     *
+     * @param scope who asks and for what
+     * @param key the idempotency key
+     * @param fingerprint the payload's fingerprint
+     * @param options per-call overrides
+     * @return a stage of the decision; failing closed, it fails with
+     *     {@link IdempotencyStoreException} (possibly wrapped in a
+     *     {@link java.util.concurrent.CompletionException})
+     */
+    public CompletionStage<Decision> beginAsync(Scope scope, IdempotencyKey key, Fingerprint fingerprint,
+            CallOptions options) {
+        Objects.requireNonNull(scope, "scope");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(fingerprint, "fingerprint");
+        Objects.requireNonNull(options, "options");
+        return claims.beginAsync(scope, key, fingerprint, options);
+    }
+
+    /**
      * Runs an operation once for a key: claim, run, then store the response (or release
      * the key when the outcome policy says it is not final, or the operation throws, in
      * which case the exception propagates unchanged).
@@ -288,10 +313,14 @@ public final class Idempotency implements AutoCloseable {
         return Once.callAsync(this, scope, key, payload, codec, options, operation);
     }
 
-    /** Stops lease renewal (and the scheduler, if the engine started its own). Leases still active stop renewing. */
+    /**
+     * Stops lease renewal (and the scheduler and the store executor, if the engine started its
+     * own). Leases still active stop renewing.
+     */
     @Override
     public void close() {
         renewals.shutdown();
+        calls.shutdown();
         if (ownsScheduler) {
             scheduler.shutdownNow();
         }

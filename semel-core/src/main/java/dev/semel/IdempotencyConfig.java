@@ -3,6 +3,7 @@ package dev.semel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
@@ -48,6 +49,7 @@ public final class IdempotencyConfig {
     private final FailurePolicy failurePolicy;
     private final IdempotencyListener listener;
     private final @Nullable ScheduledExecutorService scheduler;
+    private final @Nullable Executor storeExecutor;
     private final String ownerId;
     private final int completeAttempts;
 
@@ -64,6 +66,7 @@ public final class IdempotencyConfig {
         this.failurePolicy = b.failurePolicy;
         this.listener = b.listener;
         this.scheduler = b.scheduler;
+        this.storeExecutor = b.storeExecutor;
         this.ownerId = b.ownerId != null ? b.ownerId : defaultOwnerId();
         this.completeAttempts = b.completeAttempts;
         if (leaseRenewInterval.multipliedBy(2).compareTo(leaseDuration) > 0) {
@@ -117,6 +120,7 @@ public final class IdempotencyConfig {
         b.failurePolicy = failurePolicy;
         b.listener = listener;
         b.scheduler = scheduler;
+        b.storeExecutor = storeExecutor;
         b.ownerId = ownerId;
         b.completeAttempts = completeAttempts;
         return b;
@@ -182,6 +186,14 @@ public final class IdempotencyConfig {
         return scheduler;
     }
 
+    /**
+     * @return where the asynchronous path runs a store's blocking calls, or {@code null} if the
+     *     engine owns a pool for them
+     */
+    public @Nullable Executor storeExecutor() {
+        return storeExecutor;
+    }
+
     /** @return how many times a completion is attempted when the store fails */
     public int completeAttempts() {
         return completeAttempts;
@@ -207,6 +219,7 @@ public final class IdempotencyConfig {
         private int completeAttempts = DEFAULT_COMPLETE_ATTEMPTS;
         private IdempotencyListener listener = IdempotencyListener.NONE;
         private @Nullable ScheduledExecutorService scheduler;
+        private @Nullable Executor storeExecutor;
         private @Nullable String ownerId;
 
         private Builder() {
@@ -344,6 +357,22 @@ public final class IdempotencyConfig {
          */
         public Builder scheduler(ScheduledExecutorService scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * Sets where the asynchronous path ({@link Idempotency#beginAsync}, {@link Lease#finishAsync})
+         * runs the calls of a store that has only blocking ones (JDBC); the caller keeps
+         * ownership of it. A store with an asynchronous client (Redis) never uses it. Without
+         * one, the engine starts a pool on first use, of 16 daemon threads and 1,024 queued
+         * calls, and stops it on {@link Idempotency#close()}. A call the executor refuses (its
+         * queue full) fails like a store failure: 503, or an unprotected run when failing open.
+         *
+         * @param storeExecutor the executor; bound it, since every call on it may hold a connection
+         * @return this builder
+         */
+        public Builder storeExecutor(Executor storeExecutor) {
+            this.storeExecutor = Objects.requireNonNull(storeExecutor, "storeExecutor");
             return this;
         }
 

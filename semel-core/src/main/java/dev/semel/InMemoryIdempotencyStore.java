@@ -13,7 +13,10 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -383,6 +386,37 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             lock.unlock();
         }
         return removed;
+    }
+
+    /** Answered on the caller's thread: an in-memory claim does no I/O and holds its lock only briefly. */
+    @Override
+    public CompletionStage<ClaimResult> claimAsync(ClaimRequest request, Executor blocking) {
+        try {
+            return CompletableFuture.completedFuture(claim(request));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Answered on the caller's thread, as {@link #claimAsync}. */
+    @Override
+    public CompletionStage<Boolean> completeAsync(String recordId, long fencingToken, StoredResponse response,
+            Instant expiresAt, Instant now, Executor blocking) {
+        try {
+            return CompletableFuture.completedFuture(complete(recordId, fencingToken, response, expiresAt, now));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Answered on the caller's thread, as {@link #claimAsync}. */
+    @Override
+    public CompletionStage<Boolean> releaseAsync(String recordId, long fencingToken, Executor blocking) {
+        try {
+            return CompletableFuture.completedFuture(release(recordId, fencingToken));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override

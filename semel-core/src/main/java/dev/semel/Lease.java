@@ -2,6 +2,8 @@ package dev.semel;
 
 import dev.semel.spi.StoredResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -149,10 +151,7 @@ public final class Lease implements AutoCloseable {
      * @throws IdempotencyStoreException if the store failed
      */
     public void complete(StoredResponse response) {
-        checkActive();
-        stopRenewal();
-        if (!guarded) {
-            status.set(Status.COMPLETED);
+        if (!startEnding(Status.COMPLETED)) {
             return;
         }
         boolean stored;
@@ -162,6 +161,88 @@ public final class Lease implements AutoCloseable {
             status.compareAndSet(Status.ACTIVE, Status.ABANDONED);
             throw e;
         }
+        completed(stored, response);
+    }
+
+    /**
+     * {@link #complete} without blocking the calling thread, for non-blocking adapters (an
+     * event loop must never wait for the store): the same retries, outcomes and failures,
+     * delivered through the stage.
+     *
+     * @param response what the operation produced
+     * @return a stage that completes when the response is stored, or fails with
+     *     {@link LeaseLostException}, {@link IllegalStateException} or
+     *     {@link IdempotencyStoreException} (possibly wrapped in a
+     *     {@link java.util.concurrent.CompletionException})
+     */
+    public CompletionStage<Void> completeAsync(StoredResponse response) {
+        try {
+            if (!startEnding(Status.COMPLETED)) {
+                return CompletableFuture.completedFuture(null);
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return calls.completeAsync(this, response, ttl).handle((stored, error) -> {
+            if (error != null) {
+                status.compareAndSet(Status.ACTIVE, Status.ABANDONED);
+                throw StoreCalls.unwrap(error);
+            }
+            completed(stored, response);
+            return null;
+        });
+    }
+
+    /**
+     * {@link #finish} without blocking the calling thread: stores the response or releases the
+     * key, as the outcome policy says.
+     *
+     * @param response what the operation produced
+     * @return a stage with {@code true} if the response was stored; failures as {@link #completeAsync}
+     */
+    public CompletionStage<Boolean> finishAsync(StoredResponse response) {
+        if (outcomePolicy.shouldStore(response.status())) {
+            return completeAsync(response).thenApply(v -> Boolean.TRUE);
+        }
+        return releaseAsync().thenApply(v -> Boolean.FALSE);
+    }
+
+    /**
+     * {@link #release} without blocking the calling thread.
+     *
+     * @return a stage that completes when the key is free again; failures as {@link #completeAsync}
+     */
+    public CompletionStage<Void> releaseAsync() {
+        try {
+            if (!startEnding(Status.RELEASED)) {
+                return CompletableFuture.completedFuture(null);
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return calls.releaseAsync(this).thenApply(released -> {
+            released(released);
+            return null;
+        });
+    }
+
+    /**
+     * Starts ending the lease: checks it is active and stops its renewal. An unguarded
+     * (fail-open) lease has nothing to write and ends here.
+     *
+     * @return whether the store must be written
+     */
+    private boolean startEnding(Status unguardedEnd) {
+        checkActive();
+        stopRenewal();
+        if (!guarded) {
+            status.set(unguardedEnd);
+            return false;
+        }
+        return true;
+    }
+
+    private void completed(boolean stored, StoredResponse response) {
         if (!stored) {
             lost("complete");
         }
@@ -180,13 +261,13 @@ public final class Lease implements AutoCloseable {
      * @throws IdempotencyStoreException if the store failed
      */
     public void release() {
-        checkActive();
-        stopRenewal();
-        if (!guarded) {
-            status.set(Status.RELEASED);
-            return;
+        if (startEnding(Status.RELEASED)) {
+            released(calls.release(this));
         }
-        if (!calls.release(this)) {
+    }
+
+    private void released(boolean released) {
+        if (!released) {
             lost("release");
         }
         status.set(Status.RELEASED);

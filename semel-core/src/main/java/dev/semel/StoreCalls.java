@@ -9,7 +9,14 @@ import dev.semel.spi.StoredResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,9 +37,12 @@ final class StoreCalls {
     /** False with {@link IdempotencyListener#NONE}: then no event is built and no store call timed. */
     private final boolean listening;
 
+    private final StoreExecutor executor;
+
     StoreCalls(IdempotencyStore store, IdempotencyConfig config) {
         this.store = store;
         this.config = config;
+        this.executor = new StoreExecutor(config.storeExecutor());
         this.ticker = config.ticker();
         this.listening = config.listener() != IdempotencyListener.NONE;
     }
@@ -110,22 +120,11 @@ final class StoreCalls {
                 return ok;
             } catch (StoreCapacityExceededException tooLarge) {
                 reportStoreCall(StoreOperation.COMPLETE, start, tooLarge);
-                if (!toStore.bodyRetained()) {
-                    throw tooLarge;
-                }
-                Idempotency.LOG.log(System.Logger.Level.WARNING, "The store refused the outcome of idempotency key"
-                        + " ''{0}'' ({1}); completing its record without the body (not retained)", lease.key(),
-                        tooLarge.getMessage());
-                toStore = StoredResponse.withoutBody(toStore.status(), toStore.headers());
+                toStore = withoutBody(lease, toStore, tooLarge);
             } catch (RuntimeException e) {
                 reportStoreCall(StoreOperation.COMPLETE, start, e);
                 failures++;
-                if (lease.inTransaction() || failures >= config.completeAttempts()
-                        || !lease.validFor(backoffNanos + COMPLETE_LEASE_MARGIN_NANOS)) {
-                    throw asStoreException("complete", e);
-                }
-                Idempotency.LOG.log(System.Logger.Level.WARNING, "Could not complete idempotency key ''{0}'' (attempt"
-                        + " {1}); trying again while its lease is valid: {2}", lease.key(), failures, e.getMessage());
+                giveUpOrLog(lease, failures, backoffNanos, e);
                 try {
                     TimeUnit.NANOSECONDS.sleep(backoffNanos);
                 } catch (InterruptedException interrupted) {
@@ -135,6 +134,64 @@ final class StoreCalls {
                 backoffNanos = Math.min(backoffNanos * 2, COMPLETE_MAX_BACKOFF_NANOS);
             }
         }
+    }
+
+    /** The asynchronous path of {@link #complete}: the same retries, its backoff holding no thread. */
+    CompletableFuture<Boolean> completeAsync(Lease lease, StoredResponse response, Duration ttl) {
+        return completeAttempt(lease, response, ttl, 0, COMPLETE_FIRST_BACKOFF_NANOS);
+    }
+
+    private CompletableFuture<Boolean> completeAttempt(Lease lease, StoredResponse toStore, Duration ttl,
+            int failures, long backoffNanos) {
+        Instant now = config.clock().instant();
+        long start = startStoreCall(StoreOperation.COMPLETE);
+        return call(() -> store.completeAsync(lease.recordId(), lease.fencingToken(), toStore, now.plus(ttl), now,
+                executor)).handle((ok, error) -> {
+                    RuntimeException e = error == null ? null : unwrap(error);
+                    reportStoreCall(StoreOperation.COMPLETE, start, e);
+                    try {
+                        if (e == null) {
+                            return !ok && failures > 0
+                                    ? CompletableFuture.supplyAsync(() -> completedBy(lease), executor)
+                                    : CompletableFuture.completedFuture(ok);
+                        }
+                        if (e instanceof StoreCapacityExceededException tooLarge) {
+                            return completeAttempt(lease, withoutBody(lease, toStore, tooLarge), ttl, failures,
+                                    backoffNanos);
+                        }
+                        giveUpOrLog(lease, failures + 1, backoffNanos, e);
+                    } catch (RuntimeException giveUp) {
+                        return CompletableFuture.<Boolean>failedFuture(giveUp);
+                    }
+                    Executor later = CompletableFuture.delayedExecutor(backoffNanos, TimeUnit.NANOSECONDS, executor);
+                    return CompletableFuture.runAsync(() -> { }, later).thenCompose(v -> completeAttempt(lease,
+                            toStore, ttl, failures + 1, Math.min(backoffNanos * 2, COMPLETE_MAX_BACKOFF_NANOS)));
+                }).thenCompose(Function.identity());
+    }
+
+    /** The response to store instead of one the store refused as too large: the same without its body. */
+    private static StoredResponse withoutBody(Lease lease, StoredResponse refused,
+            StoreCapacityExceededException tooLarge) {
+        if (!refused.bodyRetained()) {
+            throw tooLarge;
+        }
+        Idempotency.LOG.log(System.Logger.Level.WARNING, "The store refused the outcome of idempotency key"
+                + " ''{0}'' ({1}); completing its record without the body (not retained)", lease.key(),
+                tooLarge.getMessage());
+        return StoredResponse.withoutBody(refused.status(), refused.headers());
+    }
+
+    /**
+     * After a failed completion: throws the store failure when no further attempt may run (in a
+     * store transaction, out of attempts, or the lease could end before the next one), else logs.
+     */
+    private void giveUpOrLog(Lease lease, int failures, long backoffNanos, RuntimeException e) {
+        if (lease.inTransaction() || failures >= config.completeAttempts()
+                || !lease.validFor(backoffNanos + COMPLETE_LEASE_MARGIN_NANOS)) {
+            throw asStoreException("complete", e);
+        }
+        Idempotency.LOG.log(System.Logger.Level.WARNING, "Could not complete idempotency key ''{0}'' (attempt"
+                + " {1}); trying again while its lease is valid: {2}", lease.key(), failures, e.getMessage());
     }
 
     private boolean completedBy(Lease lease) {
@@ -153,6 +210,59 @@ final class StoreCalls {
             reportStoreCall(StoreOperation.RELEASE, start, e);
             throw asStoreException("release", e);
         }
+    }
+
+    /** The asynchronous path of {@link #release}. */
+    CompletableFuture<Boolean> releaseAsync(Lease lease) {
+        long start = startStoreCall(StoreOperation.RELEASE);
+        return call(() -> store.releaseAsync(lease.recordId(), lease.fencingToken(), executor))
+                .handle((ok, error) -> {
+                    RuntimeException e = error == null ? null : unwrap(error);
+                    reportStoreCall(StoreOperation.RELEASE, start, e);
+                    if (e != null) {
+                        throw asStoreException("release", e);
+                    }
+                    return ok;
+                });
+    }
+
+    /** The asynchronous path of {@link #claim}: a store failure is reported, and fails the stage as it came. */
+    CompletableFuture<ClaimResult> claimAsync(ClaimRequest request) {
+        long start = startStoreCall(StoreOperation.CLAIM);
+        return call(() -> store.claimAsync(request, executor)).whenComplete((result, error) ->
+                reportStoreCall(StoreOperation.CLAIM, start, error == null ? null : unwrap(error)));
+    }
+
+    /** The asynchronous path of {@link #awaitChange}; never fails (the next claim sees a store failure). */
+    CompletableFuture<Void> awaitChangeAsync(String recordId, Duration pause) {
+        long start = startStoreCall(StoreOperation.AWAIT);
+        return call(() -> store.awaitChangeAsync(recordId, pause)).handle((v, error) -> {
+            reportStoreCall(StoreOperation.AWAIT, start, error == null ? null : unwrap(error));
+            return null;
+        });
+    }
+
+    /** Starts a store's asynchronous call; one that throws instead of failing its stage fails the stage. */
+    private static <T> CompletableFuture<T> call(Supplier<CompletionStage<T>> start) {
+        try {
+            return start.get().toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** What an asynchronous store call failed with, without the {@link CompletionException} around it. */
+    static RuntimeException unwrap(Throwable error) {
+        Throwable e = error;
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e instanceof RuntimeException runtime ? runtime
+                : new IdempotencyStoreException("The idempotency store failed: " + e, e);
+    }
+
+    void shutdown() {
+        executor.shutdown();
     }
 
     boolean renew(Lease lease, Duration leaseDuration) {

@@ -69,7 +69,12 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
         if (r.response() == null) {
             return r;
         }
-        StoredResponse response = encryption.decrypt(r.recordId(), r.response());
+        StoredResponse response;
+        try {
+            response = encryption.decrypt(r.recordId(), r.response());
+        } catch (ResponseDecryptionException e) {
+            throw e.withStoredRecord(r);
+        }
         return new IdempotencyRecord(r.recordId(), r.key(), r.scope(), r.state(), r.fingerprint(), r.fencingToken(),
                 r.leaseOwner(), r.leaseDeadline(), r.createdAt(), r.completedAt(), r.expiresAt(), response);
     }

@@ -1,6 +1,8 @@
 package dev.semel.encryption;
 
 import dev.semel.IdempotencyStoreException;
+import dev.semel.spi.IdempotencyRecord;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,6 +33,7 @@ public class ResponseDecryptionException extends IdempotencyStoreException {
     private final transient Reason reason;
     private final String recordId;
     private final @Nullable String keyId;
+    private transient @Nullable IdempotencyRecord stored;
 
     /**
      * Creates the exception.
@@ -74,5 +77,21 @@ public class ResponseDecryptionException extends IdempotencyStoreException {
      */
     public @Nullable String keyId() {
         return keyId;
+    }
+
+    /**
+     * Returns the record as the store holds it, its response still encrypted, when the failure
+     * came from reading a record: what an operator sees of it (the admin view lists and shows
+     * such a record this way, so that it can be found and deleted). Never replayed.
+     *
+     * @return the stored record, if known
+     */
+    public Optional<IdempotencyRecord> storedRecord() {
+        return Optional.ofNullable(stored);
+    }
+
+    ResponseDecryptionException withStoredRecord(IdempotencyRecord record) {
+        this.stored = record;
+        return this;
     }
 }

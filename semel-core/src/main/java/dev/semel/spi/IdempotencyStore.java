@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where idempotency records live: a narrow set of operations, each one atomic.
@@ -23,6 +27,13 @@ import java.util.Optional;
  * {@code leaseDeadline - now} and {@code expiresAt - now} as durations on its own clock,
  * compares with its own now wherever the contract says {@code now}, and returns records whose
  * instants are on its clock. {@link StoreClock} does the arithmetic.
+ *
+ * <p><b>Asynchronous path.</b> Non-blocking adapters (the WebFlux filter) call
+ * {@link #claimAsync}, {@link #completeAsync}, {@link #releaseAsync} and
+ * {@link #awaitChangeAsync}, which must never block the calling thread. By default they run the
+ * blocking method on the engine's bounded store executor; a store whose client is asynchronous
+ * (Lettuce for Redis) answers them natively, with no thread hop. Both paths have the same
+ * contract, and {@code semel-store-tck} checks both.
  */
 public interface IdempotencyStore {
 
@@ -136,5 +147,64 @@ public interface IdempotencyStore {
      */
     default void awaitChange(String recordId, Duration timeout) throws InterruptedException {
         Thread.sleep(Math.max(1, timeout.toMillis()));
+    }
+
+    /**
+     * {@link #claim} without blocking the caller. The default runs {@code claim} on
+     * {@code blocking}; a store with an asynchronous client overrides this.
+     *
+     * @param request what to claim
+     * @param blocking where a blocking call may run (the engine's bounded store executor)
+     * @return the result, or a stage failed with what {@code claim} would throw
+     */
+    default CompletionStage<ClaimResult> claimAsync(ClaimRequest request, Executor blocking) {
+        return CompletableFuture.supplyAsync(() -> claim(request), blocking);
+    }
+
+    /**
+     * {@link #complete} without blocking the caller. The default runs {@code complete} on
+     * {@code blocking}.
+     *
+     * @param recordId the record
+     * @param fencingToken the caller's token
+     * @param response the response to keep
+     * @param expiresAt when the completed record stops existing
+     * @param now the current time
+     * @param blocking where a blocking call may run
+     * @return {@code false} if the caller no longer holds the record
+     */
+    default CompletionStage<Boolean> completeAsync(String recordId, long fencingToken, StoredResponse response,
+            Instant expiresAt, Instant now, Executor blocking) {
+        return CompletableFuture.supplyAsync(() -> complete(recordId, fencingToken, response, expiresAt, now),
+                blocking);
+    }
+
+    /**
+     * {@link #release} without blocking the caller. The default runs {@code release} on
+     * {@code blocking}.
+     *
+     * @param recordId the record
+     * @param fencingToken the caller's token
+     * @param blocking where a blocking call may run
+     * @return {@code false} if the caller no longer holds the record
+     */
+    default CompletionStage<Boolean> releaseAsync(String recordId, long fencingToken, Executor blocking) {
+        return CompletableFuture.supplyAsync(() -> release(recordId, fencingToken), blocking);
+    }
+
+    /**
+     * {@link #awaitChange} without blocking the caller: completes when the record may have
+     * changed or the timeout passed. The default completes after the timeout, holding no
+     * thread meanwhile (the engine then claims again); a store that can be notified completes
+     * it earlier.
+     *
+     * @param recordId the record
+     * @param timeout the longest wait
+     * @return a stage that completes (never exceptionally) when the wait ends
+     */
+    default CompletionStage<Void> awaitChangeAsync(String recordId, Duration timeout) {
+        return CompletableFuture.runAsync(() -> { },
+                CompletableFuture.delayedExecutor(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS,
+                        Runnable::run));
     }
 }

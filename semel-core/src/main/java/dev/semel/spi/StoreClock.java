@@ -88,6 +88,18 @@ public final class StoreClock {
     }
 
     /**
+     * Whether {@link #now(boolean) now(true)} would ask the server (never read, or the last
+     * reading is older than the refresh interval): an asynchronous caller that must not block
+     * then reads on a thread that may.
+     *
+     * @return {@code true} if the next {@code now(true)} reads the server
+     */
+    public boolean isStale() {
+        Reading r = reading;
+        return r == null || System.nanoTime() - r.atNanos() > refreshNanos;
+    }
+
+    /**
      * Reads the server's clock now, compensating half the round trip.
      *
      * @throws Exception if the server cannot be asked

@@ -6,6 +6,8 @@ import dev.semel.Idempotency;
 import dev.semel.IdempotencyKey;
 import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Scope;
+import dev.semel.http.IdempotencyProblem;
+import dev.semel.http.JsonLimitExceededException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
@@ -63,7 +65,7 @@ final class Admission {
      */
     record Refused(IdempotencyProblem problem, String detail, IdempotencyKey key) implements Verdict {
         void writeTo(HttpServletResponse response, String instance) throws IOException {
-            problem.write(response, detail, instance, key == null ? null : key.value(), null);
+            ProblemWriter.write(response, problem, detail, instance, key == null ? null : key.value(), null);
         }
     }
 

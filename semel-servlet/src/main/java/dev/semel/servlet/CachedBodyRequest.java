@@ -1,5 +1,6 @@
 package dev.semel.servlet;
 
+import dev.semel.http.JsonBodyNormalizer;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;

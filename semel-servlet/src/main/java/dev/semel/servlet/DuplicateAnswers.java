@@ -4,6 +4,7 @@ import dev.semel.Decision;
 import dev.semel.Duplicate;
 import dev.semel.IdempotencyKey;
 import dev.semel.IdempotencyStoreException;
+import dev.semel.http.IdempotencyProblem;
 import dev.semel.spi.StoredResponse;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -38,11 +39,11 @@ final class DuplicateAnswers {
                 Duration lease = ((Decision.InProgress) duplicate).retryAfter();
                 // the remaining lease (up to 30 s) would outlast most clients' deadlines
                 Duration retryAfter = lease.compareTo(inProgressRetryAfter) < 0 ? lease : inProgressRetryAfter;
-                IdempotencyProblem.IN_PROGRESS.write(response,
+                ProblemWriter.write(response, IdempotencyProblem.IN_PROGRESS,
                         "A request with this idempotency key is still being processed; retry later",
                         instance, key.value(), retryAfter);
             }
-            case MISMATCH -> IdempotencyProblem.KEY_REUSED.write(response,
+            case MISMATCH -> ProblemWriter.write(response, IdempotencyProblem.KEY_REUSED,
                     "This idempotency key was already used for a different request (method, target, headers or "
                             + "body differ); use a new key for a new request",
                     instance, key.value(), null);
@@ -57,7 +58,7 @@ final class DuplicateAnswers {
         if (response.isCommitted()) {
             return;
         }
-        IdempotencyProblem.STORE_UNAVAILABLE.write(response,
+        ProblemWriter.write(response, IdempotencyProblem.STORE_UNAVAILABLE,
                 "The idempotency store is unavailable, so the request was not processed; retry later",
                 instance, key.value(), e.retryAfter().orElse(storeFailureRetryAfter));
     }
@@ -70,7 +71,7 @@ final class DuplicateAnswers {
         if (response.isCommitted()) {
             return;
         }
-        IdempotencyProblem.COMMIT_FAILED.write(response,
+        ProblemWriter.write(response, IdempotencyProblem.COMMIT_FAILED,
                 "The request's transaction could not commit, so nothing of it was kept; retry later",
                 instance, key.value(), e.retryAfter().orElse(storeFailureRetryAfter));
     }

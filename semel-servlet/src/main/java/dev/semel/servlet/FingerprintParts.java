@@ -2,6 +2,7 @@ package dev.semel.servlet;
 
 import dev.semel.BodyNormalizer;
 import dev.semel.Fingerprint;
+import dev.semel.http.JsonLimitExceededException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.Collections;
 import java.util.Enumeration;

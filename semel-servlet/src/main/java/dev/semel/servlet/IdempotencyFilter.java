@@ -2,6 +2,8 @@ package dev.semel.servlet;
 
 import dev.semel.BodyNormalizer;
 import dev.semel.Idempotency;
+import dev.semel.http.IdempotencyProblem;
+import dev.semel.http.JsonBodyNormalizer;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;

@@ -8,6 +8,7 @@ import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyStoreException;
 import dev.semel.InMemoryIdempotencyStore;
 import dev.semel.WaitPolicy;
+import dev.semel.http.JsonBodyNormalizer;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;

@@ -35,7 +35,8 @@ class ArchitectureTest {
         semel = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.semel");
         // the rules below pass on nothing: make sure every module's classes are there
-        assertThat(List.of("dev.semel.Idempotency", "dev.semel.spi.IdempotencyStore", "dev.semel.servlet.IdempotencyFilter",
+        assertThat(List.of("dev.semel.Idempotency", "dev.semel.spi.IdempotencyStore", "dev.semel.http.IdempotencyProblem",
+                "dev.semel.servlet.IdempotencyFilter",
                 "dev.semel.jdbc.JdbcIdempotencyStore", "dev.semel.redis.RedisIdempotencyStore",
                 "dev.semel.micrometer.IdempotencyObservations", "dev.semel.client.RetryPolicy"))
                 .allMatch(semel::contain);
@@ -61,8 +62,8 @@ class ArchitectureTest {
 
     @Test
     void libraryModulesDoNotKnowSpringBoot() {
-        noClasses().that().resideInAnyPackage(Stream.concat(Stream.of(CORE), Stream.of("dev.semel.servlet",
-                        "dev.semel.jdbc", "dev.semel.redis", "dev.semel.micrometer", "dev.semel.client"))
+        noClasses().that().resideInAnyPackage(Stream.concat(Stream.of(CORE), Stream.of("dev.semel.http",
+                        "dev.semel.servlet", "dev.semel.jdbc", "dev.semel.redis", "dev.semel.micrometer", "dev.semel.client"))
                         .toArray(String[]::new))
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework.boot..", "dev.semel.spring..")
                 .check(semel);
@@ -73,6 +74,15 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.semel.servlet")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.semel.jdbc..", "dev.semel.redis..",
                         "org.springframework..")
+                .check(semel);
+    }
+
+    /** What the HTTP adapters share is server-neutral: no Servlet, no Spring, no store. */
+    @Test
+    void theSharedHttpPiecesKnowNoServerAndNoStore() {
+        noClasses().that().resideInAPackage("dev.semel.http")
+                .should().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..", "org.springframework..",
+                        "reactor..", "io.netty..", "dev.semel.servlet..", "dev.semel.jdbc..", "dev.semel.redis..")
                 .check(semel);
     }
 

@@ -3,10 +3,10 @@ package dev.semel.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.IdempotencyConfig;
+import dev.semel.http.JsonBodyNormalizer;
 import dev.semel.jdbc.JdbcIdempotencyStore;
 import dev.semel.redis.RedisIdempotencyStore;
 import dev.semel.servlet.IdempotencyFilter;
-import dev.semel.servlet.JsonBodyNormalizer;
 import org.junit.jupiter.api.Test;
 
 /**

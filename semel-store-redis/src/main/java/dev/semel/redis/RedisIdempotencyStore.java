@@ -27,10 +27,14 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * An idempotency store in Redis, shared by every instance of a service: standalone,
@@ -116,6 +120,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         if (evictionRefusal != null) {
             connections.close();
             throw new IllegalStateException(evictionRefusal.getMessage());
+        }
+        if (serverClock != null && evictionPolicyChecked) {
+            try {
+                serverClock.now(true); // read now, so that the first asynchronous call need not
+            } catch (IllegalStateException unreachable) {
+                // the first call reads it
+            }
         }
     }
 
@@ -243,6 +254,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
                 RecordCodec.instant(request.now(), "now"), request.fingerprint(), value,
                 RecordCodec.instant(request.leaseDeadline(), "leaseDeadline"), RecordCodec.owner(request.owner()),
                 leaseGraceMillis);
+        return claimScriptResult(request, result);
+    }
+
+    /** What the claim script answered: 0 claimed, 1 taken over (with the new token), else the record found. */
+    private static ClaimResult claimScriptResult(ClaimRequest request, List<Object> result) {
         long code = (Long) result.get(0);
         if (code == 0) {
             return new ClaimResult.Claimed(request.freshToken(), false);
@@ -251,6 +267,55 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
             return new ClaimResult.Claimed(RecordCodec.toLong((byte[]) result.get(1)), true);
         }
         return ClaimResult.found(RecordCodec.decode(request.recordId(), (byte[]) result.get(1)));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Native: the same commands as {@link #claim}, answered on Lettuce's I/O threads, so no
+     * thread waits for Redis. Only a call that must first read the server's clock (every
+     * 30 seconds) or the eviction policy (once) runs on {@code blocking}.
+     */
+    @Override
+    public CompletionStage<ClaimResult> claimAsync(ClaimRequest callerRequest, Executor blocking) {
+        if (mustReadBeforeCommands()) {
+            return CompletableFuture.supplyAsync(() -> claim(callerRequest), blocking);
+        }
+        ClaimRequest request = serverClock == null ? callerRequest
+                : StoreClock.onStoreClock(callerRequest, storeNow(callerRequest.now()));
+        byte[] value = RecordCodec.inProgress(request);
+        if (!setNxGet) {
+            return claimByScriptAsync(request, value);
+        }
+        long now = RecordCodec.millis(request.now(), "now");
+        return timed(commands().setGet(key(request.recordId()), value,
+                SetArgs.Builder.nx().px(RecordCodec.inProgressTtl(value, now, leaseGrace)))).handle((existing, error) -> {
+                    if (error != null) {
+                        Throwable cause = cause(error);
+                        if (cause instanceof RedisCommandExecutionException e && e.getMessage() != null
+                                && e.getMessage().contains("syntax error")) {
+                            setNxGet = false; // Redis before 7.0: nothing was written
+                            return claimByScriptAsync(request, value);
+                        }
+                        return CompletableFuture.<ClaimResult>failedFuture(failure("claim a record", cause));
+                    }
+                    if (existing == null) {
+                        return CompletableFuture.completedFuture(
+                                (ClaimResult) new ClaimResult.Claimed(request.freshToken(), false));
+                    }
+                    if (!RecordCodec.mustRewrite(existing, now, request.fingerprint())) {
+                        return CompletableFuture.completedFuture(
+                                ClaimResult.found(RecordCodec.decode(request.recordId(), existing)));
+                    }
+                    return claimByScriptAsync(request, value);
+                }).thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<ClaimResult> claimByScriptAsync(ClaimRequest request, byte[] value) {
+        return this.<List<Object>>evalAsync(Scripts.CLAIM, ScriptOutputType.MULTI, request.recordId(),
+                RecordCodec.instant(request.now(), "now"), request.fingerprint(), value,
+                RecordCodec.instant(request.leaseDeadline(), "leaseDeadline"), RecordCodec.owner(request.owner()),
+                leaseGraceMillis).thenApply(result -> claimScriptResult(request, result));
     }
 
     /**
@@ -284,6 +349,38 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
                 RecordCodec.instant(now, "now"), RecordCodec.instant(expiresAt, "expiresAt"),
                 RecordCodec.response(response), channelBytes(recordId));
         return done == 1;
+    }
+
+    /** {@inheritDoc} Native, as {@link #claimAsync}. */
+    @Override
+    public CompletionStage<Boolean> completeAsync(String recordId, long fencingToken, StoredResponse response,
+            Instant callerExpiresAt, Instant callerNow, Executor blocking) {
+        Objects.requireNonNull(response, "response");
+        if (mustReadBeforeCommands()) {
+            return CompletableFuture.supplyAsync(
+                    () -> complete(recordId, fencingToken, response, callerExpiresAt, callerNow), blocking);
+        }
+        Instant now = storeNow(callerNow);
+        Instant expiresAt = StoreClock.onStoreClock(callerExpiresAt, callerNow, now);
+        return this.<Long>evalAsync(Scripts.COMPLETE, ScriptOutputType.INTEGER, recordId,
+                RecordCodec.longBytes(fencingToken), RecordCodec.instant(now, "now"),
+                RecordCodec.instant(expiresAt, "expiresAt"), RecordCodec.response(response), channelBytes(recordId))
+                .thenApply(done -> done == 1);
+    }
+
+    /** {@inheritDoc} Native, as {@link #claimAsync}. */
+    @Override
+    public CompletionStage<Boolean> releaseAsync(String recordId, long fencingToken, Executor blocking) {
+        if (mustReadBeforeCommands()) {
+            return CompletableFuture.supplyAsync(() -> release(recordId, fencingToken), blocking);
+        }
+        return this.<Long>evalAsync(Scripts.RELEASE, ScriptOutputType.INTEGER, recordId,
+                RecordCodec.longBytes(fencingToken), channelBytes(recordId)).thenApply(done -> done == 1);
+    }
+
+    /** Whether a call must first read from Redis and wait for it: the eviction policy, or a stale server clock. */
+    private boolean mustReadBeforeCommands() {
+        return !evictionPolicyChecked || (serverClock != null && serverClock.isStale());
     }
 
     @Override
@@ -527,6 +624,59 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
             }
             throw failure("run the " + script + " script", e.getCause());
         }
+    }
+
+    /** {@link #evalKey} without waiting: the same NOSCRIPT fallback and failures, through the stage. */
+    private <T> CompletableFuture<T> evalAsync(Scripts script, ScriptOutputType type, String recordId,
+            byte[]... args) {
+        byte[][] keys = {key(recordId)};
+        RedisClusterAsyncCommands<byte[], byte[]> commands;
+        try {
+            commands = commands();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return timed(commands.<T>evalsha(script.sha(), type, keys, args)).handle((result, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(result);
+            }
+            Throwable cause = cause(error);
+            if (cause instanceof RedisNoScriptException) {
+                // SCRIPT FLUSH, a restart or a failover emptied the script cache: EVAL runs and caches it again
+                return timed(commands.<T>eval(script.source(), type, keys, args)).handle((again, failed) -> {
+                    if (failed != null) {
+                        throw failure("run the " + script + " script", cause(failed));
+                    }
+                    return again;
+                });
+            }
+            return CompletableFuture.<T>failedFuture(failure("run the " + script + " script", cause));
+        }).thenCompose(Function.identity());
+    }
+
+    /** A command's stage, failed with a store failure if Redis does not answer within the command timeout. */
+    private <T> CompletableFuture<T> timed(RedisFuture<T> command) {
+        CompletableFuture<T> future = command.toCompletableFuture();
+        return future.orTimeout(commandTimeout.toNanos(), TimeUnit.NANOSECONDS).handle((result, error) -> {
+            if (error == null) {
+                return result;
+            }
+            Throwable cause = cause(error);
+            if (cause instanceof TimeoutException) {
+                future.cancel(false); // a cancelled command still waiting for a reconnect is never sent
+                throw new IdempotencyStoreException(
+                        "Redis did not answer within " + commandTimeout.toMillis() + " ms", cause);
+            }
+            throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+        });
+    }
+
+    private static Throwable cause(Throwable error) {
+        Throwable e = error;
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
     }
 
     private <T> T await(RedisFuture<T> future, String what) {

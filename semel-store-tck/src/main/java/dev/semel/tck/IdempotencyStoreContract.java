@@ -27,6 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -653,6 +655,96 @@ public abstract class IdempotencyStoreContract {
         assertThat(stored.bodyRetained()).isEqualTo(response.bodyRetained());
         assertThat(stored.body()).isEqualTo(response.body());
         assertThat(found(store.claim(claimAt(id, fp, T0))).response()).isEqualTo(response);
+    }
+
+    // ------------------------------------------------------------------ asynchronous path
+
+    /** Where the default asynchronous methods run the blocking ones, as the engine's store executor does. */
+    private final ExecutorService blocking = Executors.newFixedThreadPool(4);
+
+    @AfterEach
+    void stopBlockingExecutor() {
+        blocking.shutdownNow();
+    }
+
+    private static <T> T await(CompletionStage<T> stage) {
+        return stage.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    }
+
+    @Test
+    void claimAsyncClaimsAndFindsAsClaimDoes() {
+        String id = newRecordId();
+        byte[] fp = randomFingerprint();
+        ClaimRequest first = claimAt(id, fp, T0);
+        assertThat(await(store.claimAsync(first, blocking)))
+                .isEqualTo(new ClaimResult.Claimed(first.freshToken(), false));
+
+        IdempotencyRecord running = found(await(store.claimAsync(claimAt(id, fp, T0.plusSeconds(1)), blocking)));
+        assertThat(running.state()).isEqualTo(RecordState.IN_PROGRESS);
+        assertThat(running.fencingToken()).isEqualTo(first.freshToken());
+        assertThat(running.fingerprint()).isEqualTo(fp);
+    }
+
+    @Test
+    void completeAsyncKeepsTheResponseForReplayAndFencesAStaleToken() {
+        String id = newRecordId();
+        byte[] fp = randomFingerprint();
+        long token = claimed(await(store.claimAsync(claimAt(id, fp, T0), blocking)));
+
+        assertThat(await(store.completeAsync(id, token + 1, response("stale"), T0.plus(TTL), T0, blocking)))
+                .as("a token that does not hold the record").isFalse();
+        assertThat(await(store.completeAsync(id, token, response("done"), T0.plus(TTL), T0, blocking))).isTrue();
+
+        IdempotencyRecord record = found(await(store.claimAsync(claimAt(id, fp, T0.plusSeconds(2)), blocking)));
+        assertThat(record.state()).isEqualTo(RecordState.COMPLETED);
+        assertThat(record.response()).isEqualTo(response("done"));
+    }
+
+    @Test
+    void releaseAsyncFreesTheKeyOnlyForItsHolder() {
+        String id = newRecordId();
+        byte[] fp = randomFingerprint();
+        long token = claimed(await(store.claimAsync(claimAt(id, fp, T0), blocking)));
+
+        assertThat(await(store.releaseAsync(id, token + 1, blocking))).isFalse();
+        assertThat(store.find(id, T0)).isPresent();
+        assertThat(await(store.releaseAsync(id, token, blocking))).isTrue();
+        assertThat(store.find(id, T0)).isEmpty();
+        assertThat(await(store.claimAsync(claimAt(id, fp, T0.plusSeconds(1)), blocking)))
+                .isInstanceOf(ClaimResult.Claimed.class);
+    }
+
+    @Test
+    void claimAsyncTakesOverAnEndedLeaseWithTheNextToken() {
+        String id = newRecordId();
+        byte[] fp = randomFingerprint();
+        long token = claimed(await(store.claimAsync(claimAt(id, fp, T0), blocking)));
+        Instant later = T0.plus(LEASE).plusSeconds(1);
+        assertThat(await(store.claimAsync(claimAt(id, fp, later), blocking)))
+                .isEqualTo(new ClaimResult.Claimed(token + 1, true));
+    }
+
+    @Test
+    void awaitChangeAsyncEndsWithoutFailing() {
+        String id = newRecordId();
+        long token = claimed(store.claim(claimAt(id, randomFingerprint(), T0)));
+        CompletableFuture<Void> wait = store.awaitChangeAsync(id, Duration.ofMillis(200)).toCompletableFuture();
+        assertThat(store.release(id, token)).isTrue();
+        assertThat(wait.orTimeout(30, TimeUnit.SECONDS).join()).isNull();
+    }
+
+    @Test
+    @Timeout(120)
+    void raceOfAsynchronousAndBlockingClaimsYieldsExactlyOneClaim() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String id = newRecordId();
+            byte[] fp = randomFingerprint();
+            List<ClaimResult> results = race(raceThreads(), i -> i % 2 == 0
+                    ? await(store.claimAsync(claimAt(id, "race", fp, "o" + i, T0), blocking))
+                    : store.claim(claimAt(id, "race", fp, "o" + i, T0)));
+            assertThat(results).filteredOn(r -> r instanceof ClaimResult.Claimed).hasSize(1);
+            assertThat(results).filteredOn(r -> r instanceof ClaimResult.Found).hasSize(raceThreads() - 1);
+        }
     }
 
     // ------------------------------------------------------------------ races

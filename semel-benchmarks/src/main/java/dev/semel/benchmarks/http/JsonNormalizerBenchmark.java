@@ -1,7 +1,7 @@
 package dev.semel.benchmarks.http;
 
-import dev.semel.servlet.JsonBodyNormalizer;
-import dev.semel.servlet.JsonLimitExceededException;
+import dev.semel.http.JsonBodyNormalizer;
+import dev.semel.http.JsonLimitExceededException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

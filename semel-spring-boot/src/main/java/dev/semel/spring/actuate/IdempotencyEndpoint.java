@@ -3,6 +3,7 @@ package dev.semel.spring.actuate;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyAdmin;
+import dev.semel.encryption.ResponseDecryptionException;
 import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.RecordQuery;
 import dev.semel.spi.RecordState;
@@ -83,14 +84,20 @@ public class IdempotencyEndpoint {
     }
 
     /**
-     * Shows one record's metadata.
+     * Shows one record's metadata. A record whose stored response cannot be decrypted (its key
+     * was removed, say) is shown as the listing shows it, its response still encrypted, so that
+     * it can be found and deleted.
      *
      * @param recordId the record id (from the list)
      * @return the record, or {@code null} (404) if it does not exist or expired
      */
     @ReadOperation
     public @Nullable RecordDescriptor record(@Selector String recordId) {
-        return admin.record(recordId).map(this::describe).orElse(null);
+        try {
+            return admin.record(recordId).map(this::describe).orElse(null);
+        } catch (ResponseDecryptionException e) {
+            return describe(e.storedRecord().orElseThrow(() -> e));
+        }
     }
 
     /**

@@ -1,11 +1,11 @@
 package dev.semel.spring.web;
 
 import dev.semel.Idempotency;
+import dev.semel.http.JsonBodyNormalizer;
 import dev.semel.servlet.CallerResolver;
 import dev.semel.servlet.FormBodyCachingFilter;
 import dev.semel.servlet.IdempotencyFilter;
 import dev.semel.servlet.IdempotentRoute;
-import dev.semel.servlet.JsonBodyNormalizer;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.SemelAutoConfiguration;
 import dev.semel.spring.SemelPolicies;

@@ -1,4 +1,4 @@
-package dev.semel.servlet;
+package dev.semel.http;
 
 import dev.semel.BodyNormalizer;
 import java.math.BigInteger;

@@ -1,9 +1,9 @@
-package dev.semel.servlet;
+package dev.semel.http;
 
 /**
  * A JSON body that is valid but beyond a limit of the {@link JsonBodyNormalizer}: nested
  * deeper than its maximum depth, or with a number longer than its maximum number length.
- * The {@link IdempotencyFilter} answers it with a 400 problem
+ * A Semel HTTP adapter answers it with a 400 problem
  * ({@link IdempotencyProblem#JSON_TOO_DEEP} or {@link IdempotencyProblem#JSON_NUMBER_TOO_LONG})
  * without running the handler, instead of spending CPU on a body built to be expensive.
  */

@@ -1,4 +1,4 @@
-package dev.semel.servlet;
+package dev.semel.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

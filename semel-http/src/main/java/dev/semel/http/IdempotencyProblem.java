@@ -1,8 +1,6 @@
-package dev.semel.servlet;
+package dev.semel.http;
 
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import tools.jackson.core.JsonEncoding;
@@ -11,8 +9,8 @@ import tools.jackson.core.ObjectWriteContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * The situations in which the {@link IdempotencyFilter} answers instead of the
- * application, each an RFC 9457 problem ({@code application/problem+json}) with a stable
+ * The situations in which a Semel HTTP adapter (the Servlet filter, the WebFlux filter)
+ * answers instead of the application, each an RFC 9457 problem ({@code application/problem+json}) with a stable
  * {@link #type() type} URI that clients can switch on.
  *
  * <p>Every problem body has {@code type}, {@code title}, {@code status}, {@code detail},
@@ -121,30 +119,12 @@ public enum IdempotencyProblem {
     }
 
     /**
-     * Writes the problem as the response (status, {@code Content-Type}, optional
-     * {@code Retry-After} in whole seconds, at least 1, and the body). Clears any
-     * buffered content first.
+     * The {@code Retry-After} value for a wait: whole seconds, rounded up, at least 1.
      *
-     * @param response an uncommitted response
-     * @param detail what happened in this occurrence
-     * @param instance the request path, may be {@code null}
-     * @param key the idempotency key, may be {@code null}
-     * @param retryAfter when to retry, may be {@code null}
-     * @throws IOException if writing fails
+     * @param retryAfter when to retry
+     * @return the header value
      */
-    public void write(HttpServletResponse response, String detail, String instance, String key, Duration retryAfter)
-            throws IOException {
-        byte[] body = toJson(detail, instance, key);
-        if (!response.isCommitted()) {
-            response.resetBuffer();
-        }
-        response.setStatus(status);
-        response.setContentType(MEDIA_TYPE);
-        if (retryAfter != null) {
-            long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
-            response.setHeader("Retry-After", Long.toString(seconds));
-        }
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
+    public static String retryAfterSeconds(Duration retryAfter) {
+        return Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000));
     }
 }
