@@ -169,22 +169,29 @@ class JdbcStoreEdgeCasesTest {
             return threads;
         }
 
+        /** Instances starting together race on the schema; the race is run again, five times at most. */
         @Test
-        void aSchemaScriptThatKeepsFailingFailsTheStoreAfterItsRetries() {
-            assertThatThrownBy(() -> JdbcIdempotencyStore.builder(h2).useDatabaseClock(false)
-                    .schemaName("no_such_schema").tableName(table).createTableIfMissing(true).build())
+        @Timeout(30)
+        void aSchemaScriptThatKeepsMeetingACreationRaceFailsTheStoreAfterFiveAttempts() {
+            faulty.failNext(Integer.MAX_VALUE, () -> new SQLException("relation already exists", "42P07"));
+
+            assertThatThrownBy(() -> JdbcIdempotencyStore.builder(faulty.dataSource()).useDatabaseClock(false)
+                    .tableName(table).createTableIfMissing(true).build())
                     .isInstanceOf(IdempotencyStoreException.class)
-                    .hasMessageContaining("Could not prepare the JDBC idempotency store");
+                    .hasMessageContaining("Could not prepare the JDBC idempotency store: relation already exists");
+            assertThat(faulty.takeExecutions()).isEqualTo(5);
         }
 
         @Test
-        void aSchemaScriptFailingOnAnInterruptedThreadFailsAtOnceAndKeepsTheInterrupt() {
+        void aSchemaScriptRacingOnAnInterruptedThreadFailsAtOnceAndKeepsTheInterrupt() {
+            faulty.failNext(Integer.MAX_VALUE, () -> new SQLException("relation already exists", "42P07"));
             Thread.currentThread().interrupt();
             try {
-                assertThatThrownBy(() -> JdbcIdempotencyStore.builder(h2).useDatabaseClock(false)
-                        .schemaName("no_such_schema").tableName(table).createTableIfMissing(true).build())
+                assertThatThrownBy(() -> JdbcIdempotencyStore.builder(faulty.dataSource()).useDatabaseClock(false)
+                        .tableName(table).createTableIfMissing(true).build())
                         .isInstanceOf(IdempotencyStoreException.class);
                 assertThat(Thread.currentThread().isInterrupted()).isTrue();
+                assertThat(faulty.takeExecutions()).isEqualTo(1);
             } finally {
                 Thread.interrupted();
             }

@@ -148,4 +148,26 @@ class TransactionalStoreEdgeCasesTest {
         assertThat(store.find(id, T0).orElseThrow().state()).isEqualTo(RecordState.IN_PROGRESS);
         assertThat(store.claimMode()).isEqualTo(ClaimMode.SEPARATE_TRANSACTION);
     }
+
+    /** The engine nests nothing, but a user's code may: the inner call joins the outer transaction. */
+    @Test
+    void aNestedTransactionJoinsTheOuterOneAndHandsBackItsResult() {
+        DataSourceTransactionBoundary boundary = new DataSourceTransactionBoundary(h2);
+        TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(h2).useDatabaseClock(false)
+                .tableName(table).createTableIfMissing(true).transactionBoundary(boundary).buildTransactional();
+        String id = newId();
+
+        String result = store.inTransaction(() -> {
+            java.sql.Connection outer = store.currentConnection();
+            return store.inTransaction(() -> {
+                assertThat(store.currentConnection()).isSameAs(outer);
+                store.claim(claim(id, "inner", 7));
+                return "inner";
+            });
+        });
+
+        assertThat(result).isEqualTo("inner");
+        assertThat(store.transactionBoundary()).isSameAs(boundary);
+        assertThat(store.find(id, T0)).isPresent();
+    }
 }
