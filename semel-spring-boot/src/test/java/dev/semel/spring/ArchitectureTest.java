@@ -36,7 +36,7 @@ class ArchitectureTest {
                 .importPackages("dev.semel");
         // the rules below pass on nothing: make sure every module's classes are there
         assertThat(List.of("dev.semel.Idempotency", "dev.semel.spi.IdempotencyStore", "dev.semel.http.IdempotencyProblem",
-                "dev.semel.servlet.IdempotencyFilter",
+                "dev.semel.servlet.IdempotencyFilter", "dev.semel.webflux.IdempotencyWebFilter",
                 "dev.semel.jdbc.JdbcIdempotencyStore", "dev.semel.redis.RedisIdempotencyStore",
                 "dev.semel.micrometer.IdempotencyObservations", "dev.semel.client.RetryPolicy"))
                 .allMatch(semel::contain);
@@ -55,7 +55,8 @@ class ArchitectureTest {
     @Test
     void storesKnowNoAdapterAndNoFramework() {
         noClasses().that().resideInAnyPackage("dev.semel.jdbc", "dev.semel.redis")
-                .should().dependOnClassesThat().resideInAnyPackage("dev.semel.servlet..", "dev.semel.spring..",
+                .should().dependOnClassesThat().resideInAnyPackage("dev.semel.servlet..", "dev.semel.webflux..",
+                        "dev.semel.spring..",
                         "dev.semel.micrometer..", "dev.semel.client..", "org.springframework..", "jakarta.servlet..")
                 .check(semel);
     }
@@ -63,7 +64,7 @@ class ArchitectureTest {
     @Test
     void libraryModulesDoNotKnowSpringBoot() {
         noClasses().that().resideInAnyPackage(Stream.concat(Stream.of(CORE), Stream.of("dev.semel.http",
-                        "dev.semel.servlet", "dev.semel.jdbc", "dev.semel.redis", "dev.semel.micrometer", "dev.semel.client"))
+                        "dev.semel.servlet", "dev.semel.webflux", "dev.semel.jdbc", "dev.semel.redis", "dev.semel.micrometer", "dev.semel.client"))
                         .toArray(String[]::new))
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework.boot..", "dev.semel.spring..")
                 .check(semel);
@@ -73,7 +74,16 @@ class ArchitectureTest {
     void theServletFilterKnowsNoStore() {
         noClasses().that().resideInAPackage("dev.semel.servlet")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.semel.jdbc..", "dev.semel.redis..",
-                        "org.springframework..")
+                        "dev.semel.webflux..", "org.springframework..")
+                .check(semel);
+    }
+
+    /** The WebFlux filter reaches stores through the engine alone, and never through the Servlet filter. */
+    @Test
+    void theWebFluxFilterKnowsNoStoreAndNoServlet() {
+        noClasses().that().resideInAPackage("dev.semel.webflux")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.semel.jdbc..", "dev.semel.redis..",
+                        "dev.semel.servlet..", "jakarta.servlet..")
                 .check(semel);
     }
 
@@ -82,7 +92,8 @@ class ArchitectureTest {
     void theSharedHttpPiecesKnowNoServerAndNoStore() {
         noClasses().that().resideInAPackage("dev.semel.http")
                 .should().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..", "org.springframework..",
-                        "reactor..", "io.netty..", "dev.semel.servlet..", "dev.semel.jdbc..", "dev.semel.redis..")
+                        "reactor..", "io.netty..", "dev.semel.servlet..", "dev.semel.webflux..", "dev.semel.jdbc..",
+                        "dev.semel.redis..")
                 .check(semel);
     }
 
@@ -136,9 +147,10 @@ class ArchitectureTest {
     @Test
     void adaptersDoNotReachIntoTheSpi() {
         Set<String> found = dependencies(
-                origin -> origin.getPackageName().equals("dev.semel.servlet") || origin.getPackageName().equals("dev.semel.micrometer"),
+                origin -> origin.getPackageName().equals("dev.semel.servlet") || origin.getPackageName().equals("dev.semel.webflux")
+                        || origin.getPackageName().equals("dev.semel.micrometer"),
                 ArchitectureTest::isSpiBeyondWhatAdaptersMayUse);
-        assertThat(found).as("dependencies of semel-servlet and semel-micrometer on dev.semel.spi"
+        assertThat(found).as("dependencies of semel-servlet, semel-webflux and semel-micrometer on dev.semel.spi"
                 + " (besides SPI_TYPES_ADAPTERS_MAY_USE), expected to be KNOWN_SPI_USE_BY_ADAPTERS: remove an entry once fixed")
                 .containsExactlyInAnyOrderElementsOf(KNOWN_SPI_USE_BY_ADAPTERS);
     }

@@ -1,0 +1,185 @@
+package dev.semel.spring.webflux;
+
+import dev.semel.BodyNormalizer;
+import dev.semel.Idempotency;
+import dev.semel.http.JsonBodyNormalizer;
+import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.SemelPolicies;
+import dev.semel.spring.SemelPolicy;
+import dev.semel.spring.SemelProperties;
+import dev.semel.webflux.IdempotencyWebFilter;
+import dev.semel.webflux.IdempotentRoute;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Registers the {@link IdempotencyWebFilter} in a Spring WebFlux application, with the
+ * {@code semel.*} properties of the Spring MVC integration: the paths of the named policies'
+ * {@code semel.policies.<name>.path-patterns} (with that policy's settings) and of
+ * {@code semel.web.path-patterns} are protected for {@code semel.web.methods}, and nothing else,
+ * even with no pattern configured. The caller is the exchange's principal (Spring Security's
+ * authentication when it is there), ordered after Spring Security's filter chain by
+ * {@code semel.web.filter-order}; else a keyed hash of {@code semel.web.credential-headers}.
+ *
+ * <p>Backs off when the application declares a bean named {@code semelIdempotencyWebFilter};
+ * a {@code BodyNormalizer} bean replaces the semantic JSON one.
+ */
+@AutoConfiguration(after = SemelAutoConfiguration.class)
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+@ConditionalOnClass({IdempotencyWebFilter.class, WebFilter.class})
+@ConditionalOnBean(Idempotency.class)
+@ConditionalOnProperty(prefix = "semel.web", name = "enabled", havingValue = "true", matchIfMissing = true)
+public class SemelWebFluxAutoConfiguration {
+
+    /** Created by Spring. */
+    public SemelWebFluxAutoConfiguration() {
+    }
+
+    /**
+     * The filter, ordered by {@code semel.web.filter-order} (after Spring Security's chain by default).
+     *
+     * @param idempotency the engine
+     * @param properties the properties
+     * @param bodyNormalizer the body normalizer, if any (else semantic JSON)
+     * @param policies the named policies, whose path patterns are protected with their settings
+     * @return the filter
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "semelIdempotencyWebFilter")
+    OrderedWebFilter semelIdempotencyWebFilter(Idempotency idempotency, SemelProperties properties,
+            ObjectProvider<BodyNormalizer> bodyNormalizer, ObjectProvider<SemelPolicies> policies) {
+        SemelProperties.Web web = properties.getWeb();
+        IdempotencyWebFilter.Builder builder = IdempotencyWebFilter.builder(idempotency)
+                .headerName(properties.getHeaderName())
+                .bodyNormalizer(bodyNormalizer.getIfAvailable(() -> normalizer(properties)))
+                .maxRequestBodyBytes(bytes(properties.getCapture().getMaxRequestBodySize().toBytes(),
+                        "semel.capture.max-request-body-size"))
+                .maxCapturedBodyBytes(bytes(properties.getCapture().getMaxBodySize().toBytes(),
+                        "semel.capture.max-body-size"))
+                .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new))
+                .inProgressRetryAfter(web.getInProgressRetryAfter())
+                .onlyMarked() // only the configured path patterns, never every path
+                .allowAnonymous(web.isAllowAnonymous())
+                .credentialHeaders(web.getCredentialHeaders().toArray(String[]::new));
+        String secret = web.getCallerSecret();
+        if (secret != null && !secret.isEmpty()) {
+            builder.callerSecret(secret.getBytes(StandardCharsets.UTF_8));
+        }
+        if (!properties.getCapture().getExcludedHeaders().isEmpty()) {
+            builder.excludeResponseHeaders(properties.getCapture().getExcludedHeaders().toArray(String[]::new));
+        }
+        // the named policies' path patterns first, most specific first, then semel.web.path-patterns
+        policyRoutes(policies.getIfAvailable(() -> SemelPolicies.from(properties)), web).forEach(builder::route);
+        if (!web.getPathPatterns().isEmpty()) {
+            IdempotentRoute route = IdempotentRoute.builder()
+                    .methods(web.getMethods().toArray(String[]::new))
+                    .keyRequired(web.isKeyRequired())
+                    .build();
+            for (String pattern : web.getPathPatterns()) {
+                builder.route(pattern, route);
+            }
+        }
+        return new OrderedWebFilter(builder.build(), web.getFilterOrder());
+    }
+
+    /** One route per policy with path patterns, as the Spring MVC integration makes them. */
+    static Map<String, IdempotentRoute> policyRoutes(SemelPolicies policies, SemelProperties.Web web) {
+        Map<String, IdempotentRoute> unordered = new LinkedHashMap<>();
+        for (SemelPolicy policy : policies.all()) {
+            if (policy.pathPatterns().isEmpty()) {
+                continue;
+            }
+            IdempotentRoute route = IdempotentRoute.builder()
+                    .methods(web.getMethods().toArray(String[]::new))
+                    .keyRequired(web.isKeyRequired())
+                    .options(policy.callOptions())
+                    .build();
+            for (String pattern : policy.pathPatterns()) {
+                unordered.putIfAbsent(pattern, route);
+            }
+        }
+        Map<String, IdempotentRoute> byPattern = new LinkedHashMap<>();
+        unordered.keySet().stream().sorted(MOST_SPECIFIC_FIRST).forEach(p -> byPattern.put(p, unordered.get(p)));
+        return byPattern;
+    }
+
+    /** Patterns without {@code **} first, then more segments, then fewer wildcard segments, then by name. */
+    private static final Comparator<String> MOST_SPECIFIC_FIRST = Comparator
+            .comparing((String pattern) -> pattern.contains("**"))
+            .thenComparing(pattern -> -segments(pattern).length)
+            .thenComparing(pattern -> Arrays.stream(segments(pattern))
+                    .filter(s -> s.contains("*") || (s.startsWith("{") && s.endsWith("}"))).count())
+            .thenComparing(Comparator.naturalOrder());
+
+    private static String[] segments(String pattern) {
+        return Arrays.stream(pattern.split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
+    }
+
+    private static JsonBodyNormalizer normalizer(SemelProperties properties) {
+        SemelProperties.FingerprintSettings fingerprint = properties.getFingerprint();
+        List<String> pointers = fingerprint.getIgnoredJsonPointers();
+        JsonBodyNormalizer normalizer = pointers.isEmpty() ? JsonBodyNormalizer.create()
+                : JsonBodyNormalizer.ignoring(pointers.toArray(String[]::new));
+        if (fingerprint.getJsonMaxNestingDepth() != normalizer.maxNestingDepth()) {
+            normalizer = normalizer.withMaxNestingDepth(fingerprint.getJsonMaxNestingDepth());
+        }
+        if (fingerprint.getJsonMaxNumberLength() != normalizer.maxNumberLength()) {
+            normalizer = normalizer.withMaxNumberLength(fingerprint.getJsonMaxNumberLength());
+        }
+        return normalizer;
+    }
+
+    private static int bytes(long bytes, String property) {
+        if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(property + " must be between 1 byte and 2 GB, was " + bytes + " bytes");
+        }
+        return (int) bytes;
+    }
+
+    /** The filter with the order the properties give it among the application's web filters. */
+    static final class OrderedWebFilter implements WebFilter, Ordered {
+        private final IdempotencyWebFilter filter;
+        private final int order;
+
+        OrderedWebFilter(IdempotencyWebFilter filter, int order) {
+            this.filter = filter;
+            this.order = order;
+        }
+
+        @Override
+        public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+            return filter.filter(exchange, chain);
+        }
+
+        @Override
+        public int getOrder() {
+            return order;
+        }
+
+        IdempotencyWebFilter filter() {
+            return filter;
+        }
+
+        @Override
+        public String toString() {
+            return filter + "[order=" + order + "]";
+        }
+    }
+}
