@@ -235,6 +235,28 @@ class RedisEdgeCasesTest {
         }
     }
 
+    /** The asynchronous claim lays a caller's times onto the server's clock as the blocking one does. */
+    @Test
+    void anAsynchronousClaimByANodeWhoseClockRunsAheadCarriesTheServersTime() throws Exception {
+        try (RedisIdempotencyStore store = RedisIdempotencyStore.builder(client).keyPrefix(BASE + "clock-async:")
+                .build(); StatefulRedisConnection<String, String> admin = client.connect()) {
+            store.find(newId(), Instant.now()); // the server's clock is read: the claim below needs no hop
+            Instant before = serverTime(admin);
+            String id = newId();
+            Instant ahead = Instant.now().plus(Duration.ofHours(1));
+            ClaimResult result = store.claimAsync(claim(id, "k", ahead), r -> {
+                throw new AssertionError("no blocking hop expected");
+            }).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Instant after = serverTime(admin);
+
+            assertThat(result).isEqualTo(new ClaimResult.Claimed(7, false));
+            IdempotencyRecord record = store.find(id, Instant.now()).orElseThrow();
+            assertThat(record.createdAt()).isBetween(before.truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
+                    after.plusMillis(50));
+            assertThat(Duration.between(record.createdAt(), record.leaseDeadline())).isEqualTo(Duration.ofSeconds(30));
+        }
+    }
+
     private static Instant serverTime(StatefulRedisConnection<String, String> admin) {
         List<String> time = admin.sync().time();
         return Instant.ofEpochSecond(Long.parseLong(time.get(0)), Long.parseLong(time.get(1)) * 1_000L);
