@@ -1,8 +1,10 @@
 package dev.semel.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.semel.Fingerprint;
+import dev.semel.IdempotencyStoreException;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.RecordState;
@@ -115,6 +117,59 @@ class RecordCodecTest {
             assertThat(record.response()).isEqualTo(response);
             assertThat(record.response().headers()).containsExactlyElementsOf(headers);
         }
+    }
+
+    @Test
+    void aRecordOfAnotherFormatVersionIsRejectedNotMisread() {
+        ClaimRequest request = new ClaimRequest("id", "k", "s", FINGERPRINT, "o", 1, NOW.plusSeconds(30),
+                NOW.plusSeconds(60), NOW);
+        byte[] value = RecordCodec.inProgress(request);
+        value[0] = 2;
+        assertThatThrownBy(() -> RecordCodec.decode("id", value)).isInstanceOf(IdempotencyStoreException.class)
+                .hasMessageContaining("format version 2");
+    }
+
+    /**
+     * Owner, key and scope carry a two-byte length whose largest value, 0xFFFF, stands for null:
+     * the longest field is 0xFFFE bytes, and a longer one is refused rather than read back as null.
+     */
+    @Test
+    void theLongestReadableFieldIsOneByteShortOfTheNullMarker() {
+        String longest = "o".repeat(0xFFFE);
+        ClaimRequest fits = new ClaimRequest("id", "k", "s", FINGERPRINT, longest, 1, NOW.plusSeconds(30),
+                NOW.plusSeconds(60), NOW);
+        assertThat(RecordCodec.decode("id", RecordCodec.inProgress(fits)).leaseOwner()).isEqualTo(longest);
+
+        ClaimRequest tooLong = new ClaimRequest("id", "k", "s", FINGERPRINT, longest + "o", 1, NOW.plusSeconds(30),
+                NOW.plusSeconds(60), NOW);
+        assertThatThrownBy(() -> RecordCodec.inProgress(tooLong)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("owner longer than 65534 bytes");
+    }
+
+    @Test
+    void aResponseKeepsUpTo65534HeadersAndHeaderNamesOfUpTo65534Bytes() {
+        ClaimRequest request = new ClaimRequest("id", "k", "s", FINGERPRINT, "o", 1, NOW.plusSeconds(30),
+                NOW.plusSeconds(60), NOW);
+        String longestName = "N".repeat(0xFFFE);
+        List<StoredResponse.Header> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 0xFFFE; i++) {
+            many.add(new StoredResponse.Header("h", Integer.toString(i)));
+        }
+        for (List<StoredResponse.Header> headers : List.of(List.of(new StoredResponse.Header(longestName, "v")),
+                many)) {
+            StoredResponse response = StoredResponse.of(200, headers, new byte[0]);
+            byte[] value = concat(RecordCodec.inProgress(request), RecordCodec.response(response));
+            value[1] = RecordCodec.COMPLETED;
+            assertThat(RecordCodec.decode("id", value).response()).isEqualTo(response);
+        }
+
+        List<StoredResponse.Header> tooMany = new java.util.ArrayList<>(many);
+        tooMany.add(new StoredResponse.Header("h", "one more"));
+        assertThatThrownBy(() -> RecordCodec.response(StoredResponse.of(200, tooMany, new byte[0])))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("headers");
+        assertThatThrownBy(() -> RecordCodec.response(StoredResponse.of(200,
+                List.of(new StoredResponse.Header(longestName + "N", "v")), new byte[0])))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("header name");
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -44,6 +44,14 @@ class RedisEvictionPolicyTest {
                 .hasMessageContaining("volatile-lru")
                 .hasMessageContaining("noeviction")
                 .hasMessageContaining("semel.store.redis.allow-eviction");
+        // the refused store leaves no connection open on the user's client
+        try (var admin = client.connect()) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (admin.sync().clientList().lines().count() > 1) {
+                assertThat(System.nanoTime()).as("the refused store's connection closed").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
+        }
     }
 
     @Test
