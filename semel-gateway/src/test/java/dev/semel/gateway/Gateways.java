@@ -28,13 +28,19 @@ final class Gateways {
      * {@code dying}, and the {@code semel.gateway.upstream} shortcut for everything else.
      */
     static List<String> arguments(String upstream, String dying, String keyPrefix) {
-        String routes = "--spring.cloud.gateway.server.webflux.routes";
-        List<String> args = new ArrayList<>(List.of(
-                "--server.port=0",
-                "--server.address=127.0.0.1",
+        return arguments(upstream, dying, List.of(
                 "--semel.store.type=redis",
                 "--spring.data.redis.url=" + TestRedis.url(),
-                "--semel.store.redis.key-prefix=" + keyPrefix,
+                "--semel.store.redis.key-prefix=" + keyPrefix));
+    }
+
+    /** As {@link #arguments(String, String, String)}, with other store arguments. */
+    static List<String> arguments(String upstream, String dying, List<String> store) {
+        String routes = "--spring.cloud.gateway.server.webflux.routes";
+        List<String> args = new ArrayList<>(store);
+        args.addAll(List.of(
+                "--server.port=0",
+                "--server.address=127.0.0.1",
                 "--semel.web.caller-secret=a-test-secret-of-32-characters!!",
                 "--semel.gateway.caller-header=X-Caller",
                 "--semel.gateway.upstream=" + upstream,
