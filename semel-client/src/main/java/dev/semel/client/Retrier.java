@@ -12,8 +12,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The loop both adapters share: one key for all attempts, Resilience4j decides whether and
- * after how long to retry, the deadline bounds it, the {@link Sleeper} waits.
+ * What every adapter shares: one key for all attempts, Resilience4j decides whether and
+ * after how long to retry, the deadline bounds it. {@link Attempts} is that decision, one
+ * attempt at a time; {@link #run} is the blocking loop around it (the {@link Sleeper}
+ * waits), the reactive filter its non-blocking twin ({@code Mono.delay} waits).
  *
  * @param <R> the adapter's response type
  */
@@ -58,24 +60,103 @@ final class Retrier<R> {
         return headerValue != null && ("true".equalsIgnoreCase(headerValue.trim()) || "?1".equals(headerValue.trim()));
     }
 
+    /**
+     * The blocking loop: each attempt on the calling thread, the {@link Sleeper} waits.
+     */
     Result<R> run(String method, URI uri, String key, Exchange<R> exchange)
             throws IOException, InterruptedException {
-        boolean safe = key != null || RetryPolicy.IDEMPOTENT_METHODS.contains(method.toUpperCase(Locale.ROOT));
-        Instant deadline = policy.clock().instant().plus(policy.deadline());
-        Retry.AsyncContext<RetryPolicy.AttemptResult> context = policy.retry().asyncContext();
-        List<IOException> earlierFailures = new ArrayList<>();
-        for (int number = 1; ; number++) {
-            Duration timeLeft = Duration.between(policy.clock().instant(), deadline);
-            if (timeLeft.isNegative() || timeLeft.isZero()) {
-                timeLeft = Duration.ofMillis(1);
-            }
+        Attempts attempts = start(method, uri, key);
+        while (true) {
             R response = null;
             IOException failure = null;
             try {
-                response = exchange.attempt(timeLeft);
+                response = exchange.attempt(attempts.timeLeft());
             } catch (IOException e) {
                 failure = e;
             }
+            Step<R> step = attempts.next(response, failure);
+            if (step instanceof Step.Retry<R> retry) {
+                if (response != null) {
+                    responses.discard(response);
+                }
+                policy.sleeper().sleep(retry.delay());
+            } else if (step instanceof Step.Done<R> done) {
+                return done.result();
+            } else {
+                // only the IOException given to next(), or RetriesExhaustedException, which is one
+                throw (IOException) ((Step.Fail<R>) step).error();
+            }
+        }
+    }
+
+    /**
+     * Starts one logical operation: its deadline, its Resilience4j context, its count of
+     * attempts. The blocking loop and the reactive filter drive it alike.
+     *
+     * @param method the HTTP method
+     * @param uri the target
+     * @param key the key every attempt carries, or {@code null}
+     * @return the operation's attempts
+     */
+    Attempts start(String method, URI uri, String key) {
+        return new Attempts(method, uri, key);
+    }
+
+    /** What to do after an attempt. */
+    sealed interface Step<R> {
+        /** Drop the response (if any), wait {@code delay}, try again. */
+        record Retry<R>(Duration delay) implements Step<R> {
+        }
+
+        /** The final response. */
+        record Done<R>(Result<R> result) implements Step<R> {
+        }
+
+        /** The operation failed: the attempt's own failure, or {@link RetriesExhaustedException}. */
+        record Fail<R>(Throwable error) implements Step<R> {
+        }
+    }
+
+    /**
+     * The attempts of one logical operation and the decision after each: whether to retry and
+     * after how long (Resilience4j, the deadline, {@code maxRetryAfter}, whether retrying is
+     * safe), the listener, the log, the exhaustion exception. Waiting is the caller's: a
+     * thread sleeps, a reactive chain delays. Not thread-safe: one operation's attempts
+     * follow each other.
+     */
+    final class Attempts {
+        private final String method;
+        private final URI uri;
+        private final String key;
+        private final boolean safe;
+        private final Instant deadline;
+        private final Retry.AsyncContext<RetryPolicy.AttemptResult> context = policy.retry().asyncContext();
+        private final List<Throwable> earlierFailures = new ArrayList<>();
+        private int number;
+
+        private Attempts(String method, URI uri, String key) {
+            this.method = method;
+            this.uri = uri;
+            this.key = key;
+            this.safe = key != null || RetryPolicy.IDEMPOTENT_METHODS.contains(method.toUpperCase(Locale.ROOT));
+            this.deadline = policy.clock().instant().plus(policy.deadline());
+        }
+
+        /** @return the time left before the deadline, at least a millisecond */
+        Duration timeLeft() {
+            Duration timeLeft = Duration.between(policy.clock().instant(), deadline);
+            return timeLeft.isNegative() || timeLeft.isZero() ? Duration.ofMillis(1) : timeLeft;
+        }
+
+        /**
+         * Decides after one attempt, tells the listener and the log.
+         *
+         * @param response the attempt's response, or {@code null} when it failed
+         * @param failure the attempt's failure, or {@code null} when a response came back
+         * @return what to do next; on {@link Step.Retry} the caller frees {@code response}
+         */
+        Step<R> next(R response, Throwable failure) {
+            number++;
             int status = failure == null ? responses.status(response) : -1;
             boolean replayed = failure == null && replayed(responses.header(response, REPLAYED_HEADER));
             boolean retryable = failure == null
@@ -112,24 +193,19 @@ final class Retrier<R> {
             Attempt attempt = new Attempt(method, uri, key, number, status, failure, replayed, next, delay);
             log(attempt);
             policy.listener().onAttempt(attempt);
-            switch (next) {
+            return switch (next) {
                 case RETRY -> {
-                    if (failure == null) {
-                        responses.discard(response);
-                    } else {
+                    if (failure != null) {
                         earlierFailures.add(failure);
                     }
-                    policy.sleeper().sleep(delay);
+                    yield new Step.Retry<>(delay);
                 }
-                case DONE, UNSAFE_TO_RETRY -> {
-                    if (failure != null) {
-                        throw failure;
-                    }
-                    return new Result<>(response, number, replayed);
-                }
+                case DONE, UNSAFE_TO_RETRY -> failure != null
+                        ? new Step.Fail<>(failure)
+                        : new Step.Done<>(new Result<>(response, number, replayed));
                 case ATTEMPTS_EXHAUSTED, DEADLINE_EXCEEDED, RETRY_AFTER_TOO_LONG -> {
                     if (failure == null) {
-                        return new Result<>(response, number, replayed);
+                        yield new Step.Done<>(new Result<>(response, number, replayed));
                     }
                     RetriesExhaustedException exhausted = new RetriesExhaustedException(
                             method + " " + uri + " failed after " + number + " attempt" + (number == 1 ? "" : "s")
@@ -137,10 +213,9 @@ final class Retrier<R> {
                                     + (key == null ? "" : "; retry later with " + policy.headerName() + ": " + key),
                             failure, number, key);
                     earlierFailures.forEach(exhausted::addSuppressed);
-                    throw exhausted;
+                    yield new Step.Fail<>(exhausted);
                 }
-                default -> throw new AssertionError(next);
-            }
+            };
         }
     }
 

@@ -24,7 +24,9 @@ public interface RetryListener {
     RetryListener NONE = attempt -> { };
 
     /**
-     * Called after each attempt, on the calling thread, before any wait.
+     * Called after each attempt, before any wait: on the calling thread, or with
+     * {@link RetryingWebClientFilter} on the thread the response arrived on (an event loop,
+     * so it must not block).
      *
      * @param attempt what happened
      */

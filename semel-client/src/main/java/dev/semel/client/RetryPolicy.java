@@ -29,7 +29,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * (e.g. {@code resilience4j-micrometer}) see every attempt. Give each client its own
  * {@linkplain Builder#name name}, and a {@linkplain Builder#retryRegistry registry} to find
  * them in, so that their metrics do not clash. The wait itself goes through the
- * {@link Sleeper}, so tests never sleep.
+ * {@link Sleeper}, so tests never sleep ({@link RetryingWebClientFilter} waits with
+ * {@code Mono.delay} on its scheduler instead).
  *
  * <pre>{@code
  * RetryPolicy policy = RetryPolicy.custom()
@@ -455,7 +456,8 @@ public final class RetryPolicy {
         }
 
         /**
-         * How the client waits between attempts ({@link Sleeper#THREAD_SLEEP}).
+         * How the blocking clients wait between attempts ({@link Sleeper#THREAD_SLEEP}).
+         * {@link RetryingWebClientFilter} never sleeps: it waits on its Reactor scheduler.
          *
          * @param sleeper the sleeper
          * @return this builder

@@ -36,10 +36,13 @@ import org.junit.jupiter.api.Test;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
 
 /**
- * Both adapters against Semel's own server side: {@link IdempotencyFilter} on embedded
+ * The adapters against Semel's own server side: {@link IdempotencyFilter} on embedded
  * Jetty 12, behind the proxy that loses each key's first response after the servlet ran.
  */
 class JettyFilterEndToEndTest {
@@ -143,6 +146,36 @@ class JettyFilterEndToEndTest {
         });
         assertThat(requestsByKey).hasSize(operations).allSatisfy((key, count) -> assertThat(count).hasValue(2));
         assertThat(sleeper.delays()).hasSize(operations)
+                .allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(RetryPolicy.DEFAULT_INITIAL_BACKOFF));
+    }
+
+    @Test
+    void theWebClientFilterGetsConcurrentOperationsEachRunOnceThroughTheFilter() {
+        RecordingScheduler scheduler = new RecordingScheduler(clock);
+        WebClient client = WebClient.builder()
+                .baseUrl("http://127.0.0.1:" + proxy.port())
+                .clientConnector(new ReactorClientHttpConnector(reactor.netty.http.client.HttpClient.create()
+                        .disableRetry(true)))
+                .filter(new RetryingWebClientFilter(policy(), scheduler))
+                .build();
+        int operations = 12;
+
+        // all subscribed at once: the operations run concurrently on Netty's event loops
+        List<ResponseEntity<String>> responses = Flux.range(0, operations)
+                .flatMap(i -> client.post().uri("/payments").contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue("{\"amount\":" + i + "}").retrieve().toEntity(String.class), operations)
+                .collectList()
+                .block();
+
+        assertThat(executions).hasValue(operations);
+        assertThat(proxy.dropped()).isEqualTo(operations);
+        assertThat(responses).hasSize(operations).allSatisfy(r -> {
+            assertThat(r.getStatusCode().value()).isEqualTo(201);
+            assertThat(RetryingWebClientFilter.replayed(r.getHeaders())).isTrue();
+        });
+        assertThat(responses).extracting(ResponseEntity::getBody).doesNotHaveDuplicates();
+        assertThat(requestsByKey).hasSize(operations).allSatisfy((key, count) -> assertThat(count).hasValue(2));
+        assertThat(scheduler.delays()).hasSize(operations)
                 .allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(RetryPolicy.DEFAULT_INITIAL_BACKOFF));
     }
 

@@ -35,8 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * gateway in front of the service).
  */
 final class PaymentsServer implements AutoCloseable {
-    /** An answer given without running anything. */
-    record Canned(int status, Map<String, String> headers) {
+    /** An answer given without running anything; a {@code null} body sends none. */
+    record Canned(int status, Map<String, String> headers, String body) {
     }
 
     private final HttpServer server;
@@ -79,7 +79,12 @@ final class PaymentsServer implements AutoCloseable {
     }
 
     void answerNext(int status, Map<String, String> headers) {
-        canned.add(new Canned(status, headers));
+        canned.add(new Canned(status, headers, null));
+    }
+
+    /** A canned answer with a body, which holds the connection until the client reads or releases it. */
+    void answerNext(int status, Map<String, String> headers, String body) {
+        canned.add(new Canned(status, headers, body));
     }
 
     void duringOperation(Runnable hook) {
@@ -98,7 +103,13 @@ final class PaymentsServer implements AutoCloseable {
             Canned answer = canned.poll();
             if (answer != null) {
                 answer.headers().forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
-                exchange.sendResponseHeaders(answer.status(), -1);
+                if (answer.body() == null) {
+                    exchange.sendResponseHeaders(answer.status(), -1);
+                } else {
+                    byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(answer.status(), bytes.length);
+                    exchange.getResponseBody().write(bytes);
+                }
                 return;
             }
             IdempotencyKey key;

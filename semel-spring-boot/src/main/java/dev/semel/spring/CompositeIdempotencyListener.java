@@ -24,6 +24,31 @@ final class CompositeIdempotencyListener implements IdempotencyListener {
         };
     }
 
+    /**
+     * A configuration's own listener with every listener bean it does not hold yet: an
+     * {@code IdempotencyConfig} of the application's replaces the properties, not the metrics.
+     *
+     * @param configured the listener the configuration has
+     * @param beans the listener beans
+     * @return {@code configured} itself when it holds them all already
+     */
+    static IdempotencyListener including(IdempotencyListener configured, List<IdempotencyListener> beans) {
+        List<IdempotencyListener> all = new java.util.ArrayList<>();
+        if (configured instanceof CompositeIdempotencyListener composite) {
+            all.addAll(composite.listeners);
+        } else if (configured != IdempotencyListener.NONE) {
+            all.add(configured);
+        }
+        boolean added = false;
+        for (IdempotencyListener bean : beans) {
+            if (all.stream().noneMatch(held -> held == bean)) {
+                all.add(bean);
+                added = true;
+            }
+        }
+        return added ? of(all) : configured;
+    }
+
     @Override
     public void onEvent(IdempotencyEvent event) {
         for (IdempotencyListener listener : listeners) {

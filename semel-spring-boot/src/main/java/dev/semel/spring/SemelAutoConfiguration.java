@@ -103,6 +103,7 @@ public class SemelAutoConfiguration {
      * @param config the configuration
      * @param properties the properties
      * @param encryption encryption at rest ({@code semel.encryption.*}), if any: it wraps the store
+     * @param listeners listener beans, added to an application's own configuration that lacks them
      * @param beanFactory to explain a missing store
      * @return the engine, closed with the context
      * @throws SemelConfigurationException if no store, or several, could be found
@@ -111,12 +112,18 @@ public class SemelAutoConfiguration {
     @ConditionalOnMissingBean
     Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
             SemelProperties properties, ObjectProvider<ResponseEncryption> encryption,
-            ListableBeanFactory beanFactory) {
+            ObjectProvider<IdempotencyListener> listeners, ListableBeanFactory beanFactory) {
         IdempotencyStore chosen = store.getIfUnique();
         if (chosen == null) {
             throw StoreChoice.noStore(properties, beanFactory);
         }
+        // an IdempotencyConfig bean of the application's keeps the listener beans (metrics, traces)
+        IdempotencyListener listener = CompositeIdempotencyListener.including(config.listener(),
+                listeners.orderedStream().toList());
+        IdempotencyConfig withListeners = listener == config.listener() ? config
+                : config.toBuilder().listener(listener).build();
         ResponseEncryption responseEncryption = encryption.getIfAvailable();
-        return Idempotency.create(responseEncryption == null ? chosen : responseEncryption.protect(chosen), config);
+        return Idempotency.create(responseEncryption == null ? chosen : responseEncryption.protect(chosen),
+                withListeners);
     }
 }

@@ -710,9 +710,9 @@ public class SemelProperties implements Validator {
         }
     }
 
-    /** Settings under {@code semel.web}: the Spring MVC integration. */
+    /** Settings under {@code semel.web}: the Spring MVC and WebFlux integrations. */
     public static class Web {
-        /** Whether the Spring MVC integration (the filter) is registered. */
+        /** Whether the web integration (the Spring MVC or the WebFlux filter) is registered. */
         private boolean enabled = true;
 
         /**

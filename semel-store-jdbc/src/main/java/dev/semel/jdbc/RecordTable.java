@@ -411,7 +411,8 @@ final class RecordTable {
      * Runs the idempotent schema script, again if it fails: instances starting together each run it,
      * and H2 and PostgreSQL fail one of two concurrent "CREATE ... IF NOT EXISTS" of the same name
      * (PostgreSQL with a unique violation in its catalog). Once the other creation committed, the
-     * script finds everything there. A script that keeps failing fails with its last error.
+     * script finds everything there. A script that keeps failing fails with its last error; any
+     * other error (no permission, a syntax error, the database down) fails at once.
      */
     void runScriptRetryingRaces(Connection c, String script) throws SQLException {
         for (int attempt = 1; ; attempt++) {
@@ -419,7 +420,7 @@ final class RecordTable {
                 runScript(c, script);
                 return;
             } catch (SQLException e) {
-                if (attempt == SCRIPT_ATTEMPTS) {
+                if (attempt == SCRIPT_ATTEMPTS || !isCreationRace(e)) {
                     throw e;
                 }
                 try {
@@ -430,6 +431,32 @@ final class RecordTable {
                 }
             }
         }
+    }
+
+    /**
+     * Whether a failed schema script met another instance creating the same objects: a unique or
+     * integrity violation in the catalog (PostgreSQL, H2), an object that exists already
+     * (PostgreSQL 42P07/42710, MySQL and H2 42S01/42S11), a deadlock or serialization failure
+     * between the two DDL transactions, SQLite's database lock held by the other, or any error
+     * that says the object already exists (H2's general error for a concurrent {@code CREATE INDEX}).
+     */
+    static boolean isCreationRace(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && (message.startsWith("[SQLITE_BUSY]")
+                    || message.toLowerCase(java.util.Locale.ROOT).contains("already exists"))) {
+                return true; // H2 reports a concurrent CREATE INDEX IF NOT EXISTS as a general error (HY000)
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (state.startsWith("23") || state.equals("42P07") || state.equals("42710")
+                        || state.equals("42S01") || state.equals("42S11") || state.equals("40001")
+                        || state.equals("40P01")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Runs a schema script statement by statement (statements end with a semicolon at a line's end). */

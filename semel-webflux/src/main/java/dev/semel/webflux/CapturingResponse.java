@@ -111,14 +111,15 @@ final class CapturingResponse extends ServerHttpResponseDecorator {
         StoredResponse response = snapshot(body);
         return calls.finish(lease, response)
                 .onErrorResume(LeaseLostException.class, e -> {
-                    LOG.log(System.Logger.Level.WARNING, "The response to idempotency key ''{0}'' is sent but not "
-                            + "stored: the lease was taken over while the request ran (raise the lease duration?)",
-                            lease.key(), e);
+                    LOG.log(System.Logger.Level.WARNING, "The response to idempotency key '" + lease.key()
+                            + "' is sent but not stored: the lease was taken over while the request ran (raise the "
+                            + "lease duration?)", e);
                     return Mono.empty();
                 })
                 .onErrorResume(RuntimeException.class, e -> {
-                    LOG.log(System.Logger.Level.ERROR, "The response to idempotency key ''{0}'' is sent but could "
-                            + "not be stored; a retry after the lease ends runs the request again", lease.key(), e);
+                    LOG.log(System.Logger.Level.ERROR, "The response to idempotency key '" + lease.key()
+                            + "' is sent but could not be stored; a retry after the lease ends runs the request again",
+                            e);
                     return Mono.empty();
                 })
                 .then();

@@ -53,7 +53,7 @@ final class DuplicateAnswers {
 
     /** The store failed before the request ran: 503, nothing was processed. */
     Mono<Void> storeUnavailable(ServerWebExchange exchange, IdempotencyKey key, IdempotencyStoreException e) {
-        LOG.log(System.Logger.Level.WARNING, "Refused idempotency key ''{0}'': the store is unavailable", key, e);
+        LOG.log(System.Logger.Level.WARNING, "Refused idempotency key '" + key + "': the store is unavailable", e);
         if (exchange.getResponse().isCommitted()) {
             return Mono.empty();
         }

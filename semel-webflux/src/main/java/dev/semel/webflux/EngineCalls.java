@@ -85,7 +85,7 @@ final class EngineCalls {
                 if (failure != null) {
                     failure.addSuppressed(cause);
                 } else {
-                    LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key ''{0}''", lease.key(),
+                    LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key '" + lease.key() + "'",
                             cause);
                 }
             }

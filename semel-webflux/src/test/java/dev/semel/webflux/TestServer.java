@@ -14,6 +14,7 @@ import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.adapter.WebHttpHandlerBuilder;
+import org.springframework.web.server.handler.ResponseStatusExceptionHandler;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
@@ -41,6 +42,7 @@ final class TestServer implements AutoCloseable {
     TestServer(WebFilter filter, RouterFunction<ServerResponse> router, int eventLoopThreads) {
         HttpHandler handler = WebHttpHandlerBuilder.webHandler(RouterFunctions.toWebHandler(router))
                 .filter(TestServer::login, filter)
+                .exceptionHandler(new ResponseStatusExceptionHandler()) // 404, 405, 415 as statuses, as in an application
                 .build();
         this.loops = eventLoopThreads > 0 ? LoopResources.create(LOOP_PREFIX, eventLoopThreads, true) : null;
         HttpServer http = HttpServer.create().host("127.0.0.1").port(0);

@@ -110,7 +110,15 @@ abstract class WebFilterContract {
         store.blockingCallsOfRequests.clear();
         assertThat(storeCalls).as("store calls on an event loop").isEmpty();
         assertThat(blocking).as("blocking calls found by BlockHound").isEmpty();
-        assertThat(blockingStoreCalls).as("blocking store calls of requests: the asynchronous path answers them all, "
+        assertBlockingStoreCallsOfRequests(blockingStoreCalls);
+    }
+
+    /**
+     * A store with an asynchronous path answers every request without a blocking call; one with
+     * only blocking calls overrides this.
+     */
+    void assertBlockingStoreCallsOfRequests(List<String> calls) {
+        assertThat(calls).as("blocking store calls of requests: the asynchronous path answers them all, "
                 + "with no hop to the store executor").isEmpty();
     }
 
@@ -274,6 +282,16 @@ abstract class WebFilterContract {
         assertThat(second.statusCode()).isEqualTo(500);
         assertThat(replayed(second)).isFalse();
         assertThat(app.runs("POST /boom")).isEqualTo(2);
+    }
+
+    @Test
+    void aProtectedPathWithoutAHandlerIsA404ThatIsNeitherStoredNorReplayed() throws Exception {
+        String key = key("nowhere");
+        HttpResponse<byte[]> first = server.send(server.post("/payments/a/b/c", key, "{}"));
+        HttpResponse<byte[]> second = server.send(server.post("/payments/a/b/c", key, "{}"));
+        assertThat(first.statusCode()).isEqualTo(404);
+        assertThat(second.statusCode()).isEqualTo(404);
+        assertThat(replayed(second)).isFalse();
     }
 
     @ParameterizedTest
@@ -533,6 +551,27 @@ abstract class WebFilterContract {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void aRequestWhoseClientGoesAwayBeforeItsResponseIsStoredReleasesItsKey() throws Exception {
+        String key = key("gone");
+        int before = app.slowStarted.get();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.uri("/").getPort())) {
+            socket.getOutputStream().write(("POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nX-User: alice\r\n"
+                    + "Idempotency-Key: " + key + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            await(() -> app.slowStarted.get() > before);
+            assertThat(engine.admin().record(Scope.of("alice", "POST /slow"), IdempotencyKey.of(key))).isPresent();
+        } // the client goes away while the handler waits
+        await(() -> engine.admin().record(Scope.of("alice", "POST /slow"), IdempotencyKey.of(key)).isEmpty());
+
+        app.gate.complete(null);
+        HttpResponse<byte[]> retry = server.send(server.post("/slow", key, "{}").header("X-User", "alice"));
+        assertThat(retry.statusCode()).isEqualTo(201);
+        assertThat(replayed(retry)).isFalse();
+        assertThat(app.runs("POST /slow")).isEqualTo(2);
     }
 
     // ------------------------------------------------------------------ store failure

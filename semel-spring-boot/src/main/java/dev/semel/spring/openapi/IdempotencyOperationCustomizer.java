@@ -60,9 +60,11 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationComp
     private final Supplier<RouteResolver> routeResolver;
     private final Supplier<List<RequestMappingInfoHandlerMapping>> handlerMappings;
     private final String headerName;
+    private final String servletPath;
 
     /**
-     * Creates the customizer; its collaborators are looked up when the document is built.
+     * Creates the customizer for a {@code DispatcherServlet} mapped at the root; its
+     * collaborators are looked up when the document is built.
      *
      * @param filter the idempotency filter, whose configured routes apply
      * @param routeResolver the route resolver, or a supplier of {@code null} if none
@@ -71,10 +73,38 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationComp
      */
     public IdempotencyOperationCustomizer(Supplier<IdempotencyFilter> filter, Supplier<RouteResolver> routeResolver,
             Supplier<List<RequestMappingInfoHandlerMapping>> handlerMappings, String headerName) {
+        this(filter, routeResolver, handlerMappings, headerName, "");
+    }
+
+    /**
+     * Creates the customizer for a {@code DispatcherServlet} mapped under a path
+     * ({@code spring.mvc.servlet.path}): the filter matches its path patterns against the path
+     * within the application, servlet path included, so a handler's route is matched with the
+     * servlet path in front, as a request to it would be.
+     *
+     * @param filter the idempotency filter, whose configured routes apply
+     * @param routeResolver the route resolver, or a supplier of {@code null} if none
+     * @param handlerMappings the handler mappings that give each handler method its routes
+     * @param headerName the idempotency key header's name
+     * @param servletPath the servlet path, {@code ""} or {@code "/"} for the root, e.g. {@code "/api"}
+     */
+    public IdempotencyOperationCustomizer(Supplier<IdempotencyFilter> filter, Supplier<RouteResolver> routeResolver,
+            Supplier<List<RequestMappingInfoHandlerMapping>> handlerMappings, String headerName,
+            String servletPath) {
         this.filter = Objects.requireNonNull(filter, "filter");
         this.routeResolver = Objects.requireNonNull(routeResolver, "routeResolver");
         this.handlerMappings = Objects.requireNonNull(handlerMappings, "handlerMappings");
         this.headerName = Objects.requireNonNull(headerName, "headerName");
+        this.servletPath = prefix(Objects.requireNonNull(servletPath, "servletPath"));
+    }
+
+    /** The servlet path as a prefix of routes: no trailing slash, empty for the root. */
+    private static String prefix(String servletPath) {
+        String p = servletPath.strip();
+        while (p.endsWith("/") || p.endsWith("*")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        return p.isEmpty() || p.startsWith("/") ? p : "/" + p;
     }
 
     @Override
@@ -107,7 +137,7 @@ public final class IdempotencyOperationCustomizer implements GlobalOperationComp
                 }
                 Set<RequestMethod> methods = entry.getKey().getMethodsCondition().getMethods();
                 for (String path : entry.getKey().getPatternValues()) {
-                    IdempotentRoute configured = idempotencyFilter.configuredRoute(path);
+                    IdempotentRoute configured = idempotencyFilter.configuredRoute(servletPath + path);
                     for (RequestMethod method : methods.isEmpty() ? UNSAFE : methods) {
                         // another resolver decides per request only: its configured routes are all we know
                         IdempotentRoute route = resolver instanceof SpringMvcRouteResolver spring

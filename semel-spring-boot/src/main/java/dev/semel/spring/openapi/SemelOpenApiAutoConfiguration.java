@@ -15,6 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
 
 /**
@@ -48,13 +49,15 @@ public class SemelOpenApiAutoConfiguration {
     IdempotencyOperationCustomizer semelIdempotencyOperationCustomizer(
             @Qualifier("semelIdempotencyFilter") ObjectProvider<FilterRegistrationBean<?>> filter,
             ObjectProvider<RouteResolver> routeResolver,
-            ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings, SemelProperties properties) {
+            ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings, SemelProperties properties,
+            Environment environment) {
         return new IdempotencyOperationCustomizer(
                 () -> filter.getIfAvailable() != null
                         && filter.getIfAvailable().getFilter() instanceof IdempotencyFilter idempotencyFilter
                         ? idempotencyFilter : null,
                 routeResolver::getIfUnique,
                 () -> handlerMappings.orderedStream().toList(),
-                properties.getHeaderName());
+                properties.getHeaderName(),
+                environment.getProperty("spring.mvc.servlet.path", ""));
     }
 }
