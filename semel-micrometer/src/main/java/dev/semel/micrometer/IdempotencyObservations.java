@@ -5,6 +5,7 @@ import dev.semel.IdempotencyListener;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * An Observation around each protected request or {@code @Idempotent} call, named
@@ -141,8 +142,34 @@ public final class IdempotencyObservations implements IdempotencyListener {
         /** Stops the Observation and makes the enclosing one current again; closing twice does nothing. */
         @Override
         public void close() {
+            if (leaveThread()) {
+                observation.stop();
+            }
+        }
+
+        /**
+         * For a call that goes on after its thread returns (an asynchronous request): makes the
+         * enclosing Observation current again on this thread now, and stops this one when
+         * {@code end} completes, with its failure if it fails. Calling it after {@link #close()}
+         * does nothing.
+         *
+         * @param end completes when the call really ends
+         */
+        public void closeWhen(CompletionStage<?> end) {
+            if (leaveThread()) {
+                end.whenComplete((result, failure) -> {
+                    if (failure != null) {
+                        observation.error(failure);
+                    }
+                    observation.stop();
+                });
+            }
+        }
+
+        /** Closes the scope on the starting thread; {@code false} if there is nothing to close. */
+        private boolean leaveThread() {
             if (observation == null || closed) {
-                return;
+                return false;
             }
             closed = true;
             scope.close();
@@ -151,7 +178,7 @@ public final class IdempotencyObservations implements IdempotencyListener {
             } else {
                 owner.current.set(enclosing);
             }
-            observation.stop();
+            return true;
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.semel.spring.method.IdempotentMethodAdvisor;
 import dev.semel.spring.method.SemelMethodAutoConfiguration;
 import dev.semel.spring.web.IdempotencyFilterCustomizer;
 import io.micrometer.observation.ObservationRegistry;
+import java.util.concurrent.CompletionStage;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.springframework.aop.Advisor;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
@@ -73,8 +74,13 @@ public class SemelObservationAutoConfiguration {
                     handling.proceed();
                 } catch (Throwable e) {
                     call.error(e);
+                    call.close();
                     throw e;
-                } finally {
+                }
+                if (request.isAsyncStarted()) {
+                    // the request goes on after this thread returns: the span ends with it
+                    call.closeWhen(AsyncEnd.of(request.getAsyncContext()));
+                } else {
                     call.close();
                 }
             });
@@ -97,14 +103,20 @@ public class SemelObservationAutoConfiguration {
                     return invocation.proceed();
                 }
                 IdempotencyObservations.Call call = current.start(IdempotencyObservations.Kind.METHOD);
+                Object result;
                 try {
-                    return invocation.proceed();
+                    result = invocation.proceed();
                 } catch (Throwable e) {
                     call.error(e);
+                    call.close();
                     throw e;
-                } finally {
+                }
+                if (result instanceof CompletionStage<?> stage) {
+                    call.closeWhen(stage); // the call ends with its future, not when it returns it
+                } else {
                     call.close();
                 }
+                return result;
             };
             DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(semelAdvisor.getPointcut(), observe);
             int order = semelAdvisor.getOrder();

@@ -12,7 +12,11 @@ import io.micrometer.observation.tck.TestObservationRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,12 +47,16 @@ import org.springframework.web.bind.annotation.RestController;
         })
 class ObservationHttpTest {
     static final List<Observation.Context> STOPPED = new CopyOnWriteArrayList<>();
+    static final BlockingQueue<CompletableFuture<Map<String, Object>>> PENDING = new LinkedBlockingQueue<>();
 
     @LocalServerPort
     int port;
 
     @Autowired
     TestObservationRegistry registry;
+
+    @Autowired
+    Worker worker;
 
     @BeforeEach
     void forgetEarlierRequests() {
@@ -92,6 +100,39 @@ class ObservationHttpTest {
                 .map(c -> c.getLowCardinalityKeyValue("semel.outcome").getValue()))
                 .as("an unprotected request is not observed")
                 .containsExactlyInAnyOrder("executed", "replayed", "mismatch", "rejected", "rejected");
+    }
+
+    @Test
+    void anAsynchronousRequestsSpanEndsWhenTheRequestDoesNotWhenItsThreadReturns() throws Exception {
+        Http http = new Http(port);
+        CompletableFuture<Http.Response> response = CompletableFuture.supplyAsync(
+                () -> http.post("/async-charges", "{\"amount\":3}", "Idempotency-Key", UUID.randomUUID().toString()));
+        CompletableFuture<Map<String, Object>> pending = PENDING.poll(10, TimeUnit.SECONDS);
+        assertThat(pending).as("the handler ran").isNotNull();
+
+        // the request thread has returned; the span must still be open (a bounded look, not a timing claim)
+        long until = System.nanoTime() + 500_000_000L;
+        while (System.nanoTime() < until && STOPPED.stream().noneMatch(c -> "semel.idempotency".equals(c.getName()))) {
+            Thread.sleep(5);
+        }
+        assertThat(STOPPED).noneMatch(c -> "semel.idempotency".equals(c.getName()));
+
+        pending.complete(Map.of("charged", 3));
+        assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        Observation.Context semel = await(c -> "semel.idempotency".equals(c.getName()));
+        assertThat(semel.getLowCardinalityKeyValue("semel.outcome").getValue()).isEqualTo("executed");
+    }
+
+    @Test
+    void anIdempotentMethodReturningAFutureIsObservedUntilTheFutureCompletes() throws Exception {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        CompletableFuture<String> call = worker.later(UUID.randomUUID().toString(), result);
+        assertThat(STOPPED).noneMatch(c -> "semel.idempotency".equals(c.getName()));
+
+        result.complete("later");
+        assertThat(call.get(10, TimeUnit.SECONDS)).isEqualTo("later");
+        Observation.Context semel = await(c -> "semel.idempotency".equals(c.getName()));
+        assertThat(semel.getLowCardinalityKeyValue("semel.kind").getValue()).isEqualTo("method");
     }
 
     @Test
@@ -176,6 +217,14 @@ class ObservationHttpTest {
             return Observation.createNotStarted("charge.work", registry).observe(() -> body);
         }
 
+        @Idempotent
+        @PostMapping("/async-charges")
+        CompletableFuture<Map<String, Object>> asyncCharge(@RequestBody Map<String, Object> body) {
+            CompletableFuture<Map<String, Object>> result = new CompletableFuture<>();
+            PENDING.add(result);
+            return result;
+        }
+
         @PostMapping("/plain")
         Map<String, Object> plain(@RequestBody Map<String, Object> body) {
             return body;
@@ -193,6 +242,11 @@ class ObservationHttpTest {
 
         Worker(ObservationRegistry registry) {
             this.registry = registry;
+        }
+
+        @Idempotent(key = "#id")
+        public CompletableFuture<String> later(String id, CompletableFuture<String> result) {
+            return result;
         }
 
         @Idempotent(key = "#id")
