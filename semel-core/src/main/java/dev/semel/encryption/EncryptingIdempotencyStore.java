@@ -12,6 +12,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * A store that encrypts responses on their way in and decrypts them on their way out; made by
@@ -28,7 +31,10 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
 
     @Override
     public ClaimResult claim(ClaimRequest request) {
-        ClaimResult result = delegate().claim(request);
+        return decrypted(delegate().claim(request));
+    }
+
+    private ClaimResult decrypted(ClaimResult result) {
         if (result instanceof ClaimResult.Found found && found.record().response() != null) {
             return ClaimResult.found(decrypted(found.record()));
         }
@@ -39,6 +45,35 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
     public boolean complete(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
             Instant now) {
         return delegate().complete(recordId, fencingToken, encryption.encrypt(recordId, response), expiresAt, now);
+    }
+
+    /** The delegate's own asynchronous claim (Redis answers natively), decrypted as it arrives. */
+    @Override
+    public CompletionStage<ClaimResult> claimAsync(ClaimRequest request, Executor blocking) {
+        return delegate().claimAsync(request, blocking).thenApply(this::decrypted);
+    }
+
+    /** Encrypted here, stored by the delegate's own asynchronous path. */
+    @Override
+    public CompletionStage<Boolean> completeAsync(String recordId, long fencingToken, StoredResponse response,
+            Instant expiresAt, Instant now, Executor blocking) {
+        StoredResponse encrypted;
+        try {
+            encrypted = encryption.encrypt(recordId, response);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return delegate().completeAsync(recordId, fencingToken, encrypted, expiresAt, now, blocking);
+    }
+
+    @Override
+    public CompletionStage<Boolean> releaseAsync(String recordId, long fencingToken, Executor blocking) {
+        return delegate().releaseAsync(recordId, fencingToken, blocking);
+    }
+
+    @Override
+    public CompletionStage<Void> awaitChangeAsync(String recordId, java.time.Duration timeout) {
+        return delegate().awaitChangeAsync(recordId, timeout);
     }
 
     @Override

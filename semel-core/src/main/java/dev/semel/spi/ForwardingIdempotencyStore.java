@@ -9,6 +9,13 @@ import java.util.Optional;
 /**
  * A store that forwards every call to another one: extend it to decorate a store
  * (logging, fault injection in tests, extra checks) by overriding only what changes.
+ *
+ * <p>The asynchronous methods ({@link #claimAsync}, {@link #completeAsync},
+ * {@link #releaseAsync}, {@link #awaitChangeAsync}) are <em>not</em> forwarded: their defaults
+ * run this decorator's blocking methods on the engine's store executor, so that an override of
+ * {@code claim} or {@code complete} holds on the asynchronous path too. A decorator that keeps
+ * the delegate's native asynchronous path (Redis answers with no thread hop) overrides them as
+ * well, as the encrypting store of {@code ResponseEncryption.protect} does.
  */
 public abstract class ForwardingIdempotencyStore implements IdempotencyStore {
     private final IdempotencyStore delegate;

@@ -37,7 +37,7 @@ class PublicApiTest {
             + " -Dsurefire.failIfNoSpecifiedTests=false -Dsemel.api.update=true";
 
     /** The modules deployed with the release (semel-bom lists them) that hold classes. */
-    static final Set<String> PUBLISHED = Set.of("semel-core", "semel-store-tck", "semel-test", "semel-http", "semel-servlet", "semel-webflux",
+    static final Set<String> PUBLISHED = Set.of("semel-core", "semel-store-tck", "semel-test", "semel-http", "semel-http-tck", "semel-servlet", "semel-webflux",
             "semel-gateway", "semel-store-jdbc", "semel-store-redis", "semel-micrometer", "semel-spring-boot", "semel-client");
     /**
      * Published modules that depend on this one, so they cannot be on its test class path: each

@@ -10,6 +10,7 @@ import dev.semel.IdempotencyConfig;
 import dev.semel.IdempotencyKey;
 import dev.semel.Lease;
 import dev.semel.Scope;
+import dev.semel.encryption.ResponseEncryption;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.StoredResponse;
@@ -90,6 +91,27 @@ class RedisAsyncPathTest {
             Lease lease = ((Decision.Execute) first).lease();
             assertThat(join(lease.finishAsync(created))).isTrue();
 
+            Decision again = join(engine.beginAsync(scope, key, fp, CallOptions.DEFAULTS));
+            assertThat(((Decision.Replay) again).response()).isEqualTo(created);
+        }
+    }
+
+    @Test
+    void encryptionKeepsTheNativePath() {
+        ResponseEncryption encryption = ResponseEncryption.builder()
+                .key("k1", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").build();
+        try (RedisIdempotencyStore store = RedisIdempotencyStore.builder(client).keyPrefix(PREFIX).build();
+                Idempotency engine = Idempotency.create(encryption.protect(store),
+                        IdempotencyConfig.custom().storeExecutor(REFUSING).build())) {
+            Scope scope = Scope.of("alice", "POST /payments");
+            IdempotencyKey key = IdempotencyKey.of("order-" + UUID.randomUUID());
+            Fingerprint fp = Fingerprint.of("amount=1250".getBytes(StandardCharsets.UTF_8));
+            StoredResponse created = StoredResponse.of(201, List.of(), "{\"iban\":\"DE89\"}".getBytes(StandardCharsets.UTF_8));
+
+            Lease lease = ((Decision.Execute) join(engine.beginAsync(scope, key, fp, CallOptions.DEFAULTS))).lease();
+            assertThat(join(lease.finishAsync(created))).isTrue();
+            assertThat(store.find(scope.recordId(key), Instant.now()).orElseThrow().response().body())
+                    .as("stored encrypted").isNotEqualTo(created.body());
             Decision again = join(engine.beginAsync(scope, key, fp, CallOptions.DEFAULTS));
             assertThat(((Decision.Replay) again).response()).isEqualTo(created);
         }

@@ -112,6 +112,15 @@ public abstract class HttpBehaviourContract {
         return new InMemoryIdempotencyStore();
     }
 
+    /**
+     * Disposes of a store from {@link #createStore()} after a test. Default: nothing.
+     *
+     * @param store the store
+     * @throws Exception if cleanup fails
+     */
+    protected void disposeStore(IdempotencyStore store) throws Exception {
+    }
+
     @BeforeEach
     void startAdapter() throws Exception {
         app = new ContractApp();
@@ -127,6 +136,7 @@ public abstract class HttpBehaviourContract {
             server.stop();
         } finally {
             engine.close();
+            disposeStore(store.delegate());
         }
     }
 
@@ -420,6 +430,11 @@ public abstract class HttpBehaviourContract {
 
         Switchable(IdempotencyStore delegate) {
             super(delegate);
+        }
+
+        @Override
+        protected IdempotencyStore delegate() {
+            return super.delegate();
         }
 
         @Override
