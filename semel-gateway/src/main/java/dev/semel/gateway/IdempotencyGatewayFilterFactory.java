@@ -8,6 +8,7 @@ import java.security.Principal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.function.Consumer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -15,6 +16,7 @@ import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
 import org.springframework.cloud.gateway.filter.OrderedGatewayFilter;
 import org.springframework.cloud.gateway.filter.factory.AbstractGatewayFilterFactory;
 import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.HasRouteId;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.http.server.RequestPath;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -73,6 +75,8 @@ public final class IdempotencyGatewayFilterFactory
      */
     public static final int ORDER = NettyWriteResponseFilter.WRITE_RESPONSE_FILTER_ORDER - 1;
 
+    private static final System.Logger LOG = System.getLogger(IdempotencyGatewayFilterFactory.class.getName());
+
     private final Idempotency engine;
     private final String callerHeader;
     private final Consumer<IdempotencyWebFilter.Builder> webFilter;
@@ -101,12 +105,31 @@ public final class IdempotencyGatewayFilterFactory
 
     @Override
     public GatewayFilter apply(Config config) {
+        if (looksGenerated(config.getRouteId())) {
+            LOG.log(System.Logger.Level.WARNING, "Route ''{0}'' has the Idempotency filter and an id that looks "
+                    + "generated: the route id is part of every key''s scope, so a generated one, which differs "
+                    + "between instances and restarts, lets a retry through another instance run again. Give the "
+                    + "route an id of its own.", config.getRouteId());
+        }
         IdempotentRoute route = config.route();
         IdempotencyWebFilter.Builder builder = IdempotencyWebFilter.builder(engine);
         webFilter.accept(builder);
         // every request that reaches this filter belongs to the route: its path is protected
         IdempotencyWebFilter filter = builder.route("/**", route).build();
         return new OrderedGatewayFilter(new RouteFilter(filter, route, callerHeader), ORDER);
+    }
+
+    /** Spring Cloud Gateway gives a route without an id a random UUID. */
+    private static boolean looksGenerated(String routeId) {
+        if (routeId == null || routeId.length() != 36) {
+            return false;
+        }
+        try {
+            UUID.fromString(routeId);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @Override
@@ -171,7 +194,8 @@ public final class IdempotencyGatewayFilterFactory
      * The arguments of one route's {@code Idempotency} filter, in the shortcut's order:
      * {@code keyRequired}, {@code ttl}, {@code lease}; {@code methods} by name only.
      */
-    public static final class Config {
+    public static final class Config implements HasRouteId {
+        private String routeId;
         private boolean keyRequired;
         private Duration ttl;
         private Duration lease;
@@ -179,6 +203,18 @@ public final class IdempotencyGatewayFilterFactory
 
         /** Created by the gateway when it binds a route's arguments. */
         public Config() {
+        }
+
+        /** @param routeId the id of the route the filter belongs to; set by the gateway */
+        @Override
+        public void setRouteId(String routeId) {
+            this.routeId = routeId;
+        }
+
+        /** @return the id of the route the filter belongs to, when the gateway set it */
+        @Override
+        public String getRouteId() {
+            return routeId;
         }
 
         /** @return whether a request without a key is refused with 400 (else proxied unprotected) */
