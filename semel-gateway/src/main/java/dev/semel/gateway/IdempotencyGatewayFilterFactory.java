@@ -75,6 +75,9 @@ public final class IdempotencyGatewayFilterFactory
      */
     public static final int ORDER = NettyWriteResponseFilter.WRITE_RESPONSE_FILTER_ORDER - 1;
 
+    /** Spring Security's anonymous authentication, named so that this module does not need Spring Security. */
+    private static final String ANONYMOUS_AUTHENTICATION =
+            "org.springframework.security.authentication.AnonymousAuthenticationToken";
     private static final System.Logger LOG = System.getLogger(IdempotencyGatewayFilterFactory.class.getName());
 
     private final Idempotency engine;
@@ -177,7 +180,9 @@ public final class IdempotencyGatewayFilterFactory
             if (value == null || value.isBlank()) {
                 return principal;
             }
-            return principal.switchIfEmpty(Mono.just(new HeaderCaller(value)));
+            // Spring Security's anonymous authentication is no caller (as the WebFlux filter decides)
+            return principal.filter(p -> !p.getClass().getName().equals(ANONYMOUS_AUTHENTICATION))
+                    .switchIfEmpty(Mono.just(new HeaderCaller(value)));
         }
 
         @Override
