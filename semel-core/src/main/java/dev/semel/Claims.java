@@ -155,7 +155,7 @@ final class Claims {
         if (config.failurePolicy() == FailurePolicy.FAIL_OPEN) {
             calls.emit(new IdempotencyEvent(IdempotencyEvent.Type.FAIL_OPEN, scope, key, Duration.ZERO, 0, 0, e));
             Idempotency.LOG.log(System.Logger.Level.WARNING,
-                    "Idempotency store failed; running idempotency key ''{0}'' UNPROTECTED (fail-open)", key, e);
+                    "Idempotency store failed; running idempotency key '" + key + "' UNPROTECTED (fail-open)", e);
             return new Decision.Execute(new Lease(calls, renewals, scope, key, recordId, 0, options.ttl(config),
                     options.leaseDuration(config), options.outcomePolicy(config), false, false));
         }

@@ -308,7 +308,7 @@ public final class Lease implements AutoCloseable {
             if (failure != null) {
                 failure.addSuppressed(e);
             } else {
-                Idempotency.LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key ''{0}''", key, e);
+                Idempotency.LOG.log(System.Logger.Level.WARNING, "Could not release idempotency key '" + key + "'", e);
             }
         }
     }
@@ -339,7 +339,7 @@ public final class Lease implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             Idempotency.LOG.log(System.Logger.Level.WARNING,
-                    "Could not renew the lease of idempotency key ''{0}''; will try again", key, e);
+                    "Could not renew the lease of idempotency key '" + key + "'; will try again", e);
         }
     }
 

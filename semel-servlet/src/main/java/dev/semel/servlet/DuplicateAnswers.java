@@ -54,7 +54,7 @@ final class DuplicateAnswers {
     /** The store failed before the request ran: 503, nothing was processed. */
     void storeUnavailable(HttpServletResponse response, String instance, IdempotencyKey key,
             IdempotencyStoreException e) throws IOException {
-        LOG.log(System.Logger.Level.WARNING, "Refused idempotency key ''{0}'': the store is unavailable", key, e);
+        LOG.log(System.Logger.Level.WARNING, "Refused idempotency key '" + key + "': the store is unavailable", e);
         if (response.isCommitted()) {
             return;
         }
@@ -66,8 +66,8 @@ final class DuplicateAnswers {
     /** The request's transaction did not commit (rollback-only, a deferred constraint, a serialization failure). */
     void commitFailed(HttpServletResponse response, String instance, IdempotencyKey key,
             IdempotencyStoreException e) throws IOException {
-        LOG.log(System.Logger.Level.WARNING, "Idempotency key ''{0}'': the transaction did not commit; "
-                + "answered 503, the request's writes were rolled back", key, e);
+        LOG.log(System.Logger.Level.WARNING, "Idempotency key '" + key + "': the transaction did not commit; "
+                + "answered 503, the request's writes were rolled back", e);
         if (response.isCommitted()) {
             return;
         }

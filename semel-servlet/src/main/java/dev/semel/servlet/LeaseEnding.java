@@ -71,8 +71,9 @@ final class LeaseEnding implements AsyncListener {
         try {
             response = capture.snapshot(before, excluded, true);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key ''{0}'' cannot be stored as it was "
-                    + "sent; storing its status only (replays say Idempotent-Body-Retained: false)", lease.key(), e);
+            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key '" + lease.key()
+                    + "' cannot be stored as it was sent; storing its status only"
+                    + " (replays say Idempotent-Body-Retained: false)", e);
             response = statusOnly();
         }
         end(response, false);
@@ -160,12 +161,13 @@ final class LeaseEnding implements AsyncListener {
                 lease.finish(response);
             }
         } catch (LeaseLostException e) {
-            LOG.log(System.Logger.Level.WARNING, "The response to idempotency key ''{0}'' was sent but not stored: "
-                    + "the lease was taken over while the request ran (raise the lease duration?)", lease.key(), e);
+            LOG.log(System.Logger.Level.WARNING, "The response to idempotency key '" + lease.key()
+                    + "' was sent but not stored: the lease was taken over while the request ran"
+                    + " (raise the lease duration?)", e);
         } catch (RuntimeException e) {
             // Lease stops renewing before it calls the store: the key is not held beyond the lease
-            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key ''{0}'' was sent but could not be "
-                    + "stored; a retry after the lease ends runs the request again", lease.key(), e);
+            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key '" + lease.key()
+                    + "' was sent but could not be stored; a retry after the lease ends runs the request again", e);
         }
     }
 }
