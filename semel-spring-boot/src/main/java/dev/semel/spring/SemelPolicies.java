@@ -1,6 +1,8 @@
 package dev.semel.spring;
 
+import dev.semel.CallOptions;
 import dev.semel.OutcomePolicy;
+import dev.semel.WaitPolicy;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -11,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.springframework.boot.convert.DurationStyle;
 
 /**
  * The named policies of {@code semel.policies.<name>}, resolved, by name: what
@@ -149,6 +152,41 @@ public final class SemelPolicies {
             throw unknown(List.of(new Reference(name, referencedBy)));
         }
         return policy;
+    }
+
+    /**
+     * The engine options of an endpoint or method marked {@code @Idempotent}, per setting: the
+     * annotation's attribute, else its named policy ({@code policy = "refunds"}), else the
+     * policy whose path pattern matched, else the default policy.
+     *
+     * @param annotation the annotation
+     * @param matched the policy whose path pattern matched the endpoint, or {@code null}
+     * @param where what carries the annotation ({@code Payments#refund}), for the error of an
+     *     unknown policy name
+     * @return the options
+     * @throws SemelConfigurationException if the annotation names a policy that does not exist
+     */
+    public CallOptions callOptions(Idempotent annotation, SemelPolicy matched, String where) {
+        SemelPolicy policy;
+        if (!annotation.policy().isEmpty()) {
+            // per request: the reference text is built only for the error of an unknown name
+            policy = find(annotation.policy()).orElseGet(() -> get(annotation.policy(),
+                    "@Idempotent(policy = \"" + annotation.policy() + "\") on " + where));
+        } else {
+            policy = matched != null ? matched : defaultPolicy();
+        }
+        CallOptions.Builder options = policy.callOptionsBuilder();
+        if (!annotation.ttl().isBlank()) {
+            options.ttl(DurationStyle.detectAndParse(annotation.ttl()));
+        }
+        switch (annotation.inProgress()) {
+            case REJECT -> options.waitPolicy(WaitPolicy.reject());
+            case WAIT -> options.waitPolicy(WaitPolicy.waitUpTo(policy.maxWait()));
+            case DEFAULT -> {
+                // the policy's, else the engine's configured policy
+            }
+        }
+        return options.build();
     }
 
     /** @return the names of every policy, {@value #DEFAULT} first, then in alphabetical order */

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -79,8 +80,10 @@ public final class IdempotencyWebFilter implements WebFilter {
     private final String headerName;
     private final Admission admission;
     private final LeasedExecution execution;
+    private final RouteResolver routeResolver;
 
     private IdempotencyWebFilter(Builder b) {
+        this.routeResolver = b.routeResolver;
         this.routes = b.routes.isEmpty() && !b.onlyMarked
                 ? Map.of(PathPattern.compile("/**"), IdempotentRoute.DEFAULTS)
                 : Collections.unmodifiableMap(new LinkedHashMap<>(b.routes));
@@ -119,17 +122,30 @@ public final class IdempotencyWebFilter implements WebFilter {
         if (isSafe(method)) {
             return chain.filter(exchange);
         }
-        String path = request.getPath().pathWithinApplication().value();
-        IdempotentRoute route = configuredRoute(path.isEmpty() ? "/" : path);
+        String value = request.getPath().pathWithinApplication().value();
+        String path = value.isEmpty() ? "/" : value;
+        IdempotentRoute configured = configuredRoute(path);
+        if (routeResolver == null) {
+            // the route template of the scope: the path within the application, as the Servlet filter's default
+            return protect(exchange, chain, method, configured, path);
+        }
+        return routeResolver.resolve(exchange, configured)
+                .map(Optional::of)
+                .defaultIfEmpty(Optional.empty())
+                .flatMap(resolved -> resolved.isEmpty() ? chain.filter(exchange)
+                        : protect(exchange, chain, method, resolved.get().route(), resolved.get().template()));
+    }
+
+    private Mono<Void> protect(ServerWebExchange exchange, WebFilterChain chain, String method,
+            IdempotentRoute route, String routeTemplate) {
         if (route == null || !route.protects(method)) {
             return chain.filter(exchange);
         }
-        List<String> keyHeaders = request.getHeaders().getOrEmpty(headerName);
+        List<String> keyHeaders = exchange.getRequest().getHeaders().getOrEmpty(headerName);
         if (keyHeaders.isEmpty() && !route.keyRequired()) {
             return chain.filter(exchange);
         }
-        // the route template of the scope: the path within the application, as the Servlet filter's default
-        return admission.admit(exchange, keyHeaders, path.isEmpty() ? "/" : path)
+        return admission.admit(exchange, keyHeaders, routeTemplate)
                 .flatMap(verdict -> verdict instanceof Admission.Admitted admitted
                         ? execution.run(exchange, chain, route, admitted)
                         : ((Admission.Refused) verdict).writeTo(exchange));
@@ -169,6 +185,7 @@ public final class IdempotencyWebFilter implements WebFilter {
         private int maxCapturedBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private final Set<String> excludedResponseHeaders = new TreeSet<>(DEFAULT_EXCLUDED_RESPONSE_HEADERS);
         private Duration inProgressRetryAfter = DEFAULT_IN_PROGRESS_RETRY_AFTER;
+        private RouteResolver routeResolver;
 
         private Builder(Idempotency engine) {
             this.engine = Objects.requireNonNull(engine, "engine");
@@ -200,6 +217,19 @@ public final class IdempotencyWebFilter implements WebFilter {
          */
         public Builder route(String pathPattern, IdempotentRoute route) {
             routes.put(PathPattern.compile(pathPattern), Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        /**
+         * Lets a resolver decide per request whether and how it is protected, and with which
+         * route template in its scope (see {@link RouteResolver}); it is handed the rule of the
+         * first configured pattern that matched.
+         *
+         * @param resolver the resolver
+         * @return this builder
+         */
+        public Builder routeResolver(RouteResolver resolver) {
+            this.routeResolver = Objects.requireNonNull(resolver, "resolver");
             return this;
         }
 

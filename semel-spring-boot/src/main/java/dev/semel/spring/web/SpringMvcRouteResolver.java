@@ -1,12 +1,10 @@
 package dev.semel.spring.web;
 
 import dev.semel.CallOptions;
-import dev.semel.WaitPolicy;
 import dev.semel.servlet.IdempotentRoute;
 import dev.semel.servlet.RouteResolver;
 import dev.semel.spring.Idempotent;
 import dev.semel.spring.SemelPolicies;
-import dev.semel.spring.SemelPolicy;
 import dev.semel.spring.SemelProperties;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
@@ -20,7 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerExecutionChain;
@@ -125,32 +122,12 @@ public final class SpringMvcRouteResolver implements RouteResolver {
         if (SAFE_METHODS.contains(method)) {
             return null; // a safe method needs no key: an @Idempotent GET handler runs unprotected
         }
-        // per setting: the annotation's attribute, else the named policy (the annotation's, else the
-        // policy whose path pattern matched), else the default policy (the engine's configuration)
-        SemelPolicy policy;
-        if (!annotation.policy().isEmpty()) {
-            // per request: the reference text is built only for the error of an unknown name
-            policy = policies.find(annotation.policy()).orElseGet(() -> policies.get(annotation.policy(),
-                    "@Idempotent(policy = \"" + annotation.policy() + "\") on " + handlerName(handler)));
-        } else {
-            SemelPolicy matched = policyRoutes.policyOf(configured);
-            policy = matched != null ? matched : policies.defaultPolicy();
-        }
-        CallOptions.Builder options = policy.callOptionsBuilder();
-        if (!annotation.ttl().isBlank()) {
-            options.ttl(DurationStyle.detectAndParse(annotation.ttl()));
-        }
-        switch (annotation.inProgress()) {
-            case REJECT -> options.waitPolicy(WaitPolicy.reject());
-            case WAIT -> options.waitPolicy(WaitPolicy.waitUpTo(policy.maxWait()));
-            case DEFAULT -> {
-                // the policy's, else the engine's configured policy
-            }
-        }
+        CallOptions options = policies.callOptions(annotation, policyRoutes.policyOf(configured),
+                handlerName(handler));
         return IdempotentRoute.builder()
                 .methods(method)
                 .keyRequired(annotation.required())
-                .options(options.build())
+                .options(options)
                 .build();
     }
 

@@ -12,6 +12,7 @@ import dev.semel.webflux.IdempotentRoute;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
+import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
@@ -64,7 +66,8 @@ public class SemelWebFluxAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "semelIdempotencyWebFilter")
     OrderedWebFilter semelIdempotencyWebFilter(Idempotency idempotency, SemelProperties properties,
-            ObjectProvider<BodyNormalizer> bodyNormalizer, ObjectProvider<SemelPolicies> policies) {
+            ObjectProvider<BodyNormalizer> bodyNormalizer, ObjectProvider<SemelPolicies> policies,
+            ObjectProvider<HandlerMapping> handlerMappings) {
         SemelProperties.Web web = properties.getWeb();
         IdempotencyWebFilter.Builder builder = IdempotencyWebFilter.builder(idempotency)
                 .headerName(properties.getHeaderName())
@@ -86,7 +89,13 @@ public class SemelWebFluxAutoConfiguration {
             builder.excludeResponseHeaders(properties.getCapture().getExcludedHeaders().toArray(String[]::new));
         }
         // the named policies' path patterns first, most specific first, then semel.web.path-patterns
-        policyRoutes(policies.getIfAvailable(() -> SemelPolicies.from(properties)), web).forEach(builder::route);
+        SemelPolicies resolved = policies.getIfAvailable(() -> SemelPolicies.from(properties));
+        Map<IdempotentRoute, SemelPolicy> policyOf = new IdentityHashMap<>();
+        policyRoutes(resolved, web, policyOf).forEach(builder::route);
+        // @Idempotent handlers and the route templates of the scope, from WebFlux's own handler mappings
+        builder.routeResolver(new SpringWebFluxRouteResolver(() -> handlerMappings.orderedStream()
+                .filter(mapping -> !(mapping instanceof org.springframework.web.reactive.handler.SimpleUrlHandlerMapping))
+                .toList(), resolved, policyOf));
         if (!web.getPathPatterns().isEmpty()) {
             IdempotentRoute route = IdempotentRoute.builder()
                     .methods(web.getMethods().toArray(String[]::new))
@@ -101,6 +110,12 @@ public class SemelWebFluxAutoConfiguration {
 
     /** One route per policy with path patterns, as the Spring MVC integration makes them. */
     static Map<String, IdempotentRoute> policyRoutes(SemelPolicies policies, SemelProperties.Web web) {
+        return policyRoutes(policies, web, new IdentityHashMap<>());
+    }
+
+    /** The same, noting which policy each route came from in {@code policyOf}. */
+    static Map<String, IdempotentRoute> policyRoutes(SemelPolicies policies, SemelProperties.Web web,
+            Map<IdempotentRoute, SemelPolicy> policyOf) {
         Map<String, IdempotentRoute> unordered = new LinkedHashMap<>();
         for (SemelPolicy policy : policies.all()) {
             if (policy.pathPatterns().isEmpty()) {
@@ -111,6 +126,7 @@ public class SemelWebFluxAutoConfiguration {
                     .keyRequired(web.isKeyRequired())
                     .options(policy.callOptions())
                     .build();
+            policyOf.put(route, policy);
             for (String pattern : policy.pathPatterns()) {
                 unordered.putIfAbsent(pattern, route);
             }

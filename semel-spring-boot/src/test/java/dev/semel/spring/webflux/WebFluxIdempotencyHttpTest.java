@@ -3,6 +3,7 @@ package dev.semel.spring.webflux;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.spring.Http;
+import dev.semel.spring.Idempotent;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.userdetails.MapReactiveUserDetailsService;
 import org.springframework.security.core.userdetails.User;
 import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
@@ -39,6 +41,7 @@ import reactor.core.publisher.Mono;
 class WebFluxIdempotencyHttpTest {
     static final AtomicInteger PAYMENTS = new AtomicInteger();
     static final AtomicInteger PLAIN = new AtomicInteger();
+    static final AtomicInteger REFUNDS = new AtomicInteger();
 
     @LocalServerPort
     int port;
@@ -93,6 +96,34 @@ class WebFluxIdempotencyHttpTest {
         assertThat(PAYMENTS.get() - before).isEqualTo(2);
     }
 
+    @Test
+    void anIdempotentHandlerIsProtectedWithoutAPathPatternAndItsRuleApplies() {
+        Http http = new Http(port);
+        int before = REFUNDS.get();
+        Http.Response missing = http.post("/orders/7/refunds", "{\"amount\":5}");
+        assertThat(missing.status()).as("@Idempotent(required = true)").isEqualTo(400);
+        assertThat(missing.body()).contains("idempotency-key-missing");
+
+        String key = UUID.randomUUID().toString();
+        Http.Response first = http.post("/orders/7/refunds", "{\"amount\":5}", "Idempotency-Key", key);
+        Http.Response again = http.post("/orders/7/refunds", "{\"amount\":5}", "Idempotency-Key", key);
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(REFUNDS.get() - before).isEqualTo(1);
+    }
+
+    @Test
+    void theScopeIsTheRouteTemplateSoTheSameKeyOnAnotherOrderIsAReuse() {
+        Http http = new Http(port);
+        String key = UUID.randomUUID().toString();
+        assertThat(http.post("/orders/7/refunds", "{\"amount\":5}", "Idempotency-Key", key).status()).isEqualTo(201);
+
+        // the same operation (POST /orders/{id}/refunds) with another target: the key was used already
+        Http.Response other = http.post("/orders/8/refunds", "{\"amount\":5}", "Idempotency-Key", key);
+        assertThat(other.status()).isEqualTo(422);
+        assertThat(other.body()).contains("idempotency-key-reused");
+    }
+
     private static String basic(String user) {
         return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":pw")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -127,6 +158,13 @@ class WebFluxIdempotencyHttpTest {
             int n = PAYMENTS.incrementAndGet();
             return Mono.just(ResponseEntity.status(HttpStatus.CREATED).header("X-Payment", "p-" + n)
                     .body("{\"payment\":" + n + "}"));
+        }
+
+        @Idempotent(required = true)
+        @PostMapping("/orders/{id}/refunds")
+        Mono<ResponseEntity<String>> refund(@PathVariable("id") long id, @RequestBody String body) {
+            int n = REFUNDS.incrementAndGet();
+            return Mono.just(ResponseEntity.status(HttpStatus.CREATED).body("{\"refund\":" + n + "}"));
         }
 
         @PostMapping("/plain")
