@@ -4,6 +4,7 @@ import dev.semel.CallOptions;
 import dev.semel.Idempotency;
 import dev.semel.webflux.IdempotencyWebFilter;
 import dev.semel.webflux.IdempotentRoute;
+import dev.semel.webflux.RouteResolver;
 import java.security.Principal;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +19,6 @@ import org.springframework.cloud.gateway.filter.factory.AbstractGatewayFilterFac
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.HasRouteId;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
-import org.springframework.http.server.RequestPath;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -117,9 +117,21 @@ public final class IdempotencyGatewayFilterFactory
         IdempotentRoute route = config.route();
         IdempotencyWebFilter.Builder builder = IdempotencyWebFilter.builder(engine);
         webFilter.accept(builder);
-        // every request that reaches this filter belongs to the route: its path is protected
-        IdempotencyWebFilter filter = builder.route("/**", route).build();
+        // every request that reaches this filter belongs to the route, whose id goes into the scope
+        IdempotencyWebFilter filter = builder
+                .routeResolver((exchange, configured) -> Mono.just(new RouteResolver.Resolved(route, template(exchange))))
+                .build();
         return new OrderedGatewayFilter(new RouteFilter(filter, route, callerHeader), ORDER);
+    }
+
+    /**
+     * The route template of a request's scope: the gateway route's id and the path within the
+     * application (a raw path has no spaces, so no two pairs read alike).
+     */
+    static String template(ServerWebExchange exchange) {
+        Route gatewayRoute = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+        String path = exchange.getRequest().getPath().pathWithinApplication().value();
+        return (gatewayRoute == null ? "" : gatewayRoute.getId()) + " " + (path.isEmpty() ? "/" : path);
     }
 
     /** Spring Cloud Gateway gives a route without an id a random UUID. */
@@ -158,16 +170,7 @@ public final class IdempotencyGatewayFilterFactory
             if (!route.protects(request.getMethod().name())) {
                 return chain.filter(exchange); // streamed, untouched
             }
-            Route gatewayRoute = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
-            String routeId = gatewayRoute == null ? "" : gatewayRoute.getId();
-            RequestPath original = request.getPath();
-            ServerWebExchange scoped = exchange.mutate()
-                    .request(new RouteScopedRequest(request, routeId))
-                    .principal(caller(exchange))
-                    .build();
-            return filter.filter(scoped, passed -> chain.filter(passed.mutate()
-                    .request(RouteScopedRequest.unscoped(passed.getRequest(), original))
-                    .build()));
+            return filter.filter(exchange.mutate().principal(caller(exchange)).build(), chain::filter);
         }
 
         /** The exchange's principal; else the trusted caller header's value, when one is configured and set. */
