@@ -4,8 +4,11 @@ import dev.semel.CallOptions;
 import dev.semel.OutcomePolicy;
 import dev.semel.WaitPolicy;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -197,6 +200,38 @@ public final class SemelPolicies {
     /** @return every policy, {@value #DEFAULT} first */
     public Collection<SemelPolicy> all() {
         return byName.values();
+    }
+
+    /**
+     * The policies' path patterns, each with the first policy that names it, the most specific
+     * pattern first: the order in which the web filters (Spring MVC and WebFlux alike) try them,
+     * so that {@code /reports/daily/*} of one policy wins over {@code /reports/**} of another,
+     * whatever the order of the properties. More specific: without {@code **}, then more
+     * segments, then fewer wildcard segments; then by name.
+     *
+     * @return the policy of each pattern, in the order to try them
+     */
+    public Map<String, SemelPolicy> byPathPattern() {
+        Map<String, SemelPolicy> unordered = new HashMap<>();
+        for (SemelPolicy policy : all()) {
+            for (String pattern : policy.pathPatterns()) {
+                unordered.putIfAbsent(pattern, policy);
+            }
+        }
+        Map<String, SemelPolicy> ordered = new LinkedHashMap<>();
+        unordered.keySet().stream().sorted(MOST_SPECIFIC_FIRST).forEach(p -> ordered.put(p, unordered.get(p)));
+        return ordered;
+    }
+
+    private static final Comparator<String> MOST_SPECIFIC_FIRST = Comparator
+            .comparing((String pattern) -> pattern.contains("**"))
+            .thenComparing(pattern -> -segments(pattern).length)
+            .thenComparing(pattern -> Arrays.stream(segments(pattern))
+                    .filter(s -> s.contains("*") || (s.startsWith("{") && s.endsWith("}"))).count())
+            .thenComparing(Comparator.naturalOrder());
+
+    private static String[] segments(String pattern) {
+        return Arrays.stream(pattern.split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
     }
 
     /** A place where a policy is named. */

@@ -4,9 +4,6 @@ import dev.semel.servlet.IdempotentRoute;
 import dev.semel.spring.SemelPolicies;
 import dev.semel.spring.SemelPolicy;
 import dev.semel.spring.SemelProperties;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,43 +29,21 @@ final class PolicyRoutes {
      * {@code semel.web.key-required} like {@code semel.web.path-patterns}.
      */
     static PolicyRoutes of(SemelPolicies policies, SemelProperties.Web web) {
-        Map<String, IdempotentRoute> unordered = new HashMap<>();
-        Map<IdempotentRoute, SemelPolicy> policyOf = new IdentityHashMap<>();
-        for (SemelPolicy policy : policies.all()) {
-            if (policy.pathPatterns().isEmpty()) {
-                continue;
-            }
-            IdempotentRoute route = IdempotentRoute.builder()
-                    .methods(web.getMethods().toArray(String[]::new))
-                    .keyRequired(web.isKeyRequired())
-                    .options(policy.callOptions())
-                    .build();
-            policyOf.put(route, policy);
-            for (String pattern : policy.pathPatterns()) {
-                unordered.putIfAbsent(pattern, route);
-            }
-        }
-        // the filter takes the first pattern that matches: the most specific goes first, so that
-        // /reports/daily/* of one policy wins over /reports/** of another whatever the order of the properties
         Map<String, IdempotentRoute> byPattern = new LinkedHashMap<>();
-        unordered.keySet().stream().sorted(MOST_SPECIFIC_FIRST).forEach(p -> byPattern.put(p, unordered.get(p)));
+        Map<IdempotentRoute, SemelPolicy> policyOf = new IdentityHashMap<>();
+        Map<SemelPolicy, IdempotentRoute> routeOf = new IdentityHashMap<>();
+        // most specific first: the filter takes the first pattern that matches
+        policies.byPathPattern().forEach((pattern, policy) -> byPattern.put(pattern,
+                routeOf.computeIfAbsent(policy, p -> {
+                    IdempotentRoute route = IdempotentRoute.builder()
+                            .methods(web.getMethods().toArray(String[]::new))
+                            .keyRequired(web.isKeyRequired())
+                            .options(p.callOptions())
+                            .build();
+                    policyOf.put(route, p);
+                    return route;
+                })));
         return new PolicyRoutes(byPattern, policyOf);
-    }
-
-    /** Patterns without {@code **} first, then more segments, then fewer wildcard segments, then by name. */
-    static final Comparator<String> MOST_SPECIFIC_FIRST = Comparator
-            .comparing((String pattern) -> pattern.contains("**"))
-            .thenComparing(pattern -> -segments(pattern).length)
-            .thenComparing(pattern -> wildcards(pattern))
-            .thenComparing(Comparator.naturalOrder());
-
-    private static String[] segments(String pattern) {
-        return Arrays.stream(pattern.split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
-    }
-
-    private static long wildcards(String pattern) {
-        return Arrays.stream(segments(pattern))
-                .filter(s -> s.contains("*") || (s.startsWith("{") && s.endsWith("}"))).count();
     }
 
     /** @return the routes by path pattern, most specific first, for the filter's builder */

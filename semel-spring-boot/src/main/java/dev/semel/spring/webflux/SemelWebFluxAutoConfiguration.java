@@ -10,8 +10,6 @@ import dev.semel.spring.SemelProperties;
 import dev.semel.webflux.IdempotencyWebFilter;
 import dev.semel.webflux.IdempotentRoute;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,36 +114,20 @@ public class SemelWebFluxAutoConfiguration {
     /** The same, noting which policy each route came from in {@code policyOf}. */
     static Map<String, IdempotentRoute> policyRoutes(SemelPolicies policies, SemelProperties.Web web,
             Map<IdempotentRoute, SemelPolicy> policyOf) {
-        Map<String, IdempotentRoute> unordered = new LinkedHashMap<>();
-        for (SemelPolicy policy : policies.all()) {
-            if (policy.pathPatterns().isEmpty()) {
-                continue;
-            }
-            IdempotentRoute route = IdempotentRoute.builder()
-                    .methods(web.getMethods().toArray(String[]::new))
-                    .keyRequired(web.isKeyRequired())
-                    .options(policy.callOptions())
-                    .build();
-            policyOf.put(route, policy);
-            for (String pattern : policy.pathPatterns()) {
-                unordered.putIfAbsent(pattern, route);
-            }
-        }
         Map<String, IdempotentRoute> byPattern = new LinkedHashMap<>();
-        unordered.keySet().stream().sorted(MOST_SPECIFIC_FIRST).forEach(p -> byPattern.put(p, unordered.get(p)));
+        Map<SemelPolicy, IdempotentRoute> routeOf = new IdentityHashMap<>();
+        // most specific first, as the Spring MVC integration orders them
+        policies.byPathPattern().forEach((pattern, policy) -> byPattern.put(pattern,
+                routeOf.computeIfAbsent(policy, p -> {
+                    IdempotentRoute route = IdempotentRoute.builder()
+                            .methods(web.getMethods().toArray(String[]::new))
+                            .keyRequired(web.isKeyRequired())
+                            .options(p.callOptions())
+                            .build();
+                    policyOf.put(route, p);
+                    return route;
+                })));
         return byPattern;
-    }
-
-    /** Patterns without {@code **} first, then more segments, then fewer wildcard segments, then by name. */
-    private static final Comparator<String> MOST_SPECIFIC_FIRST = Comparator
-            .comparing((String pattern) -> pattern.contains("**"))
-            .thenComparing(pattern -> -segments(pattern).length)
-            .thenComparing(pattern -> Arrays.stream(segments(pattern))
-                    .filter(s -> s.contains("*") || (s.startsWith("{") && s.endsWith("}"))).count())
-            .thenComparing(Comparator.naturalOrder());
-
-    private static String[] segments(String pattern) {
-        return Arrays.stream(pattern.split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
     }
 
     private static JsonBodyNormalizer normalizer(SemelProperties properties) {
