@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -70,6 +71,9 @@ final class Admission {
      */
     record Refused(IdempotencyProblem problem, String detail, IdempotencyKey key) implements Verdict {
         Mono<Void> writeTo(ServerWebExchange exchange) {
+            // the request's body may be unread (refused before it, or past the limit): the next
+            // request on this connection must not start in the middle of it, so the connection ends
+            exchange.getResponse().getHeaders().set(HttpHeaders.CONNECTION, "close");
             return Problems.write(exchange, problem, detail, key, null);
         }
     }
