@@ -33,6 +33,8 @@ public final class CallerCredentials {
 
     private static final byte[] UNKEYED_DOMAIN = "semel caller credentials v1".getBytes(StandardCharsets.US_ASCII);
 
+    private static final MessageDigest UNKEYED_PROTOTYPE = unkeyedDigest();
+
     private final List<String> headers;
     private final Mac prototype; // null: unkeyed SHA-256
 
@@ -96,9 +98,17 @@ public final class CallerCredentials {
             }
         }
         try {
+            return new Hash((MessageDigest) UNKEYED_PROTOTYPE.clone()); // a copy: no provider lookup per request
+        } catch (CloneNotSupportedException e) {
+            return new Hash(unkeyedDigest());
+        }
+    }
+
+    private static MessageDigest unkeyedDigest() {
+        try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(UNKEYED_DOMAIN);
-            return new Hash(sha);
+            return sha;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available", e);
         }

@@ -3,6 +3,7 @@ package dev.semel.spring;
 import dev.semel.CallOptions;
 import dev.semel.OutcomePolicy;
 import dev.semel.WaitPolicy;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -16,7 +17,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 
 /**
  * The named policies of {@code semel.policies.<name>}, resolved, by name: what
@@ -35,6 +38,9 @@ public final class SemelPolicies {
     public static final String DEFAULT = "default";
 
     private final Map<String, SemelPolicy> byName;
+    // Both bounded by the application's code: its annotated methods, its annotations and policies.
+    private final Map<AnnotatedKey, Optional<Idempotent>> annotations = new ConcurrentHashMap<>();
+    private final Map<OptionsKey, CallOptions> callOptions = new ConcurrentHashMap<>();
 
     private SemelPolicies(Map<String, SemelPolicy> byName) {
         this.byName = Collections.unmodifiableMap(byName);
@@ -170,6 +176,31 @@ public final class SemelPolicies {
      * @throws SemelConfigurationException if the annotation names a policy that does not exist
      */
     public CallOptions callOptions(Idempotent annotation, SemelPolicy matched, String where) {
+        // per request: decided once per annotation and policy (a few, fixed at startup); an error
+        // is thrown, not kept
+        return callOptions.computeIfAbsent(new OptionsKey(Objects.requireNonNull(annotation, "annotation"), matched),
+                k -> decideCallOptions(annotation, matched, where));
+    }
+
+    /**
+     * The {@link Idempotent @Idempotent} rule of a handler or bean method: the method's own
+     * annotation (merged: meta-annotations count), else its class's. The integrations ask for every
+     * request, so it is found once per method and class and then answered from memory.
+     *
+     * @param method the method
+     * @param type the class the method is called on (a controller's bean type)
+     * @return the annotation, or {@code null} when neither the method nor the class carries one
+     */
+    public Idempotent idempotentOf(Method method, Class<?> type) {
+        return annotations.computeIfAbsent(new AnnotatedKey(Objects.requireNonNull(method, "method"),
+                Objects.requireNonNull(type, "type")), k -> {
+                    Idempotent onMethod = AnnotatedElementUtils.findMergedAnnotation(method, Idempotent.class);
+                    return Optional.ofNullable(onMethod != null ? onMethod
+                            : AnnotatedElementUtils.findMergedAnnotation(type, Idempotent.class));
+                }).orElse(null);
+    }
+
+    private CallOptions decideCallOptions(Idempotent annotation, SemelPolicy matched, String where) {
         SemelPolicy policy;
         if (!annotation.policy().isEmpty()) {
             // per request: the reference text is built only for the error of an unknown name
@@ -264,5 +295,11 @@ public final class SemelPolicies {
     @Override
     public String toString() {
         return "SemelPolicies" + byName.values();
+    }
+
+    private record AnnotatedKey(Method method, Class<?> type) {
+    }
+
+    private record OptionsKey(Idempotent annotation, SemelPolicy matched) {
     }
 }

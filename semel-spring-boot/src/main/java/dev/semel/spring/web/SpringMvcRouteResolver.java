@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerExecutionChain;
 import org.springframework.web.servlet.HandlerMapping;
@@ -111,7 +110,7 @@ public final class SpringMvcRouteResolver implements RouteResolver {
      * @return the rule, or {@code null} when requests to the handler with that method are not protected
      */
     public IdempotentRoute route(HandlerMethod handler, String method, IdempotentRoute configured) {
-        return route(annotationOf(handler), handler, method, configured);
+        return route(policies.idempotentOf(handler.getMethod(), handler.getBeanType()), handler, method, configured);
     }
 
     private IdempotentRoute route(Idempotent annotation, HandlerMethod handler, String method,
@@ -154,7 +153,8 @@ public final class SpringMvcRouteResolver implements RouteResolver {
                 }
                 Object pattern = isolated.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
                 HandlerMethod handler = chain.getHandler() instanceof HandlerMethod h ? h : null;
-                Idempotent annotation = handler != null ? annotationOf(handler) : null;
+                Idempotent annotation = handler == null ? null
+                        : policies.idempotentOf(handler.getMethod(), handler.getBeanType());
                 return new Resolution(pattern == null ? null : pattern.toString(), annotation, handler);
             } catch (Exception e) {
                 // no handler for this method/media type: the DispatcherServlet answers (405, 415...)
@@ -168,11 +168,6 @@ public final class SpringMvcRouteResolver implements RouteResolver {
         return handler.getBeanType().getName() + "#" + handler.getMethod().getName();
     }
 
-    private static Idempotent annotationOf(HandlerMethod handler) {
-        Idempotent onMethod = AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
-        return onMethod != null ? onMethod
-                : AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), Idempotent.class);
-    }
 
     private record Resolution(String pattern, Idempotent annotation, HandlerMethod handler) {
         static final Resolution NONE = new Resolution(null, null, null);

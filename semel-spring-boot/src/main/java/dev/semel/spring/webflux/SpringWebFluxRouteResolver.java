@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -56,7 +55,8 @@ final class SpringWebFluxRouteResolver implements RouteResolver {
     }
 
     private IdempotentRoute route(Object handler, String method, IdempotentRoute configured) {
-        Idempotent annotation = handler instanceof HandlerMethod h ? annotationOf(h) : null;
+        Idempotent annotation = handler instanceof HandlerMethod h
+                ? policies.idempotentOf(h.getMethod(), h.getBeanType()) : null;
         if (annotation == null) {
             return configured; // a policy's path pattern, semel.web.path-patterns, or nothing
         }
@@ -84,9 +84,4 @@ final class SpringWebFluxRouteResolver implements RouteResolver {
         return pattern != null ? pattern.toString() : path.isEmpty() ? "/" : path;
     }
 
-    private static Idempotent annotationOf(HandlerMethod handler) {
-        Idempotent onMethod = AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
-        return onMethod != null ? onMethod
-                : AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), Idempotent.class);
-    }
 }
