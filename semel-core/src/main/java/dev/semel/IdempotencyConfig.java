@@ -36,6 +36,12 @@ public final class IdempotencyConfig {
     public static final FailurePolicy DEFAULT_FAILURE_POLICY = FailurePolicy.FAIL_CLOSED;
     /** Default number of attempts to complete a record when the store fails: 4. */
     public static final int DEFAULT_COMPLETE_ATTEMPTS = 4;
+    /**
+     * Default deadline of an asynchronous store call, its wait in the store executor's queue
+     * included: 5 seconds, above the stores' own timeouts (2 seconds by default), so it ends only
+     * calls stuck in a queue or in a store without a timeout of its own.
+     */
+    public static final Duration DEFAULT_ASYNC_STORE_DEADLINE = Duration.ofSeconds(5);
 
     private final Clock clock;
     private final Ticker ticker;
@@ -50,6 +56,7 @@ public final class IdempotencyConfig {
     private final IdempotencyListener listener;
     private final @Nullable ScheduledExecutorService scheduler;
     private final @Nullable Executor storeExecutor;
+    private final Duration asyncStoreDeadline;
     private final String ownerId;
     private final int completeAttempts;
 
@@ -67,6 +74,7 @@ public final class IdempotencyConfig {
         this.listener = b.listener;
         this.scheduler = b.scheduler;
         this.storeExecutor = b.storeExecutor;
+        this.asyncStoreDeadline = b.asyncStoreDeadline;
         this.ownerId = b.ownerId != null ? b.ownerId : defaultOwnerId();
         this.completeAttempts = b.completeAttempts;
         if (leaseRenewInterval.multipliedBy(2).compareTo(leaseDuration) > 0) {
@@ -121,6 +129,7 @@ public final class IdempotencyConfig {
         b.listener = listener;
         b.scheduler = scheduler;
         b.storeExecutor = storeExecutor;
+        b.asyncStoreDeadline = asyncStoreDeadline;
         b.ownerId = ownerId;
         b.completeAttempts = completeAttempts;
         return b;
@@ -194,6 +203,11 @@ public final class IdempotencyConfig {
         return storeExecutor;
     }
 
+    /** @return how long an asynchronous claim, completion or release may take, queue wait included */
+    public Duration asyncStoreDeadline() {
+        return asyncStoreDeadline;
+    }
+
     /** @return how many times a completion is attempted when the store fails */
     public int completeAttempts() {
         return completeAttempts;
@@ -220,6 +234,7 @@ public final class IdempotencyConfig {
         private IdempotencyListener listener = IdempotencyListener.NONE;
         private @Nullable ScheduledExecutorService scheduler;
         private @Nullable Executor storeExecutor;
+        private Duration asyncStoreDeadline = DEFAULT_ASYNC_STORE_DEADLINE;
         private @Nullable String ownerId;
 
         private Builder() {
@@ -373,6 +388,21 @@ public final class IdempotencyConfig {
          */
         public Builder storeExecutor(Executor storeExecutor) {
             this.storeExecutor = Objects.requireNonNull(storeExecutor, "storeExecutor");
+            return this;
+        }
+
+        /**
+         * Sets how long an asynchronous claim, completion or release may take, its wait in the
+         * {@linkplain #storeExecutor store executor}'s queue included, before the engine answers it
+         * as a store failure (503, or an unprotected run when failing open). A call still queued
+         * at its deadline never runs, so a store that stopped answering cannot pile up work that
+         * runs long after its callers were answered. Default {@link #DEFAULT_ASYNC_STORE_DEADLINE}.
+         *
+         * @param deadline positive
+         * @return this builder
+         */
+        public Builder asyncStoreDeadline(Duration deadline) {
+            this.asyncStoreDeadline = positive(deadline, "asyncStoreDeadline");
             return this;
         }
 

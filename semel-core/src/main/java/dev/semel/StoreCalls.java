@@ -15,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -145,8 +146,8 @@ final class StoreCalls {
             int failures, long backoffNanos) {
         Instant now = config.clock().instant();
         long start = startStoreCall(StoreOperation.COMPLETE);
-        return call(() -> store.completeAsync(lease.recordId(), lease.fencingToken(), toStore, now.plus(ttl), now,
-                executor)).handle((ok, error) -> {
+        return timed(blocking -> store.completeAsync(lease.recordId(), lease.fencingToken(), toStore,
+                now.plus(ttl), now, blocking)).handle((ok, error) -> {
                     RuntimeException e = error == null ? null : unwrap(error);
                     reportStoreCall(StoreOperation.COMPLETE, start, e);
                     try {
@@ -215,7 +216,7 @@ final class StoreCalls {
     /** The asynchronous path of {@link #release}. */
     CompletableFuture<Boolean> releaseAsync(Lease lease) {
         long start = startStoreCall(StoreOperation.RELEASE);
-        return call(() -> store.releaseAsync(lease.recordId(), lease.fencingToken(), executor))
+        return timed(blocking -> store.releaseAsync(lease.recordId(), lease.fencingToken(), blocking))
                 .handle((ok, error) -> {
                     RuntimeException e = error == null ? null : unwrap(error);
                     reportStoreCall(StoreOperation.RELEASE, start, e);
@@ -229,7 +230,7 @@ final class StoreCalls {
     /** The asynchronous path of {@link #claim}: a store failure is reported, and fails the stage as it came. */
     CompletableFuture<ClaimResult> claimAsync(ClaimRequest request) {
         long start = startStoreCall(StoreOperation.CLAIM);
-        return call(() -> store.claimAsync(request, executor)).whenComplete((result, error) ->
+        return timed(blocking -> store.claimAsync(request, blocking)).whenComplete((result, error) ->
                 reportStoreCall(StoreOperation.CLAIM, start, error == null ? null : unwrap(error)));
     }
 
@@ -240,6 +241,23 @@ final class StoreCalls {
             reportStoreCall(StoreOperation.AWAIT, start, error == null ? null : unwrap(error));
             return null;
         });
+    }
+
+    /**
+     * Starts a store's asynchronous claim, completion or release with its deadline: past it, the
+     * stage fails with a store failure, and a blocking call still waiting in the store executor's
+     * queue is dropped instead of run (its caller has had its answer).
+     */
+    private <T> CompletableFuture<T> timed(Function<Executor, CompletionStage<T>> start) {
+        long deadlineNanos = config.asyncStoreDeadline().toNanos();
+        long deadline = ticker.read() + deadlineNanos;
+        Executor untilDeadline = task -> executor.execute(() -> {
+            if (ticker.read() - deadline < 0) {
+                task.run();
+            }
+        });
+        CompletableFuture<T> stage = call(() -> start.apply(untilDeadline));
+        return stage.isDone() ? stage : stage.copy().orTimeout(deadlineNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Starts a store's asynchronous call; one that throws instead of failing its stage fails the stage. */
@@ -256,6 +274,10 @@ final class StoreCalls {
         Throwable e = error;
         while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
             e = e.getCause();
+        }
+        if (e instanceof TimeoutException) {
+            return new IdempotencyStoreException("The idempotency store did not answer within the asynchronous"
+                    + " call deadline (the wait in the store executor's queue included)", e);
         }
         return e instanceof RuntimeException runtime ? runtime
                 : new IdempotencyStoreException("The idempotency store failed: " + e, e);

@@ -187,6 +187,48 @@ class AsyncEngineTest {
     }
 
     @Test
+    void aCallStillQueuedAtItsDeadlineFailsAsAStoreFailureAndNeverRuns() throws Exception {
+        ExecutorService oneThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "my-store-thread"));
+        CountDownLatch stuck = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        List<String> claimed = Collections.synchronizedList(new ArrayList<>());
+        try {
+            ForwardingIdempotencyStore hanging = new ForwardingIdempotencyStore(memory) {
+                @Override
+                public ClaimResult claim(ClaimRequest request) {
+                    claimed.add(request.key());
+                    if (request.key().equals("order-1")) {
+                        entered.countDown();
+                        try {
+                            stuck.await(); // a store that stopped answering and has no timeout of its own
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    return super.claim(request);
+                }
+            };
+            Idempotency engine = engine(hanging, IdempotencyConfig.custom().storeExecutor(oneThread)
+                    .asyncStoreDeadline(Duration.ofMillis(300)).build());
+            var first = engine.beginAsync(SCOPE, IdempotencyKey.of("order-1"), FP, CallOptions.DEFAULTS);
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            var queued = engine.beginAsync(SCOPE, IdempotencyKey.of("order-2"), FP, CallOptions.DEFAULTS);
+
+            assertThat(failure(queued)).isInstanceOf(IdempotencyStoreException.class)
+                    .hasMessageContaining("deadline");
+            assertThat(failure(first)).isInstanceOf(IdempotencyStoreException.class);
+            stuck.countDown();
+            // the queued claim was dropped, not run late: its key is free for the client's retry
+            oneThread.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            assertThat(claimed).containsExactly("order-1");
+            assertThat(memory.find(SCOPE.recordId(IdempotencyKey.of("order-2")), Instant.now())).isEmpty();
+        } finally {
+            stuck.countDown();
+            oneThread.shutdownNow();
+        }
+    }
+
+    @Test
     void aFailingStoreFailsOpenWhenToldTo() {
         ForwardingIdempotencyStore down = new ForwardingIdempotencyStore(memory) {
             @Override
