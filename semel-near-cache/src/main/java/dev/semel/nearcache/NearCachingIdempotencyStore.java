@@ -35,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * from the store, and so does every other call.
  *
  * <p><b>Staleness.</b> A cached record is served for at most {@code maxStaleness} after it was
- * cached (default {@value #DEFAULT_MAX_STALENESS_MILLIS} ms), and never once the claim's
+ * cached (default 1 s), and never once the claim's
  * {@code now} reaches the record's {@code expiresAt}. A record deleted by an operator on one
  * instance may still replay from another instance's near cache for at most {@code maxStaleness};
  * on the instance where it was deleted ({@link #delete} through this store, as the Actuator
@@ -67,14 +67,12 @@ import org.jspecify.annotations.Nullable;
 public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStore {
     /** The default bound on cached records: 10,000. */
     public static final int DEFAULT_MAX_ENTRIES = 10_000;
-    /** The default staleness bound in milliseconds, for documentation: 1000. */
-    public static final long DEFAULT_MAX_STALENESS_MILLIS = 1000;
     /**
      * The default staleness bound: 1 s. A retry storm (a client's or a load balancer's retries, a
      * double click) replays within a second or two, which is what the cache is for; an operator's
      * delete on another instance takes effect here within the same second.
      */
-    public static final Duration DEFAULT_MAX_STALENESS = Duration.ofMillis(DEFAULT_MAX_STALENESS_MILLIS);
+    public static final Duration DEFAULT_MAX_STALENESS = Duration.ofSeconds(1);
     /** The default largest response body cached: 8 KiB; larger ones are replayed from the store. */
     public static final int DEFAULT_MAX_BODY_BYTES = 8 * 1024;
 
