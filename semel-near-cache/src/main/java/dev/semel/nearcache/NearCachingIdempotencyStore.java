@@ -162,7 +162,7 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
 
     /** The cached completed record for this claim, if still fresh and not expired at the claim's now. */
     private @Nullable IdempotencyRecord cached(ClaimRequest request) {
-        Cached entry = completed.getIfPresent(request.recordId());
+        @Nullable Cached entry = completed.getIfPresent(request.recordId());
         if (entry == null) {
             return null;
         }
@@ -222,7 +222,7 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
      */
     private boolean completed(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
             Instant now, boolean completedHere, long epoch) {
-        Claim claim = claims.asMap().remove(recordId);
+        @Nullable Claim claim = claims.asMap().remove(recordId);
         if (completedHere && claim != null && claim.fencingToken() == fencingToken) {
             ClaimRequest r = claim.request();
             fill(new IdempotencyRecord(recordId, r.key(), r.scope(), RecordState.COMPLETED, r.fingerprint(),
