@@ -6,6 +6,7 @@
 #   naive-redis     BASELINE filter: SET NX PX GET before, SET after (2 round trips; replay 1)
 #   naive-postgres  BASELINE filter: INSERT ON CONFLICT DO NOTHING (+ SELECT), UPDATE; autocommit
 #   semel-memory | semel-redis | semel-postgres   the starter (PostgreSQL: transactional mode)
+#   semel-redis-nearcache   semel-redis with semel.near-cache.enabled=true (replays from memory, 1 s stale)
 # Per variant: warm-up, then new key per request and replay of one key (bare: no key), wrk
 # -t$THREADS -c$CONNECTIONS; CPU per request of the JVM and of the store server read from /proc.
 # Every request carries "Authorization: Bearer bench-token" (Semel scopes keys by caller).

@@ -34,7 +34,7 @@ import org.springframework.context.annotation.Import;
 @ConditionalOnProperty(prefix = "semel", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(SemelProperties.class)
 @Import({JdbcStoreConfiguration.class, RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
-        SemelEncryptionConfiguration.class})
+        SemelEncryptionConfiguration.class, SemelNearCacheConfiguration.class})
 public class SemelAutoConfiguration {
     /** Created by Spring. */
     public SemelAutoConfiguration() {
@@ -103,6 +103,8 @@ public class SemelAutoConfiguration {
      * @param config the configuration
      * @param properties the properties
      * @param encryption encryption at rest ({@code semel.encryption.*}), if any: it wraps the store
+     * @param nearCache the near cache ({@code semel.near-cache.*}), if enabled: it wraps the store outermost,
+     *     so that the Actuator endpoint's deletes drop the record from it at once
      * @param listeners listener beans, added to an application's own configuration that lacks them
      * @param beanFactory to explain a missing store
      * @return the engine, closed with the context
@@ -112,6 +114,7 @@ public class SemelAutoConfiguration {
     @ConditionalOnMissingBean
     Idempotency semelIdempotency(ObjectProvider<IdempotencyStore> store, IdempotencyConfig config,
             SemelProperties properties, ObjectProvider<ResponseEncryption> encryption,
+            ObjectProvider<SemelNearCacheConfiguration.Wrapper> nearCache,
             ObjectProvider<IdempotencyListener> listeners, ListableBeanFactory beanFactory) {
         IdempotencyStore chosen = store.getIfUnique();
         if (chosen == null) {
@@ -123,7 +126,12 @@ public class SemelAutoConfiguration {
         IdempotencyConfig withListeners = listener == config.listener() ? config
                 : config.toBuilder().listener(listener).build();
         ResponseEncryption responseEncryption = encryption.getIfAvailable();
-        return Idempotency.create(responseEncryption == null ? chosen : responseEncryption.protect(chosen),
-                withListeners);
+        IdempotencyStore engineStore = responseEncryption == null ? chosen : responseEncryption.protect(chosen);
+        SemelNearCacheConfiguration.Wrapper nearCacheWrapper = nearCache.getIfAvailable();
+        if (nearCacheWrapper != null) {
+            // outermost: it caches plaintext (no decryption per replay), and every delete passes through it
+            engineStore = nearCacheWrapper.wrap(engineStore);
+        }
+        return Idempotency.create(engineStore, withListeners);
     }
 }

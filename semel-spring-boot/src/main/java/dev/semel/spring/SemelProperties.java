@@ -129,6 +129,7 @@ public class SemelProperties implements Validator {
             }
         }
         validatePolicies(p, errors); // semel.policies.*: see the block at the end of this class
+        validateNearCache(p, errors); // semel.near-cache.*: see its block near the end of this class
     }
 
     private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
@@ -884,6 +885,94 @@ public class SemelProperties implements Validator {
         /** @param includeResponses whether responses are shown */
         public void setIncludeResponses(boolean includeResponses) {
             this.includeResponses = includeResponses;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Near cache: semel.near-cache.*  (kept in one block, like the named policies below)
+    // ------------------------------------------------------------------------------------------
+
+    private final NearCache nearCache = new NearCache();
+
+    /** @return the near cache settings */
+    public NearCache getNearCache() {
+        return nearCache;
+    }
+
+    private static void validateNearCache(SemelProperties p, Errors errors) {
+        if (p.nearCache.maxEntries < 1) {
+            reject(errors, "near-cache.max-entries", p.nearCache.maxEntries, "must be at least 1");
+        }
+        positive(errors, "near-cache.max-staleness", p.nearCache.maxStaleness);
+        if (p.nearCache.maxBodySize == null || p.nearCache.maxBodySize.isNegative()
+                || p.nearCache.maxBodySize.toBytes() > Integer.MAX_VALUE) {
+            reject(errors, "near-cache.max-body-size", p.nearCache.maxBodySize,
+                    "must be a size from 0 to 2GB (e.g. 8KB)");
+        }
+    }
+
+    /**
+     * Settings under {@code semel.near-cache}: completed records kept in this instance's memory
+     * (semel-near-cache, Caffeine) so that a replay needs no store round trip. A record deleted on
+     * another instance may still replay here for at most max-staleness.
+     */
+    public static class NearCache {
+        /**
+         * Whether replays of recently completed keys are answered from this instance's memory
+         * (needs semel-near-cache; not with a transactional JDBC store).
+         */
+        private boolean enabled = false;
+
+        /** The most completed records kept in memory. */
+        private int maxEntries = 10_000;
+
+        /**
+         * How long a cached record is replayed at most without asking the store: how long a
+         * record deleted on another instance may still replay here.
+         */
+        private Duration maxStaleness = Duration.ofSeconds(1);
+
+        /** The largest response body kept in memory; a record with a larger one is replayed from the store. */
+        private DataSize maxBodySize = DataSize.ofKilobytes(8);
+
+        /** @return whether the near cache is on */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /** @param enabled whether the near cache is on */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /** @return the most records kept */
+        public int getMaxEntries() {
+            return maxEntries;
+        }
+
+        /** @param maxEntries the most records kept */
+        public void setMaxEntries(int maxEntries) {
+            this.maxEntries = maxEntries;
+        }
+
+        /** @return how long a cached record is replayed at most */
+        public Duration getMaxStaleness() {
+            return maxStaleness;
+        }
+
+        /** @param maxStaleness how long a cached record is replayed at most */
+        public void setMaxStaleness(Duration maxStaleness) {
+            this.maxStaleness = maxStaleness;
+        }
+
+        /** @return the largest body kept */
+        public DataSize getMaxBodySize() {
+            return maxBodySize;
+        }
+
+        /** @param maxBodySize the largest body kept */
+        public void setMaxBodySize(DataSize maxBodySize) {
+            this.maxBodySize = maxBodySize;
         }
     }
 

@@ -38,7 +38,8 @@ class ArchitectureTest {
         assertThat(List.of("dev.semel.Idempotency", "dev.semel.spi.IdempotencyStore", "dev.semel.http.IdempotencyProblem",
                 "dev.semel.servlet.IdempotencyFilter", "dev.semel.webflux.IdempotencyWebFilter",
                 "dev.semel.jdbc.JdbcIdempotencyStore", "dev.semel.redis.RedisIdempotencyStore",
-                "dev.semel.micrometer.IdempotencyObservations", "dev.semel.client.RetryPolicy"))
+                "dev.semel.micrometer.IdempotencyObservations", "dev.semel.client.RetryPolicy",
+                "dev.semel.nearcache.NearCachingIdempotencyStore"))
                 .allMatch(semel::contain);
     }
 
@@ -54,17 +55,26 @@ class ArchitectureTest {
 
     @Test
     void storesKnowNoAdapterAndNoFramework() {
-        noClasses().that().resideInAnyPackage("dev.semel.jdbc", "dev.semel.redis")
+        noClasses().that().resideInAnyPackage("dev.semel.jdbc", "dev.semel.redis", "dev.semel.nearcache")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.semel.servlet..", "dev.semel.webflux..",
                         "dev.semel.spring..",
                         "dev.semel.micrometer..", "dev.semel.client..", "org.springframework..", "jakarta.servlet..")
                 .check(semel);
     }
 
+    /** The near cache decorates any store through the SPI alone. */
+    @Test
+    void theNearCacheKnowsNoParticularStore() {
+        noClasses().that().resideInAPackage("dev.semel.nearcache")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.semel.jdbc..", "dev.semel.redis..",
+                        "dev.semel.encryption..")
+                .check(semel);
+    }
+
     @Test
     void libraryModulesDoNotKnowSpringBoot() {
         noClasses().that().resideInAnyPackage(Stream.concat(Stream.of(CORE), Stream.of("dev.semel.http",
-                        "dev.semel.servlet", "dev.semel.webflux", "dev.semel.jdbc", "dev.semel.redis", "dev.semel.micrometer", "dev.semel.client"))
+                        "dev.semel.servlet", "dev.semel.webflux", "dev.semel.jdbc", "dev.semel.redis", "dev.semel.nearcache", "dev.semel.micrometer", "dev.semel.client"))
                         .toArray(String[]::new))
                 .should().dependOnClassesThat().resideInAnyPackage("org.springframework.boot..", "dev.semel.spring..")
                 .check(semel);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.semel.IdempotencyConfig;
 import dev.semel.http.JsonBodyNormalizer;
 import dev.semel.jdbc.JdbcIdempotencyStore;
+import dev.semel.nearcache.NearCachingIdempotencyStore;
 import dev.semel.redis.RedisIdempotencyStore;
 import dev.semel.servlet.IdempotencyFilter;
 import org.junit.jupiter.api.Test;
@@ -44,5 +45,14 @@ class PropertyDefaultsTest {
     void storeDefaultsMatchTheStores() {
         assertThat(properties.getStore().getJdbc().getTableName()).isEqualTo(JdbcIdempotencyStore.DEFAULT_TABLE_NAME);
         assertThat(properties.getStore().getRedis().getKeyPrefix()).isEqualTo(RedisIdempotencyStore.DEFAULT_KEY_PREFIX);
+    }
+
+    @Test
+    void nearCacheDefaultsMatchTheNearCache() {
+        assertThat(properties.getNearCache().isEnabled()).isFalse();
+        assertThat(properties.getNearCache().getMaxEntries()).isEqualTo(NearCachingIdempotencyStore.DEFAULT_MAX_ENTRIES);
+        assertThat(properties.getNearCache().getMaxStaleness()).isEqualTo(NearCachingIdempotencyStore.DEFAULT_MAX_STALENESS);
+        assertThat(properties.getNearCache().getMaxBodySize().toBytes())
+                .isEqualTo(NearCachingIdempotencyStore.DEFAULT_MAX_BODY_BYTES);
     }
 }

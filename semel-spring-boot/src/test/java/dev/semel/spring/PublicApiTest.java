@@ -38,7 +38,7 @@ class PublicApiTest {
 
     /** The modules deployed with the release (semel-bom lists them) that hold classes. */
     static final Set<String> PUBLISHED = Set.of("semel-core", "semel-store-tck", "semel-test", "semel-http", "semel-http-tck", "semel-servlet", "semel-webflux",
-            "semel-gateway", "semel-store-jdbc", "semel-store-redis", "semel-micrometer", "semel-spring-boot", "semel-client");
+            "semel-gateway", "semel-store-jdbc", "semel-store-redis", "semel-near-cache", "semel-micrometer", "semel-spring-boot", "semel-client");
     /**
      * Published modules that depend on this one, so they cannot be on its test class path: each
      * checks its own listing with {@link #check} in a test of its own (semel-gateway's

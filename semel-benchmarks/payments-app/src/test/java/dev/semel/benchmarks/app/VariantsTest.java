@@ -2,6 +2,7 @@ package dev.semel.benchmarks.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.semel.Idempotency;
 import dev.semel.test.jdbc.TestPostgres;
 import dev.semel.test.redis.TestRedis;
 import io.lettuce.core.RedisClient;
@@ -49,7 +50,8 @@ class VariantsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"naive-redis", "naive-postgres", "semel-memory", "semel-redis", "semel-postgres"})
+    @ValueSource(strings = {"naive-redis", "naive-postgres", "semel-memory", "semel-redis", "semel-redis-nearcache",
+        "semel-postgres"})
     void aRetryReplaysTheFirstAnswerAndNeverRunsTheHandlerAgain(String variant) throws Exception {
         if (variant.equals("naive-redis")) {
             Assumptions.assumeTrue(redisHasSetNxGet(), "the baseline's SET NX GET needs Redis 7 (this one is older)");
@@ -57,6 +59,10 @@ class VariantsTest {
         try (ConfigurableApplicationContext app = start(variant)) {
             String base = "http://127.0.0.1:" + ((WebServerApplicationContext) app).getWebServer().getPort();
             String key = "variant-" + UUID.randomUUID();
+            if (variant.equals("semel-redis-nearcache")) {
+                assertThat(app.getBean(Idempotency.class).admin().storeType().getSimpleName())
+                        .isEqualTo("NearCachingIdempotencyStore");
+            }
 
             HttpResponse<String> first = post(base, key);
             HttpResponse<String> retry = post(base, key);
