@@ -2,6 +2,7 @@ package dev.semel.gateway;
 
 import dev.semel.CallOptions;
 import dev.semel.Idempotency;
+import dev.semel.http.IdempotencyProblem;
 import dev.semel.webflux.IdempotencyWebFilter;
 import dev.semel.webflux.IdempotentRoute;
 import dev.semel.webflux.RouteResolver;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -19,6 +21,7 @@ import org.springframework.cloud.gateway.filter.factory.AbstractGatewayFilterFac
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.HasRouteId;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -170,7 +173,46 @@ public final class IdempotencyGatewayFilterFactory
             if (!route.protects(request.getMethod().name())) {
                 return chain.filter(exchange); // streamed, untouched
             }
-            return filter.filter(exchange.mutate().principal(caller(exchange)).build(), chain::filter);
+            HttpHeaders before = HttpHeaders.copyOf(exchange.getResponse().getHeaders());
+            AtomicBoolean leased = new AtomicBoolean();
+            ServerWebExchange scoped = exchange.mutate().principal(caller(exchange)).build();
+            return filter.filter(scoped, proxied -> {
+                        if (proxied.getResponse() == scoped.getResponse()) {
+                            return chain.filter(proxied); // not run under a key (no key on this route)
+                        }
+                        leased.set(true);
+                        return chain.filter(proxied).onErrorResume(
+                                e -> UpstreamFailures.classify(e) == UpstreamFailures.Kind.SENT
+                                        && !proxied.getResponse().isCommitted(),
+                                e -> sentButNotAnswered(proxied, before, e));
+                    })
+                    .onErrorResume(e -> leased.get() && UpstreamFailures.classify(e) == UpstreamFailures.Kind.NOT_SENT
+                            && !exchange.getResponse().isCommitted(), e -> notSent(exchange, before, e));
+        }
+
+        /**
+         * The request was sent and no complete response came back: the upstream may have acted.
+         * Written through the held response, so the lease ends as for an upstream 502, per the
+         * outcome policy: released by default (a retry runs again), stored where 5xx are (every
+         * retry replays this 502).
+         */
+        private static Mono<Void> sentButNotAnswered(ServerWebExchange proxied, HttpHeaders before, Throwable e) {
+            LOG.log(System.Logger.Level.WARNING, "The upstream of " + proxied.getRequest().getPath().value()
+                    + " sent no complete response: answered 502, the key stored or released as the outcome "
+                    + "policy says for a 5xx", e);
+            return UpstreamFailures.write(proxied.getResponse(), proxied, before, IdempotencyProblem.UPSTREAM_FAILED,
+                    "The request was sent to the upstream, but no complete response came back; the upstream may "
+                            + "have acted on it", null);
+        }
+
+        /** The request never reached the upstream: the key is already released, a retry runs it. */
+        private static Mono<Void> notSent(ServerWebExchange exchange, HttpHeaders before, Throwable e) {
+            LOG.log(System.Logger.Level.INFO, "The upstream of " + exchange.getRequest().getPath().value()
+                    + " could not be reached: answered 502, the key released (" + e + ")");
+            return UpstreamFailures.write(exchange.getResponse(), exchange, before,
+                    IdempotencyProblem.UPSTREAM_UNREACHABLE,
+                    "The request could not be sent to the upstream; nothing was done, retry later",
+                    UpstreamFailures.UNREACHABLE_RETRY_AFTER);
         }
 
         /** The exchange's principal; else the trusted caller header's value, when one is configured and set. */

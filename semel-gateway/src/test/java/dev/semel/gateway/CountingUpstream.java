@@ -34,7 +34,12 @@ final class CountingUpstream implements AutoCloseable {
     private final CountDownLatch held = new CountDownLatch(1);
 
     CountingUpstream() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this(0);
+    }
+
+    /** An upstream on a given port (0: any free one). */
+    CountingUpstream(int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
