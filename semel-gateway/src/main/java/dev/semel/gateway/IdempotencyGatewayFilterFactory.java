@@ -59,6 +59,15 @@ import reactor.core.publisher.Mono;
  * protect (other methods, and requests without a key on a route that does not require one) pass
  * through untouched, their bodies streamed.
  *
+ * <p>An upstream that fails is answered with a 502 problem: one never reached releases the key
+ * ({@code upstream-unreachable}, with {@code Retry-After}); one that was sent the request and
+ * gave no complete response back may have acted, so its 502 ({@code upstream-failed}) is an
+ * upstream 5xx outcome, released or stored as the outcome policy says.
+ *
+ * <p>A Spring Boot application with the Semel engine gets this factory from
+ * {@link dev.semel.gateway.autoconfigure.SemelGatewayAutoConfiguration}; declare one to configure
+ * it in code:
+ *
  * <pre>{@code
  * @Bean
  * IdempotencyGatewayFilterFactory idempotencyGatewayFilterFactory(Idempotency engine) {
