@@ -63,7 +63,8 @@ final class Gateways {
                 Map.entry("tenant-b|" + upstream + "|Path=/orders/**|Header=X-Tenant, b", List.of("Idempotency")),
                 Map.entry("required|" + upstream + "|Path=/required/**", List.of("StripPrefix=1",
                         "Idempotency=true, 1h, 30s")),
-                Map.entry("size|" + upstream + "|Path=/size", List.of("Idempotency")));
+                Map.entry("size|" + upstream + "|Path=/size", List.of("Idempotency")),
+                Map.entry("stream|" + upstream + "|Path=/stream/**", List.of("Idempotency")));
         defs = new ArrayList<>(defs);
         defs.addAll(extraRoutes);
         for (int i = 0; i < defs.size(); i++) {
