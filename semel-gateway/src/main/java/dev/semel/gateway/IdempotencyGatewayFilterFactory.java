@@ -2,6 +2,7 @@ package dev.semel.gateway;
 
 import dev.semel.CallOptions;
 import dev.semel.Idempotency;
+import dev.semel.OutcomePolicy;
 import dev.semel.http.IdempotencyProblem;
 import dev.semel.webflux.IdempotencyWebFilter;
 import dev.semel.webflux.IdempotentRoute;
@@ -126,7 +127,7 @@ public final class IdempotencyGatewayFilterFactory
                     + "between instances and restarts, lets a retry through another instance run again. Give the "
                     + "route an id of its own.", config.getRouteId());
         }
-        IdempotentRoute route = config.route();
+        IdempotentRoute route = config.route(engine.config().outcomePolicy());
         IdempotencyWebFilter.Builder builder = IdempotencyWebFilter.builder(engine);
         webFilter.accept(builder);
         // every request that reaches this filter belongs to the route, whose id goes into the scope
@@ -251,7 +252,8 @@ public final class IdempotencyGatewayFilterFactory
 
     /**
      * The arguments of one route's {@code Idempotency} filter, in the shortcut's order:
-     * {@code keyRequired}, {@code ttl}, {@code lease}; {@code methods} by name only.
+     * {@code keyRequired}, {@code ttl}, {@code lease}; {@code methods} and
+     * {@code storeServerErrors} by name only.
      */
     public static final class Config implements HasRouteId {
         private String routeId;
@@ -259,6 +261,7 @@ public final class IdempotencyGatewayFilterFactory
         private Duration ttl;
         private Duration lease;
         private List<String> methods = List.copyOf(IdempotentRoute.DEFAULT_METHODS);
+        private Boolean storeServerErrors;
 
         /** Created by the gateway when it binds a route's arguments. */
         public Config() {
@@ -319,8 +322,31 @@ public final class IdempotencyGatewayFilterFactory
             this.methods = List.copyOf(methods);
         }
 
-        IdempotentRoute route() {
+        /**
+         * @return whether the route stores 5xx outcomes (an upstream's 5xx, and the 502 of an
+         *     upstream that gave no complete response), or {@code null} for the engine's policy
+         */
+        public Boolean getStoreServerErrors() {
+            return storeServerErrors;
+        }
+
+        /**
+         * @param storeServerErrors {@code true} to store 5xx outcomes on this route, so that a
+         *     retry replays them instead of reaching the upstream again (for an upstream that is
+         *     not safe to run twice); {@code false} to release the key on them; default the
+         *     engine's policy ({@code semel.stored-outcomes})
+         */
+        public void setStoreServerErrors(Boolean storeServerErrors) {
+            this.storeServerErrors = storeServerErrors;
+        }
+
+        IdempotentRoute route(OutcomePolicy engine) {
             CallOptions.Builder options = CallOptions.custom();
+            if (storeServerErrors != null) {
+                boolean store = storeServerErrors;
+                // the engine's policy below 500, this route's answer at 500 and above
+                options.outcomePolicy(status -> status >= 500 ? store : engine.shouldStore(status));
+            }
             if (ttl != null) {
                 options.ttl(ttl);
             }
@@ -337,7 +363,7 @@ public final class IdempotencyGatewayFilterFactory
         @Override
         public String toString() {
             return "Config[keyRequired=" + keyRequired + ", ttl=" + ttl + ", lease=" + lease + ", methods=" + methods
-                    + "]";
+                    + ", storeServerErrors=" + storeServerErrors + "]";
         }
     }
 

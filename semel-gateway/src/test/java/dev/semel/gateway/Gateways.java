@@ -41,7 +41,8 @@ final class Gateways {
 
     /**
      * As {@link #arguments(String, String, List)}, with more routes after the common ones: each
-     * {@code id|uri|predicate...|meta:name=value...} with its filters.
+     * {@code id|uri|predicate...|meta:name=value...} with its filters (each a shortcut, or
+     * {@code Name:arg=value,...} for arguments by name).
      */
     static List<String> arguments(String upstream, String dying, List<String> store,
             List<Map.Entry<String, List<String>>> extraRoutes) {
@@ -82,7 +83,16 @@ final class Gateways {
             }
             List<String> filters = defs.get(i).getValue();
             for (int f = 0; f < filters.size(); f++) {
-                args.add(route + ".filters[" + f + "]=" + filters.get(f));
+                String filter = filters.get(f);
+                if (filter.contains(":")) { // Name:arg=value,arg=value: arguments by name
+                    String[] nameAndArgs = filter.split(":", 2);
+                    args.add(route + ".filters[" + f + "].name=" + nameAndArgs[0]);
+                    for (String arg : nameAndArgs[1].split(",")) {
+                        args.add(route + ".filters[" + f + "].args." + arg);
+                    }
+                } else {
+                    args.add(route + ".filters[" + f + "]=" + filter);
+                }
             }
         }
         return args;

@@ -24,7 +24,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * {@code Retry-After}; a request that was sent and got no complete response answers 502
  * {@code upstream-failed}, an upstream 5xx outcome: released under the default policy (a retry
  * runs again), stored where 5xx are stored (every retry replays the 502, the upstream is not
- * reached again).
+ * reached again), whether the engine stores them ({@code semel.stored-outcomes}) or the route
+ * does ({@code storeServerErrors}).
  */
 class UpstreamFailureTest {
     private static final String UNREACHABLE = "https://semel.dev/problems/upstream-unreachable";
@@ -57,6 +58,10 @@ class UpstreamFailureTest {
         store.addAll(more);
         return Gateways.arguments(upstream.url(), dying.url(), store, List.of(
                 Map.entry("refused|http://127.0.0.1:" + refused + "|Path=/refused/**", List.of("Idempotency")),
+                Map.entry("stores-5xx|" + dying.url() + "|Path=/stores-5xx/**",
+                        List.of("Idempotency:storeServerErrors=true")),
+                Map.entry("releases-5xx|" + dying.url() + "|Path=/releases-5xx/**",
+                        List.of("Idempotency:storeServerErrors=false")),
                 Map.entry("slow|" + slow.url() + "|Path=/slow/**|meta:response-timeout=500",
                         List.of("StripPrefix=1", "Idempotency"))));
     }
@@ -125,16 +130,21 @@ class UpstreamFailureTest {
 
     @Test
     void anUpstreamThatResetsBeforeAnsweringIsA502AndTheRetryRunsAgainUnderTheDefaultPolicy() {
-        sentAndReleased("/dying/d1");
+        sentAndReleased(releasing, "/dying/d1");
     }
 
     @Test
     void anUpstreamThatResetsMidResponseIsA502AndTheRetryRunsAgainUnderTheDefaultPolicy() {
-        sentAndReleased("/dying/mid/d2");
+        sentAndReleased(releasing, "/dying/mid/d2");
     }
 
-    private static void sentAndReleased(String path) {
-        String url = Gateways.url(releasing) + path;
+    @Test
+    void aRouteThatReleases5xxRunsAgainWhereTheEngineStoresThem() {
+        sentAndReleased(storing, "/releases-5xx/mid/d6");
+    }
+
+    private static void sentAndReleased(ConfigurableApplicationContext gateway, String path) {
+        String url = Gateways.url(gateway) + path;
         String key = key();
         int before = dying.requests();
         HttpResponse<byte[]> first = send(post(url, key, "{\"amount\":1}"));
@@ -149,16 +159,21 @@ class UpstreamFailureTest {
 
     @Test
     void anUpstreamThatResetsBeforeAnsweringIsAStored502WhereServerErrorsAreStored() {
-        sentAndStored("/dying/d3");
+        sentAndStored(storing, "/dying/d3");
     }
 
     @Test
     void anUpstreamThatResetsMidResponseIsAStored502WhereServerErrorsAreStored() {
-        sentAndStored("/dying/mid/d4");
+        sentAndStored(storing, "/dying/mid/d4");
     }
 
-    private static void sentAndStored(String path) {
-        String url = Gateways.url(storing) + path;
+    @Test
+    void aRouteThatStores5xxReplaysThe502UnderTheDefaultPolicy() {
+        sentAndStored(releasing, "/stores-5xx/d5");
+    }
+
+    private static void sentAndStored(ConfigurableApplicationContext gateway, String path) {
+        String url = Gateways.url(gateway) + path;
         String key = key();
         int before = dying.requests();
         HttpResponse<byte[]> first = send(post(url, key, "{\"amount\":1}"));
