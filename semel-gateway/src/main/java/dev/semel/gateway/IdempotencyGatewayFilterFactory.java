@@ -2,6 +2,8 @@ package dev.semel.gateway;
 
 import dev.semel.CallOptions;
 import dev.semel.Idempotency;
+import dev.semel.OutcomePolicy;
+import dev.semel.http.IdempotencyProblem;
 import dev.semel.webflux.IdempotencyWebFilter;
 import dev.semel.webflux.IdempotentRoute;
 import dev.semel.webflux.RouteResolver;
@@ -10,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -19,6 +22,7 @@ import org.springframework.cloud.gateway.filter.factory.AbstractGatewayFilterFac
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.HasRouteId;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -55,6 +59,15 @@ import reactor.core.publisher.Mono;
  * {@link #ORDER}), so it holds that response until its record is stored. Requests it does not
  * protect (other methods, and requests without a key on a route that does not require one) pass
  * through untouched, their bodies streamed.
+ *
+ * <p>An upstream that fails is answered with a 502 problem: one never reached releases the key
+ * ({@code upstream-unreachable}, with {@code Retry-After}); one that was sent the request and
+ * gave no complete response back may have acted, so its 502 ({@code upstream-failed}) is an
+ * upstream 5xx outcome, released or stored as the outcome policy says.
+ *
+ * <p>A Spring Boot application with the Semel engine gets this factory from
+ * {@link dev.semel.gateway.autoconfigure.SemelGatewayAutoConfiguration}; declare one to configure
+ * it in code:
  *
  * <pre>{@code
  * @Bean
@@ -114,7 +127,7 @@ public final class IdempotencyGatewayFilterFactory
                     + "between instances and restarts, lets a retry through another instance run again. Give the "
                     + "route an id of its own.", config.getRouteId());
         }
-        IdempotentRoute route = config.route();
+        IdempotentRoute route = config.route(engine.config().outcomePolicy());
         IdempotencyWebFilter.Builder builder = IdempotencyWebFilter.builder(engine);
         webFilter.accept(builder);
         // every request that reaches this filter belongs to the route, whose id goes into the scope
@@ -170,7 +183,46 @@ public final class IdempotencyGatewayFilterFactory
             if (!route.protects(request.getMethod().name())) {
                 return chain.filter(exchange); // streamed, untouched
             }
-            return filter.filter(exchange.mutate().principal(caller(exchange)).build(), chain::filter);
+            HttpHeaders before = HttpHeaders.copyOf(exchange.getResponse().getHeaders());
+            AtomicBoolean leased = new AtomicBoolean();
+            ServerWebExchange scoped = exchange.mutate().principal(caller(exchange)).build();
+            return filter.filter(scoped, proxied -> {
+                        if (proxied.getResponse() == scoped.getResponse()) {
+                            return chain.filter(proxied); // not run under a key (no key on this route)
+                        }
+                        leased.set(true);
+                        return chain.filter(proxied).onErrorResume(
+                                e -> UpstreamFailures.classify(e) == UpstreamFailures.Kind.SENT
+                                        && !proxied.getResponse().isCommitted(),
+                                e -> sentButNotAnswered(proxied, before, e));
+                    })
+                    .onErrorResume(e -> leased.get() && UpstreamFailures.classify(e) == UpstreamFailures.Kind.NOT_SENT
+                            && !exchange.getResponse().isCommitted(), e -> notSent(exchange, before, e));
+        }
+
+        /**
+         * The request was sent and no complete response came back: the upstream may have acted.
+         * Written through the held response, so the lease ends as for an upstream 502, per the
+         * outcome policy: released by default (a retry runs again), stored where 5xx are (every
+         * retry replays this 502).
+         */
+        private static Mono<Void> sentButNotAnswered(ServerWebExchange proxied, HttpHeaders before, Throwable e) {
+            LOG.log(System.Logger.Level.WARNING, "The upstream of " + proxied.getRequest().getPath().value()
+                    + " sent no complete response: answered 502, the key stored or released as the outcome "
+                    + "policy says for a 5xx", e);
+            return UpstreamFailures.write(proxied.getResponse(), proxied, before, IdempotencyProblem.UPSTREAM_FAILED,
+                    "The request was sent to the upstream, but no complete response came back; the upstream may "
+                            + "have acted on it", null);
+        }
+
+        /** The request never reached the upstream: the key is already released, a retry runs it. */
+        private static Mono<Void> notSent(ServerWebExchange exchange, HttpHeaders before, Throwable e) {
+            LOG.log(System.Logger.Level.INFO, "The upstream of " + exchange.getRequest().getPath().value()
+                    + " could not be reached: answered 502, the key released (" + e + ")");
+            return UpstreamFailures.write(exchange.getResponse(), exchange, before,
+                    IdempotencyProblem.UPSTREAM_UNREACHABLE,
+                    "The request could not be sent to the upstream; nothing was done, retry later",
+                    UpstreamFailures.UNREACHABLE_RETRY_AFTER);
         }
 
         /** The exchange's principal; else the trusted caller header's value, when one is configured and set. */
@@ -200,7 +252,8 @@ public final class IdempotencyGatewayFilterFactory
 
     /**
      * The arguments of one route's {@code Idempotency} filter, in the shortcut's order:
-     * {@code keyRequired}, {@code ttl}, {@code lease}; {@code methods} by name only.
+     * {@code keyRequired}, {@code ttl}, {@code lease}; {@code methods} and
+     * {@code storeServerErrors} by name only.
      */
     public static final class Config implements HasRouteId {
         private String routeId;
@@ -208,6 +261,7 @@ public final class IdempotencyGatewayFilterFactory
         private Duration ttl;
         private Duration lease;
         private List<String> methods = List.copyOf(IdempotentRoute.DEFAULT_METHODS);
+        private Boolean storeServerErrors;
 
         /** Created by the gateway when it binds a route's arguments. */
         public Config() {
@@ -268,8 +322,31 @@ public final class IdempotencyGatewayFilterFactory
             this.methods = List.copyOf(methods);
         }
 
-        IdempotentRoute route() {
+        /**
+         * @return whether the route stores 5xx outcomes (an upstream's 5xx, and the 502 of an
+         *     upstream that gave no complete response), or {@code null} for the engine's policy
+         */
+        public Boolean getStoreServerErrors() {
+            return storeServerErrors;
+        }
+
+        /**
+         * @param storeServerErrors {@code true} to store 5xx outcomes on this route, so that a
+         *     retry replays them instead of reaching the upstream again (for an upstream that is
+         *     not safe to run twice); {@code false} to release the key on them; default the
+         *     engine's policy ({@code semel.stored-outcomes})
+         */
+        public void setStoreServerErrors(Boolean storeServerErrors) {
+            this.storeServerErrors = storeServerErrors;
+        }
+
+        IdempotentRoute route(OutcomePolicy engine) {
             CallOptions.Builder options = CallOptions.custom();
+            if (storeServerErrors != null) {
+                boolean store = storeServerErrors;
+                // the engine's policy below 500, this route's answer at 500 and above
+                options.outcomePolicy(status -> status >= 500 ? store : engine.shouldStore(status));
+            }
             if (ttl != null) {
                 options.ttl(ttl);
             }
@@ -286,7 +363,7 @@ public final class IdempotencyGatewayFilterFactory
         @Override
         public String toString() {
             return "Config[keyRequired=" + keyRequired + ", ttl=" + ttl + ", lease=" + lease + ", methods=" + methods
-                    + "]";
+                    + ", storeServerErrors=" + storeServerErrors + "]";
         }
     }
 

@@ -1,14 +1,9 @@
 package dev.semel.gateway;
 
-import dev.semel.Idempotency;
-import dev.semel.spring.SemelProperties;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -36,7 +31,8 @@ import org.springframework.core.env.MapPropertySource;
  * the paths of {@code semel.gateway.protected-paths} (default every path) are protected, every
  * other request is proxied as it is. The caller of a keyed request is its principal, else
  * {@code semel.gateway.caller-header} when set, else a keyed hash of
- * {@code semel.web.credential-headers} under {@code semel.web.caller-secret}.
+ * {@code semel.web.credential-headers} under {@code semel.web.caller-secret}. The filter itself comes
+ * from {@link dev.semel.gateway.autoconfigure.SemelGatewayAutoConfiguration}, as in any gateway.
  */
 @SpringBootApplication
 public class SemelGatewayApplication {
@@ -85,41 +81,6 @@ public class SemelGatewayApplication {
     }
 
     /**
-     * The {@code Idempotency} filter, with the {@code semel.*} settings of the WebFlux filter.
-     *
-     * @param engine the engine
-     * @param properties the semel properties
-     * @param callerHeader {@code semel.gateway.caller-header}, or empty
-     * @return the factory
-     */
-    @Bean
-    @ConditionalOnMissingBean
-    IdempotencyGatewayFilterFactory idempotencyGatewayFilterFactory(Idempotency engine, SemelProperties properties,
-            @Value("${semel.gateway.caller-header:}") String callerHeader) {
-        SemelProperties.Web web = properties.getWeb();
-        return IdempotencyGatewayFilterFactory.builder(engine)
-                .callerHeader(callerHeader)
-                .webFilter(filter -> {
-                    filter.headerName(properties.getHeaderName())
-                            .maxRequestBodyBytes(bytes(properties.getCapture().getMaxRequestBodySize().toBytes()))
-                            .maxCapturedBodyBytes(bytes(properties.getCapture().getMaxBodySize().toBytes()))
-                            .fingerprintHeaders(properties.getFingerprint().getHeaders().toArray(String[]::new))
-                            .inProgressRetryAfter(web.getInProgressRetryAfter())
-                            .allowAnonymous(web.isAllowAnonymous())
-                            .credentialHeaders(web.getCredentialHeaders().toArray(String[]::new));
-                    String secret = web.getCallerSecret();
-                    if (secret != null && !secret.isEmpty()) {
-                        filter.callerSecret(secret.getBytes(StandardCharsets.UTF_8));
-                    }
-                    if (!properties.getCapture().getExcludedHeaders().isEmpty()) {
-                        filter.excludeResponseHeaders(
-                                properties.getCapture().getExcludedHeaders().toArray(String[]::new));
-                    }
-                })
-                .build();
-    }
-
-    /**
      * The shortcut for one upstream: {@code semel.gateway.protected-paths} (default {@code /**})
      * through the filter ({@code semel.gateway.key-required}, default {@code false}), every other
      * path proxied as it is.
@@ -146,12 +107,5 @@ public class SemelGatewayApplication {
                         .uri(upstream))
                 .route(UPSTREAM_ROUTE_ID, r -> r.order(1).path("/**").uri(upstream))
                 .build();
-    }
-
-    private static int bytes(long bytes) {
-        if (bytes < 1 || bytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a body size limit must be between 1 byte and 2 GB, was " + bytes);
-        }
-        return (int) bytes;
     }
 }

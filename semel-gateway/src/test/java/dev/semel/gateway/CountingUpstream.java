@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /flaky/...}: 503 the first time a key is seen, 201 after that;
  *   <li>{@code /held/...}: waits for {@link #release()} before answering;
  *   <li>{@code /size}: answers the number of request body bytes it read;
+ *   <li>{@code /stream...}: answers {@link #STREAM_HEAD} bytes of {@code x}, then, once
+ *       {@link #openStream()} is called, {@link #STREAM_TAIL} bytes of {@code y};
  *   <li>GET {@code /large?bytes=n}: answers n bytes;
  *   <li>anything else: 201.
  * </ul>
@@ -32,9 +34,19 @@ final class CountingUpstream implements AutoCloseable {
     private final Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch stream = new CountDownLatch(1);
+    /** What {@code /stream} sends at once: more than the gateway's default capture limit (1 MiB). */
+    static final int STREAM_HEAD = 1536 * 1024;
+    /** What {@code /stream} sends after {@link #openStream()}. */
+    static final int STREAM_TAIL = 512 * 1024;
 
     CountingUpstream() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this(0);
+    }
+
+    /** An upstream on a given port (0: any free one). */
+    CountingUpstream(int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
@@ -56,6 +68,10 @@ final class CountingUpstream implements AutoCloseable {
 
     void release() {
         held.countDown();
+    }
+
+    void openStream() {
+        stream.countDown();
     }
 
     /** The body the upstream answers for an execution; the test compares replays with it. */
@@ -88,6 +104,19 @@ final class CountingUpstream implements AutoCloseable {
             String key = String.valueOf(exchange.getRequestHeaders().getFirst("Idempotency-Key"));
             int execution = executions.computeIfAbsent(path + " " + key, k -> new AtomicInteger()).incrementAndGet();
             total.incrementAndGet();
+            if (path.startsWith("/stream")) {
+                exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+                exchange.sendResponseHeaders(201, STREAM_HEAD + STREAM_TAIL);
+                OutputStream out = exchange.getResponseBody();
+                out.write("x".repeat(STREAM_HEAD).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                if (!stream.await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("never opened");
+                }
+                out.write("y".repeat(STREAM_TAIL).getBytes(StandardCharsets.US_ASCII));
+                out.close();
+                return;
+            }
             if (path.equals("/size")) {
                 send(exchange, 201, Integer.toString(request.length).getBytes(StandardCharsets.US_ASCII));
                 return;
@@ -123,6 +152,7 @@ final class CountingUpstream implements AutoCloseable {
     @Override
     public void close() {
         release();
+        openStream();
         server.stop(0);
         executor.shutdownNow();
     }

@@ -36,6 +36,16 @@ final class Gateways {
 
     /** As {@link #arguments(String, String, String)}, with other store arguments. */
     static List<String> arguments(String upstream, String dying, List<String> store) {
+        return arguments(upstream, dying, store, List.of());
+    }
+
+    /**
+     * As {@link #arguments(String, String, List)}, with more routes after the common ones: each
+     * {@code id|uri|predicate...|meta:name=value...} with its filters (each a shortcut, or
+     * {@code Name:arg=value,...} for arguments by name).
+     */
+    static List<String> arguments(String upstream, String dying, List<String> store,
+            List<Map.Entry<String, List<String>>> extraRoutes) {
         String routes = "--spring.cloud.gateway.server.webflux.routes";
         List<String> args = new ArrayList<>(store);
         args.addAll(List.of(
@@ -54,18 +64,35 @@ final class Gateways {
                 Map.entry("tenant-b|" + upstream + "|Path=/orders/**|Header=X-Tenant, b", List.of("Idempotency")),
                 Map.entry("required|" + upstream + "|Path=/required/**", List.of("StripPrefix=1",
                         "Idempotency=true, 1h, 30s")),
-                Map.entry("size|" + upstream + "|Path=/size", List.of("Idempotency")));
+                Map.entry("size|" + upstream + "|Path=/size", List.of("Idempotency")),
+                Map.entry("stream|" + upstream + "|Path=/stream/**", List.of("Idempotency")));
+        defs = new ArrayList<>(defs);
+        defs.addAll(extraRoutes);
         for (int i = 0; i < defs.size(); i++) {
             String[] parts = defs.get(i).getKey().split("\\|");
             String route = routes + "[" + i + "]";
             args.add(route + ".id=" + parts[0]);
             args.add(route + ".uri=" + parts[1]);
+            int predicate = 0;
             for (int p = 2; p < parts.length; p++) {
-                args.add(route + ".predicates[" + (p - 2) + "]=" + parts[p]);
+                if (parts[p].startsWith("meta:")) {
+                    args.add(route + ".metadata." + parts[p].substring("meta:".length()));
+                } else {
+                    args.add(route + ".predicates[" + predicate++ + "]=" + parts[p]);
+                }
             }
             List<String> filters = defs.get(i).getValue();
             for (int f = 0; f < filters.size(); f++) {
-                args.add(route + ".filters[" + f + "]=" + filters.get(f));
+                String filter = filters.get(f);
+                if (filter.contains(":")) { // Name:arg=value,arg=value: arguments by name
+                    String[] nameAndArgs = filter.split(":", 2);
+                    args.add(route + ".filters[" + f + "].name=" + nameAndArgs[0]);
+                    for (String arg : nameAndArgs[1].split(",")) {
+                        args.add(route + ".filters[" + f + "].args." + arg);
+                    }
+                } else {
+                    args.add(route + ".filters[" + f + "]=" + filter);
+                }
             }
         }
         return args;

@@ -4,6 +4,7 @@ import static dev.semel.gateway.Gateways.post;
 import static dev.semel.gateway.Gateways.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -149,17 +151,42 @@ class IdempotencyGatewayFilterTest {
     }
 
     @Test
-    void anUpstreamThatDiesMidRequestGetsA5xxAndReleasesTheKey() {
+    void anUpstreamThatDiesMidRequestGetsA502AndReleasesTheKey() {
         String key = key();
         int before = dying.requests();
         HttpResponse<byte[]> first = send(post(url + "/dying/d1", key, "{\"amount\":1}"));
         HttpResponse<byte[]> retry = send(post(url + "/dying/d1", key, "{\"amount\":1}"));
 
-        assertThat(first.statusCode()).isBetween(500, 599);
-        assertThat(retry.statusCode()).as("the key was released: the retry is no 409 nor a replay")
-                .isBetween(500, 599);
+        assertThat(first.statusCode()).isEqualTo(502);
+        assertThat(first.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(retry.statusCode()).as("the key was released: the retry is no 409 nor a replay").isEqualTo(502);
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
         assertThat(dying.requests() - before).as("both reached the upstream").isEqualTo(2);
+    }
+
+    @Test
+    void anUpstreamResponsePastTheCaptureLimitIsStreamedOnceItsRecordIsCompletedAsNotRetained() throws Exception {
+        String key = key();
+        CompletableFuture<HttpResponse<InputStream>> first = Gateways.CLIENT.sendAsync(
+                post(url + "/stream/s1", key, "{}").build(), HttpResponse.BodyHandlers.ofInputStream());
+        try {
+            // the upstream holds the rest of its body: what arrives now was streamed, not held whole
+            HttpResponse<InputStream> head = first.get(30, TimeUnit.SECONDS);
+            assertThat(head.statusCode()).isEqualTo(201);
+            assertThat(head.body().readNBytes(CountingUpstream.STREAM_HEAD))
+                    .isEqualTo("x".repeat(CountingUpstream.STREAM_HEAD).getBytes(StandardCharsets.US_ASCII));
+
+            HttpResponse<byte[]> retry = send(post(url + "/stream/s1", key, "{}"));
+            assertThat(retry.statusCode()).as("the record was complete before the first byte went out").isEqualTo(201);
+            assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(retry.headers().firstValue("Idempotent-Body-Retained")).hasValue("false");
+            assertThat(retry.body()).isEmpty();
+        } finally {
+            upstream.openStream();
+        }
+        byte[] rest = first.get(30, TimeUnit.SECONDS).body().readAllBytes();
+        assertThat(rest).hasSize(CountingUpstream.STREAM_TAIL);
+        assertThat(upstream.executions("/stream/s1", key)).isEqualTo(1);
     }
 
     @Test

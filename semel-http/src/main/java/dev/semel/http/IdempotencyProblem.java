@@ -54,7 +54,19 @@ public enum IdempotencyProblem {
      * (rollback-only, a deferred constraint, a serialization failure): nothing of it was kept,
      * the key is free again, and {@code Retry-After} says when to retry.
      */
-    COMMIT_FAILED(503, "commit-failed", "Transaction not committed");
+    COMMIT_FAILED(503, "commit-failed", "Transaction not committed"),
+    /**
+     * 502: a gateway could not send the request to its upstream (connection refused, connect
+     * timeout, unknown host): the upstream did nothing, the key is free again, and
+     * {@code Retry-After} says when to retry.
+     */
+    UPSTREAM_UNREACHABLE(502, "upstream-unreachable", "Upstream unreachable"),
+    /**
+     * 502: a gateway sent the request but no complete response came back (the connection was
+     * closed or reset, the response timed out): the upstream may have acted. It is an upstream
+     * 5xx outcome: stored or released as the outcome policy says.
+     */
+    UPSTREAM_FAILED(502, "upstream-failed", "Upstream failed to answer");
 
     /** The media type of every problem. */
     public static final String MEDIA_TYPE = "application/problem+json";

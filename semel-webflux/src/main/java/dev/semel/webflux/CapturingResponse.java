@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
@@ -24,8 +25,11 @@ import reactor.core.publisher.Mono;
  * The response of a request that runs under a lease. The application's body is held, whole,
  * until its record is stored (or its key released, as the outcome policy says), and only then
  * handed to the server: nothing reaches the client before the record is durable, so a client
- * retrying the moment it has the answer gets the replay, never a 409. Ends the lease exactly
- * once, whichever way the request ends:
+ * retrying the moment it has the answer gets the replay, never a 409. A body that grows past
+ * {@code maxCapturedBodyBytes} is held no further: the record is completed at that moment without
+ * its body ("not retained": the effect happened and must never run again), and then what was
+ * held and the rest are streamed to the client as the application writes them. Ends the lease
+ * exactly once, whichever way the request ends:
  * <ul>
  *   <li>the application wrote its body, or completed without one: stored or released per policy;
  *   <li>the application failed (its handler or its body publisher) before that: released, since
@@ -58,10 +62,47 @@ final class CapturingResponse extends ServerHttpResponseDecorator {
 
     @Override
     public Mono<Void> writeWith(Publisher<? extends DataBuffer> body) {
-        return DataBufferUtils.join(Flux.from(body))
-                .map(CapturingResponse::bytesOf)
-                .defaultIfEmpty(EMPTY)
-                .flatMap(bytes -> end(bytes).then(Mono.defer(() -> send(bytes))));
+        return Mono.defer(() -> {
+            OverLimit overLimit = new OverLimit(maxCapturedBodyBytes);
+            // within the limit, the whole body comes in one list when it ends; past it, the list of
+            // what was held when the limit was crossed, then each further buffer on its own
+            return Flux.<DataBuffer>from(body)
+                    .bufferUntil(overLimit)
+                    .doOnDiscard(DataBuffer.class, DataBufferUtils::release)
+                    .switchOnFirst((first, all) -> {
+                        if (!first.hasValue()) {
+                            return first.isOnError() ? all.then() : end(EMPTY).then(Mono.defer(() -> send(EMPTY)));
+                        }
+                        if (!overLimit.crossed) {
+                            byte[] bytes = bytesOf(first.get());
+                            return end(bytes).then(Mono.defer(() -> send(bytes)));
+                        }
+                        // not one byte before the record is complete (as not retained), then the body as it comes
+                        return end(null).then(Mono.defer(() -> getDelegate().writeWith(
+                                all.concatMapIterable(buffers -> buffers))));
+                    })
+                    .then();
+        });
+    }
+
+    /** Whether the body has grown past the capture limit; true for every buffer from the one that crossed it. */
+    private static final class OverLimit implements Predicate<DataBuffer> {
+        private final int limit;
+        private long size;
+        private boolean crossed;
+
+        OverLimit(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public boolean test(DataBuffer buffer) {
+            if (!crossed) {
+                size += buffer.readableByteCount();
+                crossed = size > limit;
+            }
+            return crossed;
+        }
     }
 
     @Override
@@ -103,7 +144,11 @@ final class CapturingResponse extends ServerHttpResponseDecorator {
         return delegate.writeWith(Mono.fromSupplier(() -> delegate.bufferFactory().wrap(bytes)));
     }
 
-    /** Stores the response (or releases the key, per policy), once; a failure to store is logged. */
+    /**
+     * Stores the response (or releases the key, per policy), once; a failure to store is logged.
+     *
+     * @param body the whole body, or {@code null} for one over the capture limit (not retained)
+     */
     private Mono<Void> end(byte[] body) {
         if (!ended.compareAndSet(false, true)) {
             return Mono.empty();
@@ -125,7 +170,7 @@ final class CapturingResponse extends ServerHttpResponseDecorator {
                 .then();
     }
 
-    /** What the application produced, as it is stored: status, its own headers, the body within the limit. */
+    /** What the application produced, as it is stored: status, its own headers, the body ({@code null}: not retained). */
     private StoredResponse snapshot(byte[] body) {
         HttpStatusCode status = getDelegate().getStatusCode();
         List<StoredResponse.Header> remaining = new ArrayList<>(before);
@@ -149,7 +194,7 @@ final class CapturingResponse extends ServerHttpResponseDecorator {
             }
         }
         return StoredResponses.encode(status == null ? 200 : status.value(), headers,
-                body.length > maxCapturedBodyBytes ? null : body);
+                body == null || body.length > maxCapturedBodyBytes ? null : body);
     }
 
     /** The headers a response already has, to tell them apart from the application's. */
@@ -166,13 +211,23 @@ final class CapturingResponse extends ServerHttpResponseDecorator {
         return list;
     }
 
-    private static byte[] bytesOf(DataBuffer buffer) {
-        try {
-            byte[] bytes = new byte[buffer.readableByteCount()];
-            buffer.read(bytes);
-            return bytes;
-        } finally {
-            DataBufferUtils.release(buffer);
+    /** The bytes of the buffers, which are released. */
+    private static byte[] bytesOf(List<DataBuffer> buffers) {
+        int size = 0;
+        for (DataBuffer buffer : buffers) {
+            size += buffer.readableByteCount();
         }
+        byte[] bytes = new byte[size];
+        int offset = 0;
+        try {
+            for (DataBuffer buffer : buffers) {
+                int n = buffer.readableByteCount();
+                buffer.read(bytes, offset, n);
+                offset += n;
+            }
+        } finally {
+            buffers.forEach(DataBufferUtils::release);
+        }
+        return bytes;
     }
 }

@@ -53,9 +53,10 @@ import reactor.core.publisher.Mono;
  * (normalized by the {@link BodyNormalizer}, semantic JSON by default). Scope, fingerprint and
  * stored form are the Servlet filter's, so the two adapters share records.
  *
- * <p>The response of a protected request is held in memory, whole, until its record is stored,
- * then sent (a response body larger than {@code maxCapturedBodyBytes} is still sent, and stored
- * without its body). Engines whose store completes in its own transaction (JDBC transactional
+ * <p>The response of a protected request is held in memory until its record is stored, then
+ * sent. A response body that grows past {@code maxCapturedBodyBytes} is held no further: its
+ * record is completed without the body (a replay says {@code Idempotent-Body-Retained: false}),
+ * and only then is the body streamed to the client, the part held first. Engines whose store completes in its own transaction (JDBC transactional
  * mode) are refused: a reactive request cannot run inside a JDBC transaction.
  */
 public final class IdempotencyWebFilter implements WebFilter {

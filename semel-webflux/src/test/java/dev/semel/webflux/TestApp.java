@@ -12,6 +12,7 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -73,6 +74,16 @@ final class TestApp {
                     ran(request);
                     return ServerResponse.status(HttpStatus.CREATED).contentType(MediaType.TEXT_PLAIN)
                             .bodyValue("x".repeat(3000));
+                })
+                .POST("/stream", request -> {
+                    ran(request);
+                    // over the filter's 2000-byte capture limit before the gate opens; the rest after
+                    CompletableFuture<Void> open = gate;
+                    Flux<byte[]> body = Flux.concat(Mono.just("x".repeat(2500).getBytes(StandardCharsets.US_ASCII)),
+                            Mono.fromFuture(open, true).then(Mono.fromSupplier(
+                                    () -> "y".repeat(500).getBytes(StandardCharsets.US_ASCII))));
+                    return ServerResponse.status(HttpStatus.CREATED).contentType(MediaType.TEXT_PLAIN)
+                            .body(body, byte[].class);
                 })
                 .POST("/form", request -> {
                     int n = ran(request);

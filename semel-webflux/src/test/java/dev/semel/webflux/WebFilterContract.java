@@ -13,6 +13,7 @@ import dev.semel.http.JsonBodyNormalizer;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.StoredResponse;
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,7 @@ abstract class WebFilterContract {
                 .route("/boom")
                 .route("/empty")
                 .route("/big")
+                .route("/stream")
                 .route("/echo")
                 .route("/form")
                 .maxRequestBodyBytes(1000)
@@ -253,6 +255,30 @@ abstract class WebFilterContract {
         assertThat(replay.headers().firstValue("Idempotent-Body-Retained")).hasValue("false");
         assertThat(replay.body()).isEmpty();
         assertThat(app.runs("POST /big")).isEqualTo(1);
+    }
+
+    @Test
+    void aResponseGrowingPastTheCaptureLimitIsStreamedOnceItsRecordIsCompletedAsNotRetained() throws Exception {
+        String key = key("stream");
+        CompletableFuture<HttpResponse<InputStream>> first = server.client().sendAsync(
+                server.post("/stream", key, "{}").build(), HttpResponse.BodyHandlers.ofInputStream());
+        try {
+            // the handler holds the rest of its body: what arrives now was streamed, not held whole
+            HttpResponse<InputStream> head = first.get(30, TimeUnit.SECONDS);
+            assertThat(head.statusCode()).isEqualTo(201);
+            assertThat(head.body().readNBytes(2500)).isEqualTo("x".repeat(2500).getBytes(StandardCharsets.US_ASCII));
+
+            HttpResponse<byte[]> retry = server.send(server.post("/stream", key, "{}"));
+            assertThat(retry.statusCode()).as("the record was complete before the first byte went out").isEqualTo(201);
+            assertThat(replayed(retry)).isTrue();
+            assertThat(retry.headers().firstValue("Idempotent-Body-Retained")).hasValue("false");
+            assertThat(retry.body()).isEmpty();
+        } finally {
+            app.gate.complete(null);
+        }
+        byte[] rest = first.get(30, TimeUnit.SECONDS).body().readAllBytes();
+        assertThat(new String(rest, StandardCharsets.US_ASCII)).isEqualTo("y".repeat(500));
+        assertThat(app.runs("POST /stream")).isEqualTo(1);
     }
 
     @Test
