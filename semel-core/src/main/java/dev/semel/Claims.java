@@ -71,6 +71,9 @@ final class Claims {
      */
     @Nullable Decision decideBeforeTransaction(TransactionalIdempotencyStore store, Scope scope, IdempotencyKey key,
             String recordId, Fingerprint fingerprint, CallOptions options) {
+        if (!store.findsCompleted()) {
+            return null;
+        }
         ClaimRequest request = request(scope, key, recordId, fingerprint, options);
         long start = calls.listening() ? calls.nanos() : 0L;
         Optional<IdempotencyRecord> found;

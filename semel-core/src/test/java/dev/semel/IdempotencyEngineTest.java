@@ -352,6 +352,29 @@ class IdempotencyEngineTest {
             log.add("read");
             return find(request.recordId(), request.now()).filter(r -> r.state() == RecordState.COMPLETED);
         }
+
+        @Override
+        public boolean findsCompleted() {
+            return true;
+        }
+    }
+
+    @Test
+    void aTransactionalStoreThatDoesNotReadFirstIsNotAskedToAndEveryRequestBeginsATransaction() {
+        ReadingFirst tx = new ReadingFirst(memory) {
+            @Override
+            public boolean findsCompleted() {
+                return false;
+            }
+        };
+        engine.close();
+        engine = engine(tx, IdempotencyConfig.custom());
+        engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("paid"));
+        tx.log.clear();
+
+        assertThat(engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("twice")))
+                .isInstanceOf(Decision.Replay.class);
+        assertThat(tx.log).containsExactly("begin", "claim", "commit");
     }
 
     @Test

@@ -139,6 +139,11 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
             return transactional.inTransaction(work);
         }
 
+        @Override
+        public boolean findsCompleted() {
+            return transactional.findsCompleted();
+        }
+
         /** The delegate's read before the transaction, decrypted like a claim's record. */
         @Override
         public Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {

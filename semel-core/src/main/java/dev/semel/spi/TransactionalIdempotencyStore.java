@@ -37,11 +37,23 @@ public interface TransactionalIdempotencyStore extends IdempotencyStore {
      * the read returns is what a claim would have found at that moment. A store that cannot read
      * cheaply outside its transactions keeps the default, which reads nothing.
      *
+     * <p>The engine calls it only while {@link #findsCompleted()} says the store reads.
+     *
      * @param request the claim the engine would make (its times on the caller's clock)
      * @return the completed, unexpired record, or empty to claim in a transaction
      */
     default Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {
         return Optional.empty();
+    }
+
+    /**
+     * Whether {@link #findCompleted} reads the store, so that the engine asks it before each
+     * transaction (and times the read as a claim); {@code false} by default, when it reads nothing.
+     *
+     * @return {@code true} if completed records are looked for before the transaction
+     */
+    default boolean findsCompleted() {
+        return false;
     }
 
     /**

@@ -405,6 +405,11 @@ class ResponseEncryptionTest {
         }
 
         @Override
+        public boolean findsCompleted() {
+            return true;
+        }
+
+        @Override
         public <T, E extends Exception> T inTransaction(TransactionalWork<T, E> work) throws E {
             return work.run();
         }

@@ -158,6 +158,16 @@ public final class TransactionalJdbcIdempotencyStore extends JdbcIdempotencyStor
         return Optional.ofNullable(super.withConnection("claim", c -> readCompleted(c, request)));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code true} unless built with {@link Builder#readFirst(boolean) readFirst(false)}.
+     */
+    @Override
+    public boolean findsCompleted() {
+        return readsFirst();
+    }
+
     @Override
     boolean mayReadClock() {
         // inside a business transaction the pool may have no second connection to spare

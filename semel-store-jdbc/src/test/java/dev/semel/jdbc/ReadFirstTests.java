@@ -365,6 +365,8 @@ class ReadFirstTests {
             request(engine, key, FINGERPRINT, executions);
             counting.takeCost();
 
+            assertThat(store.findsCompleted()).isFalse();
+            assertThat(transactional(ClaimMode.IN_BUSINESS_TRANSACTION, true).findsCompleted()).isTrue();
             assertThat(store.findCompleted(claim(SCOPE.recordId(key), Instant.now()))).isEmpty();
             assertThat(request(engine, key, FINGERPRINT, executions)).isInstanceOf(Decision.Replay.class);
             CountingDataSource.Cost cost = counting.takeCost();
