@@ -146,13 +146,13 @@ public final class TransactionalJdbcIdempotencyStore extends JdbcIdempotencyStor
      * begins the business transaction, so a replay never begins one, takes no row lock and
      * does not wait for a transaction holding the row. Expiry is judged by the database's clock
      * in that statement. Why this cannot run an operation twice: see
-     * {@link JdbcIdempotencyStore#readCompleted}. Without read-first, or inside a transaction this
-     * store already runs on this thread, it reads nothing.
+     * {@link JdbcIdempotencyStore#readCompleted}. Without read-first, or when a transaction
+     * already runs on this thread (the engine's work would join it), it reads nothing.
      */
     @Override
     public Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {
         Objects.requireNonNull(request, "request");
-        if (!readsFirst() || attempt.get() != null) {
+        if (!findsCompleted()) {
             return Optional.empty();
         }
         return Optional.ofNullable(super.withConnection("claim", c -> readCompleted(c, request)));
@@ -161,11 +161,14 @@ public final class TransactionalJdbcIdempotencyStore extends JdbcIdempotencyStor
     /**
      * {@inheritDoc}
      *
-     * <p>{@code true} unless built with {@link Builder#readFirst(boolean) readFirst(false)}.
+     * <p>{@code true} unless built with {@link Builder#readFirst(boolean) readFirst(false)}, or a
+     * transaction already runs on this thread (this store's, or one of the boundary's that the
+     * engine's transaction would join: there the read would take a second pooled connection while
+     * the thread holds one, and save no transaction).
      */
     @Override
     public boolean findsCompleted() {
-        return readsFirst();
+        return readsFirst() && attempt.get() == null && !boundary.isTransactionActive();
     }
 
     @Override

@@ -373,6 +373,27 @@ class ReadFirstTests {
             assertThat(cost.transactions()).as("the claim ran in a transaction").isEqualTo(1);
         }
 
+        @Test
+        void insideAnOuterTransactionTheReplayJoinsItAndBorrowsNoSecondConnection() throws Exception {
+            TransactionalJdbcIdempotencyStore store = transactional(ClaimMode.IN_BUSINESS_TRANSACTION, true);
+            Idempotency engine = engine(store);
+            IdempotencyKey key = newKey();
+            AtomicInteger executions = new AtomicInteger();
+            request(engine, key, FINGERPRINT, executions);
+            counting.takeCost();
+
+            Outcome replay = store.transactionBoundary().inTransaction(() -> {
+                assertThat(store.findsCompleted()).as("reads nothing inside a transaction").isFalse();
+                return request(engine, key, FINGERPRINT, executions);
+            });
+
+            CountingDataSource.Cost cost = counting.takeCost();
+            assertThat(replay).isInstanceOf(Decision.Replay.class);
+            assertThat(cost.borrows()).as("the outer transaction's connection only").isEqualTo(1);
+            assertThat(cost.transactions()).isEqualTo(1);
+            assertThat(store.findsCompleted()).isTrue();
+        }
+
         @ParameterizedTest
         @EnumSource(ClaimMode.class)
         @Timeout(120)

@@ -26,6 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * With Spring's transaction manager on PostgreSQL: a replay through the read-first claim never
@@ -92,6 +93,31 @@ class ReadFirstWithSpringTransactionsTest {
             assertThat(((Decision.Replay) replay).response().body()).isEqualTo(CREATED.body());
             assertThat(executions).hasValue(1);
             assertThat(manager.begun).as("Spring transactions begun by the replay").hasValue(transactions);
+            assertThat(store.findsCompleted()).isEqualTo(readFirst);
+        } finally {
+            store.close();
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"IN_BUSINESS_TRANSACTION", "SEPARATE_TRANSACTION"})
+    void insideASpringTransactionTheStoreReadsNothingFirstAndTheReplayJoinsIt(ClaimMode mode) {
+        CountingTransactionManager manager = new CountingTransactionManager(postgres);
+        TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(postgres).tableName(table)
+                .createTableIfMissing(true).claimMode(mode)
+                .transactionBoundary(new SpringTransactionBoundary(manager, postgres)).buildTransactional();
+        IdempotencyKey key = IdempotencyKey.of("rf-" + UUID.randomUUID());
+        try (Idempotency engine = Idempotency.create(store)) {
+            engine.execute(SCOPE, key, FINGERPRINT, CallOptions.DEFAULTS, lease -> CREATED);
+            manager.begun.set(0);
+
+            Outcome replay = new TransactionTemplate(manager).execute(status -> {
+                assertThat(store.findsCompleted()).isFalse();
+                return engine.execute(SCOPE, key, FINGERPRINT, CallOptions.DEFAULTS, lease -> CREATED);
+            });
+
+            assertThat(replay).isInstanceOf(Decision.Replay.class);
+            assertThat(manager.begun).as("the outer transaction only").hasValue(1);
         } finally {
             store.close();
         }
