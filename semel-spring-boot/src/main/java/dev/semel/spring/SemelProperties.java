@@ -577,7 +577,8 @@ public class SemelProperties implements Validator {
          * Whether a claim first reads the record with one plain SELECT by primary key (no lock, no
          * transaction) and answers a completed, unexpired record from it at once: a replay then
          * costs that one statement and, in transactional mode, begins no transaction. A new key
-         * pays the extra SELECT on PostgreSQL before its usual claim.
+         * pays that SELECT before its usual claim (in transactional mode on every database, in
+         * the plain store on PostgreSQL, where the claim needs no read of its own).
          */
         private boolean readFirst = true;
 
