@@ -7,6 +7,8 @@
 #   naive-postgres  BASELINE filter: INSERT ON CONFLICT DO NOTHING (+ SELECT), UPDATE; autocommit
 #   semel-memory | semel-redis | semel-postgres   the starter (PostgreSQL: transactional mode)
 #   semel-redis-nearcache   semel-redis with semel.near-cache.enabled=true (replays from memory, 1 s stale)
+#   semel-postgres-readfirst-off   semel-postgres with semel.store.jdbc.read-first=false: a replay
+#                   claims in a transaction instead of one plain SELECT (compare with semel-postgres)
 # Per variant: warm-up, then new key per request and replay of one key (bare: no key), wrk
 # -t$THREADS -c$CONNECTIONS; CPU per request of the JVM and of the store server read from /proc.
 # Every request carries "Authorization: Bearer bench-token" (Semel scopes keys by caller).
@@ -34,7 +36,7 @@ CONNECTIONS=${4:-32}
 PORT=${PORT:-18090}
 WARMUP=${WARMUP:-20}
 VARIANTS_SET=${VARIANTS:-}
-VARIANTS=${VARIANTS:-"bare semel-memory naive-redis semel-redis naive-postgres semel-postgres"}
+VARIANTS=${VARIANTS:-"bare semel-memory naive-redis semel-redis naive-postgres semel-postgres semel-postgres-readfirst-off"}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 POSTGRES_URL=${POSTGRES_URL:-jdbc:postgresql://127.0.0.1:5432/test?user=postgres}
 export AUTH="Bearer bench-token"
@@ -67,8 +69,8 @@ ticks_of() { # summed user+system ticks of the given pids (those still alive)
 }
 store_pids() { # the store server's processes for a variant
   case $1 in
-    *redis | gateway-semel) pgrep -x redis-server || true ;;
-    *postgres) pgrep -x postgres || true ;;
+    *redis* | gateway-semel) pgrep -x redis-server || true ;;
+    *postgres*) pgrep -x postgres || true ;;
     *) ;;
   esac
 }
@@ -170,17 +172,18 @@ for (v, p), r in rows.items():
           f"{statistics.median(x[4] for x in r):.1f} | {statistics.median(x[5] for x in r):.1f} | {sum(x[3] for x in r)} |")
 if any(v.startswith("naive-") for v, _ in rows):
     print()
-    print("| store | path | Semel ÷ naive req/s per round | CPU us/req JVM+store, naive → Semel |")
+    print("| variant | path | Semel ÷ naive req/s per round | CPU us/req JVM+store, naive → Semel |")
     print("|---|---|---|---|")
-for store in ("redis", "postgres"):
+for store, semel in (("redis", "semel-redis"), ("redis", "semel-redis-nearcache"), ("postgres", "semel-postgres"),
+                     ("postgres", "semel-postgres-readfirst-off")):
     for p in ("new-key", "replay"):
-        n, s = rows.get((f"naive-{store}", p)), rows.get((f"semel-{store}", p))
+        n, s = rows.get((f"naive-{store}", p)), rows.get((semel, p))
         if not n or not s:
             continue
         n, s = sorted(n), sorted(s)
         ratios = ", ".join(f"{b[1] / a[1]:.2f}" for a, b in zip(n, s))
         cn = statistics.median(x[4] + x[5] for x in n); cs = statistics.median(x[4] + x[5] for x in s)
-        print(f"| {store} | {p} | {ratios} | {cn:.0f} → {cs:.0f} |")
+        print(f"| {semel} | {p} | {ratios} | {cn:.0f} → {cs:.0f} |")
 print()
 first = sys.argv[2]
 base = rows.get((first, "bare"))

@@ -5,8 +5,10 @@ import dev.semel.spi.ClaimResult;
 import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.RecordState;
 import dev.semel.spi.StoredResponse;
+import dev.semel.spi.TransactionalIdempotencyStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
@@ -59,6 +61,31 @@ final class Claims {
             return storeFailed(scope, key, recordId, options, e);
         }
         return decide(result, request, scope, key, fingerprint, options, start, inTransaction);
+    }
+
+    /**
+     * Before a store transaction: the decision (replay or mismatch) for a completed record the
+     * store finds with a plain read, or {@code null} when it finds none and the claim must run in
+     * the transaction. A store failure is rethrown as a {@link ClaimFailedException}, as a claim's
+     * inside the transaction would be.
+     */
+    @Nullable Decision decideBeforeTransaction(TransactionalIdempotencyStore store, Scope scope, IdempotencyKey key,
+            String recordId, Fingerprint fingerprint, CallOptions options) {
+        if (!store.findsCompleted()) {
+            return null;
+        }
+        ClaimRequest request = request(scope, key, recordId, fingerprint, options);
+        long start = calls.listening() ? calls.nanos() : 0L;
+        Optional<IdempotencyRecord> found;
+        try {
+            found = calls.findCompleted(store, request);
+        } catch (RuntimeException e) {
+            throw new ClaimFailedException(StoreCalls.asStoreException("claim", e));
+        }
+        if (found.isEmpty() || found.get().state() != RecordState.COMPLETED || found.get().response() == null) {
+            return null; // only a completed record is final: anything else is for the claim to judge
+        }
+        return decide(ClaimResult.found(found.get()), request, scope, key, fingerprint, options, start, false);
     }
 
     /**

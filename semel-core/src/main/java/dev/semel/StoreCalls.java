@@ -6,6 +6,7 @@ import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.RecordState;
 import dev.semel.spi.StoredResponse;
+import dev.semel.spi.TransactionalIdempotencyStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -78,6 +79,22 @@ final class StoreCalls {
             ClaimResult result = store.claim(request);
             reportStoreCall(StoreOperation.CLAIM, start, null);
             return result;
+        } catch (RuntimeException e) {
+            reportStoreCall(StoreOperation.CLAIM, start, e);
+            throw e;
+        }
+    }
+
+    /**
+     * The read of a transactional store before its transaction, timed as a claim (it answers
+     * one); a store failure is reported and rethrown as it came.
+     */
+    Optional<IdempotencyRecord> findCompleted(TransactionalIdempotencyStore transactional, ClaimRequest request) {
+        long start = startStoreCall(StoreOperation.CLAIM);
+        try {
+            Optional<IdempotencyRecord> record = transactional.findCompleted(request);
+            reportStoreCall(StoreOperation.CLAIM, start, null);
+            return record;
         } catch (RuntimeException e) {
             reportStoreCall(StoreOperation.CLAIM, start, e);
             throw e;

@@ -32,26 +32,33 @@ final class TransactionalExecution {
         boolean[] operationStarted = new boolean[1];
         Object result; // a Decision other than "ran and stored" (one the wait may repeat), or Stored
         try {
-            result = claims.waitWhileInProgress(scope, key, recordId, options,
-                    () -> store.<Object, E>inTransaction(() -> {
-                        Decision d = claims.claimOnce(scope, key, recordId, fingerprint, options, true);
-                        if (!(d instanceof Decision.Execute execute)) {
-                            return d;
-                        }
-                        Lease lease = execute.lease();
-                        operationStarted[0] = true;
-                        StoredResponse response = Objects.requireNonNull(operation.run(lease),
-                                "operation returned null");
-                        if (!outcomePolicy.shouldStore(response.status())) {
-                            throw new NotStored(response);
-                        }
-                        try {
-                            lease.complete(response);
-                        } catch (LeaseLostException lost) {
-                            throw new NotStored(null);
-                        }
-                        return new Stored(response);
-                    }));
+            result = claims.waitWhileInProgress(scope, key, recordId, options, () -> {
+                // a completed key is answered from a plain read: no transaction, no connection held
+                Decision answered = claims.decideBeforeTransaction(store, scope, key, recordId, fingerprint,
+                        options);
+                if (answered != null) {
+                    return answered;
+                }
+                return store.<Object, E>inTransaction(() -> {
+                    Decision d = claims.claimOnce(scope, key, recordId, fingerprint, options, true);
+                    if (!(d instanceof Decision.Execute execute)) {
+                        return d;
+                    }
+                    Lease lease = execute.lease();
+                    operationStarted[0] = true;
+                    StoredResponse response = Objects.requireNonNull(operation.run(lease),
+                            "operation returned null");
+                    if (!outcomePolicy.shouldStore(response.status())) {
+                        throw new NotStored(response);
+                    }
+                    try {
+                        lease.complete(response);
+                    } catch (LeaseLostException lost) {
+                        throw new NotStored(null);
+                    }
+                    return new Stored(response);
+                });
+            });
         } catch (StoreUnavailableException e) {
             throw e;
         } catch (Claims.ClaimFailedException e) {

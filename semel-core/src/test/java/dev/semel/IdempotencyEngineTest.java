@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -338,6 +339,79 @@ class IdempotencyEngineTest {
         });
         assertThat(outcome).isEqualTo(new Outcome.Executed(ok("paid"), true));
         assertThat(tx.log).containsExactly("begin", "claim", "complete", "commit");
+    }
+
+    /** A transactional store that answers completed records from a read before the transaction. */
+    static class ReadingFirst extends RecordingTransactionalStore {
+        ReadingFirst(IdempotencyStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {
+            log.add("read");
+            return find(request.recordId(), request.now()).filter(r -> r.state() == RecordState.COMPLETED);
+        }
+
+        @Override
+        public boolean findsCompleted() {
+            return true;
+        }
+    }
+
+    @Test
+    void aTransactionalStoreThatDoesNotReadFirstIsNotAskedToAndEveryRequestBeginsATransaction() {
+        ReadingFirst tx = new ReadingFirst(memory) {
+            @Override
+            public boolean findsCompleted() {
+                return false;
+            }
+        };
+        engine.close();
+        engine = engine(tx, IdempotencyConfig.custom());
+        engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("paid"));
+        tx.log.clear();
+
+        assertThat(engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("twice")))
+                .isInstanceOf(Decision.Replay.class);
+        assertThat(tx.log).containsExactly("begin", "claim", "commit");
+    }
+
+    @Test
+    void aCompletedRecordTheTransactionalStoreReadsFirstIsReplayedWithoutATransaction() {
+        ReadingFirst tx = new ReadingFirst(memory);
+        engine.close();
+        engine = engine(tx, IdempotencyConfig.custom());
+        assertThat(engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("paid")))
+                .isEqualTo(new Outcome.Executed(ok("paid"), true));
+        assertThat(tx.log).containsExactly("read", "begin", "claim", "complete", "commit");
+        tx.log.clear();
+
+        Outcome replay = engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("twice"));
+        Outcome mismatch = engine.execute(SCOPE, KEY, Fingerprint.of(new byte[] {9}), CallOptions.DEFAULTS,
+                lease -> ok("other"));
+
+        assertThat(replay).isInstanceOf(Decision.Replay.class);
+        assertThat(((Decision.Replay) replay).response()).isEqualTo(ok("paid"));
+        assertThat(mismatch).isInstanceOf(Decision.Mismatch.class);
+        assertThat(tx.log).containsExactly("read", "read");
+    }
+
+    @Test
+    void aFailedReadBeforeTheTransactionIsAStoreFailureAndBeginsNothing() {
+        ReadingFirst tx = new ReadingFirst(memory) {
+            @Override
+            public Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {
+                log.add("read");
+                throw new IdempotencyStoreException("connection refused", null);
+            }
+        };
+        engine.close();
+        engine = engine(tx, IdempotencyConfig.custom());
+
+        assertThatThrownBy(() -> engine.execute(SCOPE, KEY, FP, CallOptions.DEFAULTS, lease -> ok("paid")))
+                .isInstanceOf(StoreUnavailableException.class);
+        assertThat(tx.log).containsExactly("read");
     }
 
     @Test

@@ -100,6 +100,10 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
         return out;
     }
 
+    IdempotencyRecord decryptedRecord(IdempotencyRecord r) {
+        return decrypted(r);
+    }
+
     private IdempotencyRecord decrypted(IdempotencyRecord r) {
         if (r.response() == null) {
             return r;
@@ -133,6 +137,17 @@ class EncryptingIdempotencyStore extends ForwardingIdempotencyStore {
         @Override
         public <T, E extends Exception> T inTransaction(TransactionalWork<T, E> work) throws E {
             return transactional.inTransaction(work);
+        }
+
+        @Override
+        public boolean findsCompleted() {
+            return transactional.findsCompleted();
+        }
+
+        /** The delegate's read before the transaction, decrypted like a claim's record. */
+        @Override
+        public Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {
+            return transactional.findCompleted(request).map(this::decryptedRecord);
         }
     }
 }

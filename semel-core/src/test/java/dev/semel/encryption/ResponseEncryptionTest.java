@@ -364,11 +364,49 @@ class ResponseEncryptionTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
-    /** An in-memory store that claims to be transactional (runs the work as it is). */
+    @Test
+    void aTransactionalStoresReadBeforeItsTransactionIsDecrypted() {
+        InMemoryTransactional store = new InMemoryTransactional();
+        AtomicInteger runs = new AtomicInteger();
+        try (Idempotency engine = Idempotency.create(ONE.protect(store))) {
+            engine.execute(SCOPE, KEY, FINGERPRINT, CallOptions.DEFAULTS, lease -> {
+                runs.incrementAndGet();
+                return RESPONSE;
+            });
+            Outcome replay = engine.execute(SCOPE, KEY, FINGERPRINT, CallOptions.DEFAULTS, lease -> {
+                runs.incrementAndGet();
+                return RESPONSE;
+            });
+
+            assertThat(replay).isInstanceOfSatisfying(dev.semel.Decision.Replay.class,
+                    r -> assertThat(r.response()).isEqualTo(RESPONSE));
+            assertThat(runs).hasValue(1);
+            assertThat(store.reads).as("answered by the read before the transaction").hasValue(2);
+        }
+    }
+
+    /**
+     * An in-memory store that claims to be transactional (runs the work as it is) and answers
+     * completed records from a read before the transaction.
+     */
     private static final class InMemoryTransactional extends dev.semel.spi.ForwardingIdempotencyStore
             implements TransactionalIdempotencyStore {
+        final AtomicInteger reads = new AtomicInteger();
+
         InMemoryTransactional() {
             super(new InMemoryIdempotencyStore());
+        }
+
+        @Override
+        public java.util.Optional<IdempotencyRecord> findCompleted(dev.semel.spi.ClaimRequest request) {
+            reads.incrementAndGet();
+            return find(request.recordId(), request.now())
+                    .filter(r -> r.state() == dev.semel.spi.RecordState.COMPLETED);
+        }
+
+        @Override
+        public boolean findsCompleted() {
+            return true;
         }
 
         @Override

@@ -43,6 +43,7 @@ class JdbcStoreConfiguration {
                 .tableName(jdbc.getTableName())
                 .createTableIfMissing(SchemaInitialization.runsScript(jdbc.effectiveInitializeSchema(), dataSource))
                 .lockWaitTimeout(jdbc.getLockWaitTimeout())
+                .readFirst(jdbc.isReadFirst())
                 .claimMode(jdbc.getClaimMode() == SemelProperties.JdbcClaimMode.SEPARATE_TRANSACTION
                         ? ClaimMode.SEPARATE_TRANSACTION : ClaimMode.IN_BUSINESS_TRANSACTION);
         if (jdbc.getPurgeInterval() != null && !jdbc.getPurgeInterval().isZero()) {

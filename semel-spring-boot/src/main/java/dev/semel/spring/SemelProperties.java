@@ -574,6 +574,15 @@ public class SemelProperties implements Validator {
         /** How often expired records are deleted, in small batches, by each instance; 0 disables the purge. */
         private Duration purgeInterval = Duration.ofMinutes(10);
 
+        /**
+         * Whether a claim first reads the record with one plain SELECT by primary key (no lock, no
+         * transaction) and answers a completed, unexpired record from it at once: a replay then
+         * costs that one statement and, in transactional mode, begins no transaction. A new key
+         * pays that SELECT before its usual claim (in transactional mode on every database, in
+         * the plain store on PostgreSQL, where the claim needs no read of its own).
+         */
+        private boolean readFirst = true;
+
         /** @return the table name */
         public String getTableName() {
             return tableName;
@@ -649,6 +658,16 @@ public class SemelProperties implements Validator {
         /** @param purgeInterval the purge interval, zero for none */
         public void setPurgeInterval(Duration purgeInterval) {
             this.purgeInterval = purgeInterval;
+        }
+
+        /** @return whether a claim first reads a completed record with a plain SELECT */
+        public boolean isReadFirst() {
+            return readFirst;
+        }
+
+        /** @param readFirst whether a claim first reads a completed record with a plain SELECT */
+        public void setReadFirst(boolean readFirst) {
+            this.readFirst = readFirst;
         }
 
         /** @return whether transactional mode is on */

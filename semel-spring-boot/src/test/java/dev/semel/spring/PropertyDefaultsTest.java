@@ -44,6 +44,7 @@ class PropertyDefaultsTest {
     @Test
     void storeDefaultsMatchTheStores() {
         assertThat(properties.getStore().getJdbc().getTableName()).isEqualTo(JdbcIdempotencyStore.DEFAULT_TABLE_NAME);
+        assertThat(properties.getStore().getJdbc().isReadFirst()).isEqualTo(JdbcIdempotencyStore.DEFAULT_READ_FIRST);
         assertThat(properties.getStore().getRedis().getKeyPrefix()).isEqualTo(RedisIdempotencyStore.DEFAULT_KEY_PREFIX);
     }
 

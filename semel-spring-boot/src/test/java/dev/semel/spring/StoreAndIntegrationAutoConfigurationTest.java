@@ -73,6 +73,22 @@ class StoreAndIntegrationAutoConfigurationTest {
     }
 
     @Test
+    void theJdbcStoreReadsFirstUnlessReadFirstIsOff() {
+        runner.withUserConfiguration(H2.class, TransactionManager.class)
+                .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_tx")
+                .run(context -> assertThat(((JdbcIdempotencyStore) EngineStores.of(context.getBean(Idempotency.class)))
+                        .readsFirst()).isTrue());
+        runner.withUserConfiguration(H2.class, TransactionManager.class)
+                .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_tx", "semel.store.jdbc.read-first=false")
+                .run(context -> assertThat(((JdbcIdempotencyStore) EngineStores.of(context.getBean(Idempotency.class)))
+                        .readsFirst()).isFalse());
+        runner.withUserConfiguration(H2.class)
+                .withPropertyValues("semel.store.jdbc.table-name=semel_ctx_plain", "semel.store.jdbc.read-first=false")
+                .run(context -> assertThat(((JdbcIdempotencyStore) EngineStores.of(context.getBean(Idempotency.class)))
+                        .readsFirst()).isFalse());
+    }
+
+    @Test
     void aDataSourceWithoutTransactionManagerOrWithTransactionalOffGivesThePlainJdbcStore() {
         runner.withUserConfiguration(H2.class).withPropertyValues("semel.store.jdbc.table-name=semel_ctx_plain")
                 .run(context -> assertThat(EngineStores.of(context.getBean(Idempotency.class)))

@@ -87,6 +87,11 @@ public final class DataSourceTransactionBoundary implements TransactionBoundary 
         return tx.connection;
     }
 
+    @Override
+    public boolean isTransactionActive() {
+        return current.get() != null;
+    }
+
     /** The connection of one transaction, borrowed on first use. */
     private static final class Transaction {
         Connection connection;

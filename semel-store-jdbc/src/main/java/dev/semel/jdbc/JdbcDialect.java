@@ -47,8 +47,8 @@ public enum JdbcDialect {
         }
 
         @Override
-        String currentTimeMicros() {
-            return "SELECT CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000 AS BIGINT)";
+        String nowMicros() {
+            return "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000 AS BIGINT)";
         }
 
         @Override
@@ -74,8 +74,8 @@ public enum JdbcDialect {
         }
 
         @Override
-        String currentTimeMicros() {
-            return "SELECT CAST(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(6)) * 1000000 AS SIGNED)";
+        String nowMicros() {
+            return "CAST(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(6)) * 1000000 AS SIGNED)";
         }
 
         @Override
@@ -103,8 +103,8 @@ public enum JdbcDialect {
         }
 
         @Override
-        String currentTimeMicros() {
-            return "SELECT CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000 AS BIGINT)";
+        String nowMicros() {
+            return "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000 AS BIGINT)";
         }
 
         @Override
@@ -121,8 +121,8 @@ public enum JdbcDialect {
         }
 
         @Override
-        String currentTimeMicros() {
-            return "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
+        String nowMicros() {
+            return "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
         }
 
         @Override
@@ -206,7 +206,16 @@ public enum JdbcDialect {
      * A query of one row and one column: the database's current time ({@code CURRENT_TIMESTAMP})
      * in microseconds since the epoch, by which the store judges leases and expiry.
      */
-    abstract String currentTimeMicros();
+    final String currentTimeMicros() {
+        return "SELECT " + nowMicros();
+    }
+
+    /**
+     * An SQL expression of the database's current time in microseconds since the epoch, to
+     * compare with the {@code BIGINT} time columns inside a statement (the read-first claim
+     * judges expiry by it, with no clock reading of its own).
+     */
+    abstract String nowMicros();
 
     /** A case-sensitive "key starts with" predicate taking (prefix length, prefix) or (like pattern). */
     String keyPrefix() {

@@ -32,7 +32,14 @@ import javax.sql.DataSource;
  * for each transition: the insert of a new claim adds nothing when the record exists
  * ({@code ON CONFLICT DO NOTHING}, {@code INSERT IGNORE}), and completion, release, renewal
  * and lease takeover are {@code UPDATE}/{@code DELETE} statements guarded by the fencing
- * token in their {@code WHERE} clause. Round trips per request depend on the dialect:
+ * token in their {@code WHERE} clause.
+ *
+ * <p>By default ({@link Builder#readFirst(boolean) readFirst}) a claim starts with one plain
+ * {@code SELECT} by primary key that answers a completed, unexpired record (expiry judged by the
+ * database's clock in that statement): a replay costs that one lock-free statement on every
+ * database. A first request then costs the {@code SELECT}, the insert (on PostgreSQL the
+ * one-statement claim below) and the completing {@code UPDATE}. Without read-first, round trips
+ * depend on the dialect:
  * <ul>
  *   <li>PostgreSQL: the claim is one statement that inserts the record or, when it exists,
  *       returns it ({@code WITH … INSERT … ON CONFLICT DO NOTHING} and a {@code SELECT}),
@@ -69,6 +76,11 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
     /** The default number of rows one purge statement deletes: {@value}. */
     public static final int DEFAULT_PURGE_BATCH_SIZE = 1_000;
+    /**
+     * Whether a claim first looks for a completed record with one plain {@code SELECT}, by default:
+     * {@value}. See {@link Builder#readFirst(boolean)}.
+     */
+    public static final boolean DEFAULT_READ_FIRST = true;
 
     static final System.Logger LOG = System.getLogger(JdbcIdempotencyStore.class.getName());
 
@@ -79,11 +91,14 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
     private final StoreClock databaseClock;
     private final int purgeBatchSize;
     private final ScheduledExecutorService purgeScheduler;
+    /** Whether a claim starts with the lock-free read of a completed record ({@link Builder#readFirst}). */
+    private final boolean readFirst;
 
     JdbcIdempotencyStore(Builder b) {
         this.dataSource = b.dataSource;
         this.clock = b.clock;
         this.purgeBatchSize = b.purgeBatchSize;
+        this.readFirst = b.readFirst;
         JdbcDialect dialect = b.dialect;
         try (Connection c = dataSource.getConnection()) {
             if (dialect == null) {
@@ -166,6 +181,11 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
         return table.dialect();
     }
 
+    /** @return whether a claim starts with a lock-free read of a completed record ({@link Builder#readFirst}) */
+    public boolean readsFirst() {
+        return readFirst;
+    }
+
     /** @return the table the records live in, schema-qualified if a schema was configured */
     public String tableName() {
         return table.table();
@@ -218,15 +238,50 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
                 : StoreClock.onStoreClock(request, storeNow(request.now())));
     }
 
-    /** Claims with a request whose times are already on the store's clock. */
+    /** Claims with a request whose times are already on the store's clock, on a connection of its own. */
     ClaimResult claimOnStoreClock(ClaimRequest request) {
-        return withConnection("claim", c -> claimWithRetry(c, request, table.claimsInOneStatement(), 0));
+        // after a read-first miss the claim starts with its insert on every dialect: the read is
+        // spent, and an in-progress or expired row makes the insert read it and go on as ever
+        return withConnection("claim", c -> claimWithRetry(c, request, readFirst || table.claimsInOneStatement(),
+                0, readFirst));
+    }
+
+    /**
+     * The read-first claim's statement: the request's record if it is {@code COMPLETED} and
+     * unexpired, judged by the database's clock inside the statement (by the request's
+     * {@code now} when the store judges time by its callers' clocks), else {@code null}.
+     *
+     * <p>Answering a claim from this read is as good as answering it from the claim's own
+     * statement, and cannot let an operation run twice: a completed record is never changed
+     * again, only removed (expiry, purge, admin delete) or replaced after its expiry. So a
+     * completed record the read returns was the record's final state at the moment of the read,
+     * which is exactly what a claim at that moment would have found and replayed. If it expires
+     * or is deleted right after the read, this caller still replays a response that was valid
+     * when it asked (as a claim an instant earlier would have), and the next caller finds no
+     * record and runs the operation once, under the usual atomic claim. Anything but a completed
+     * record (absent, in progress, expired) is left to the claim, whose statements decide it
+     * atomically as before; the read never writes, never locks and never claims.
+     */
+    IdempotencyRecord readCompleted(Connection c, ClaimRequest request) throws SQLException {
+        return table.readCompleted(c, request.recordId(), databaseClock == null ? request.now() : null);
     }
 
     ClaimResult claimWithRetry(Connection c, ClaimRequest request, boolean insertFirst, int lockTimeoutSeconds)
             throws SQLException {
+        return claimWithRetry(c, request, insertFirst, lockTimeoutSeconds, false);
+    }
+
+    /** @param readFirst start each attempt with {@link #readCompleted}, answering a completed record from it */
+    private ClaimResult claimWithRetry(Connection c, ClaimRequest request, boolean insertFirst,
+            int lockTimeoutSeconds, boolean readFirst) throws SQLException {
         for (int attempt = 1;; attempt++) {
             try {
+                if (readFirst) {
+                    IdempotencyRecord completed = readCompleted(c, request);
+                    if (completed != null) {
+                        return ClaimResult.found(completed);
+                    }
+                }
                 return table.claim(c, request, insertFirst, lockTimeoutSeconds);
             } catch (SQLException e) {
                 // autocommit only: a deadlock victim's statement changed nothing, so run it again
@@ -346,6 +401,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
         ClaimMode claimMode = ClaimMode.IN_BUSINESS_TRANSACTION;
         TransactionBoundary transactionBoundary;
         Duration lockWaitTimeout = TransactionalJdbcIdempotencyStore.DEFAULT_LOCK_WAIT_TIMEOUT;
+        boolean readFirst = DEFAULT_READ_FIRST;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -465,6 +521,29 @@ public class JdbcIdempotencyStore implements IdempotencyStore, AutoCloseable {
          */
         public Builder useDatabaseClock(boolean use) {
             this.useDatabaseClock = use;
+            return this;
+        }
+
+        /**
+         * Sets whether a claim starts with one plain {@code SELECT} of the record by primary key,
+         * in autocommit, that answers a completed, unexpired record at once (expiry judged by the
+         * database's clock in the same statement). Default {@value #DEFAULT_READ_FIRST}.
+         *
+         * <p>A replay then costs that one lock-free statement on every database: it never waits
+         * for a row lock, writes nothing, and in the transactional store begins no transaction at
+         * all (the engine asks {@link TransactionalJdbcIdempotencyStore#findCompleted} before it
+         * begins one), so it borrows one connection once. Anything else (a new key, a key in
+         * progress, an expired record) goes on to the usual claim, unchanged, after the read, so
+         * a new key pays that one extra {@code SELECT} (in the transactional store also a short
+         * connection borrow before the transaction's). In the plain store on MySQL/MariaDB, H2
+         * and SQLite it costs nothing: there the claim read first anyway, and after this read it
+         * starts with its insert.
+         *
+         * @param readFirst {@code true} (default) to answer completed records from a plain read
+         * @return this builder
+         */
+        public Builder readFirst(boolean readFirst) {
+            this.readFirst = readFirst;
             return this;
         }
 

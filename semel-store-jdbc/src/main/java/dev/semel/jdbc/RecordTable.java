@@ -54,6 +54,10 @@ final class RecordTable {
     private final int maxBodyBytes;
     private final String select;
     private final String selectLive;
+    /** The read-first claim's query: the record if completed and unexpired by the database's clock. */
+    private final String selectCompleted;
+    /** The same, unexpired by a time the caller binds (a store judging time by the caller's clock). */
+    private final String selectCompletedAt;
     private final String insert;
     /** Insert or read the existing row in one statement, or null where the dialect has none. */
     private final String insertOrSelect;
@@ -72,6 +76,8 @@ final class RecordTable {
         String t = this.table;
         this.select = "SELECT " + COLUMNS + " FROM " + t + " WHERE record_id = ?";
         this.selectLive = select + " AND expires_at > ?";
+        this.selectCompleted = select + " AND state = '" + COMPLETED + "' AND expires_at > " + dialect.nowMicros();
+        this.selectCompletedAt = select + " AND state = '" + COMPLETED + "' AND expires_at > ?";
         String placeholders = "?, ?, ?, '" + IN_PROGRESS + "', ?, ?, ?, ?, ?, ?";
         this.insert = dialect.insertIfAbsent(t, INSERT_COLUMNS, placeholders);
         this.insertOrSelect = dialect.insertOrSelect(t, INSERT_COLUMNS, placeholders, COLUMNS);
@@ -122,6 +128,19 @@ final class RecordTable {
      */
     boolean claimsInOneStatement() {
         return insertOrSelect != null;
+    }
+
+    /**
+     * The read-first claim's one statement: a plain {@code SELECT} by primary key (no lock, no
+     * write, no transaction of its own in autocommit) that returns the record only when it is
+     * {@code COMPLETED} and unexpired. Expiry is judged in the statement itself, by the
+     * database's clock, or by {@code callerNow} when the store judges time by its callers'.
+     *
+     * @param callerNow {@code null} to judge expiry by the database's clock
+     * @return the completed record, or {@code null} when absent, in progress or expired
+     */
+    IdempotencyRecord readCompleted(Connection c, String recordId, Instant callerNow) throws SQLException {
+        return read(c, callerNow == null ? selectCompleted : selectCompletedAt, recordId, callerNow);
     }
 
     /**

@@ -49,4 +49,16 @@ public interface TransactionBoundary {
      * @throws IllegalStateException if no transaction of this boundary runs on this thread
      */
     Connection currentConnection();
+
+    /**
+     * Whether a transaction of this boundary already runs on the current thread, so that the
+     * next {@link #inTransaction} joins it. The store then reads nothing before the transaction
+     * (its read-first claim would take a second pooled connection while this thread holds one,
+     * and save no transaction). Default {@code false}: the store reads first whenever it may.
+     *
+     * @return {@code true} if a transaction runs on this thread
+     */
+    default boolean isTransactionActive() {
+        return false;
+    }
 }

@@ -2,11 +2,13 @@ package dev.semel.jdbc;
 
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
+import dev.semel.spi.IdempotencyRecord;
 import dev.semel.spi.TransactionalIdempotencyStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A JDBC store whose records commit in the same transaction as the operation's own writes:
@@ -42,6 +44,11 @@ import java.util.Objects;
  *     return paymentId;
  * });
  * }</pre>
+ *
+ * <p>A replay begins no transaction: with {@link Builder#readFirst(boolean) readFirst} (the
+ * default) the engine first asks {@link #findCompleted}, one plain {@code SELECT} on a
+ * connection of its own, and answers a completed record from it; only a key that is new, in
+ * progress or expired gets a transaction and the claim inside it.
  *
  * <p>Outside {@link #inTransaction} every call commits on its own, like {@link JdbcIdempotencyStore}.
  * Guarantees hold for writes made through the transaction's connection only; calls to other
@@ -129,6 +136,39 @@ public final class TransactionalJdbcIdempotencyStore extends JdbcIdempotencyStor
             // the lease ends on its own; a retry after it takes the key over
             LOG.log(System.Logger.Level.WARNING, "Could not release the claim of a rolled-back transaction", e);
         }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With {@link Builder#readFirst(boolean) readFirst} (the default): one plain
+     * {@code SELECT} by primary key on a connection of its own, in autocommit, before the engine
+     * begins the business transaction, so a replay never begins one, takes no row lock and
+     * does not wait for a transaction holding the row. Expiry is judged by the database's clock
+     * in that statement. Why this cannot run an operation twice: see
+     * {@link JdbcIdempotencyStore#readCompleted}. Without read-first, or when a transaction
+     * already runs on this thread (the engine's work would join it), it reads nothing.
+     */
+    @Override
+    public Optional<IdempotencyRecord> findCompleted(ClaimRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (!findsCompleted()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(super.withConnection("claim", c -> readCompleted(c, request)));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code true} unless built with {@link Builder#readFirst(boolean) readFirst(false)}, or a
+     * transaction already runs on this thread (this store's, or one of the boundary's that the
+     * engine's transaction would join: there the read would take a second pooled connection while
+     * the thread holds one, and save no transaction).
+     */
+    @Override
+    public boolean findsCompleted() {
+        return readsFirst() && attempt.get() == null && !boundary.isTransactionActive();
     }
 
     @Override

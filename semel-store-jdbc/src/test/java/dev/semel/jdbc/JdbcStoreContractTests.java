@@ -7,7 +7,10 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Nested;
 
-/** The store contract on every database, for the plain store and the transactional one. */
+/**
+ * The store contract on every database, for the plain store and the transactional one, with the
+ * read-first claim (the default) and without it.
+ */
 class JdbcStoreContractTests {
     private static final int SIXTEEN_MIB = 16 * 1024 * 1024;
 
@@ -22,6 +25,11 @@ class JdbcStoreContractTests {
             return false;
         }
 
+        /** Whether claims start with the read of a completed record ({@code readFirst}, on by default). */
+        boolean readFirst() {
+            return true;
+        }
+
         /** The contract moves time with {@code now}, so this store judges time by the caller's clock. */
         @Override
         protected IdempotencyStore createStore() {
@@ -29,6 +37,7 @@ class JdbcStoreContractTests {
                 JdbcIdempotencyStore.Builder b = JdbcIdempotencyStore.builder(dataSource())
                         .tableName(Tables.unique("semel_tck"))
                         .createTableIfMissing(true)
+                        .readFirst(readFirst())
                         .useDatabaseClock(false);
                 return transactional() ? b.buildTransactional() : b.build();
             });
@@ -40,7 +49,8 @@ class JdbcStoreContractTests {
             JdbcIdempotencyStore callerClock = (JdbcIdempotencyStore) createStore();
             return STORES.computeIfAbsent(getClass().getName() + "/own-clock", n -> {
                 JdbcIdempotencyStore.Builder b = JdbcIdempotencyStore.builder(dataSource())
-                        .tableName(callerClock.tableName());
+                        .tableName(callerClock.tableName())
+                        .readFirst(readFirst());
                 return transactional() ? b.buildTransactional() : b.build();
             });
         }
@@ -90,6 +100,22 @@ class JdbcStoreContractTests {
     }
 
     @Nested
+    class PostgreSqlWithoutReadFirst extends PostgreSql {
+        @Override
+        boolean readFirst() {
+            return false;
+        }
+    }
+
+    @Nested
+    class PostgreSqlTransactionalWithoutReadFirst extends PostgreSqlTransactional {
+        @Override
+        boolean readFirst() {
+            return false;
+        }
+    }
+
+    @Nested
     class MariaDb extends OnDatabase {
         @Override
         DataSource dataSource() {
@@ -113,6 +139,14 @@ class JdbcStoreContractTests {
     }
 
     @Nested
+    class MariaDbTransactionalWithoutReadFirst extends MariaDbTransactional {
+        @Override
+        boolean readFirst() {
+            return false;
+        }
+    }
+
+    @Nested
     class H2 extends OnDatabase {
         @Override
         DataSource dataSource() {
@@ -129,10 +163,26 @@ class JdbcStoreContractTests {
     }
 
     @Nested
+    class H2WithoutReadFirst extends H2 {
+        @Override
+        boolean readFirst() {
+            return false;
+        }
+    }
+
+    @Nested
     class Sqlite extends OnDatabase {
         @Override
         DataSource dataSource() {
             return TestDatabases.sqlite("semel-jdbc-tck");
+        }
+    }
+
+    @Nested
+    class SqliteWithoutReadFirst extends Sqlite {
+        @Override
+        boolean readFirst() {
+            return false;
         }
     }
 }

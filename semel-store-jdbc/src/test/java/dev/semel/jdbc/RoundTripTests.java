@@ -37,8 +37,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Database round trips per request, counted on the connections the store borrows: a first
- * request is the claim and the completion, a replay one query that takes no row lock.
+ * Database round trips per request without the read-first claim ({@code readFirst(false)}; with
+ * it, see {@link ReadFirstTests}), counted on the connections the store borrows: a first request
+ * is the claim and the completion, a replay one query that takes no row lock.
  */
 class RoundTripTests {
     private static final Scope SCOPE = Scope.of("alice", "POST /payments");
@@ -63,7 +64,7 @@ class RoundTripTests {
             counting = new CountingDataSource(dataSource());
             table = Tables.unique("semel_trips");
             store = JdbcIdempotencyStore.builder(counting.dataSource()).useDatabaseClock(false).tableName(table).createTableIfMissing(true)
-                    .build();
+                    .readFirst(false).build();
             engine = Idempotency.create(store);
             counting.takeStatements();
         }
@@ -281,7 +282,7 @@ class RoundTripTests {
 
         TransactionalJdbcIdempotencyStore store(ClaimMode mode) {
             TransactionalJdbcIdempotencyStore store = JdbcIdempotencyStore.builder(counting.dataSource()).useDatabaseClock(false)
-                    .tableName(records).createTableIfMissing(true).claimMode(mode).buildTransactional();
+                    .tableName(records).createTableIfMissing(true).claimMode(mode).readFirst(false).buildTransactional();
             counting.takeStatements();
             return store;
         }

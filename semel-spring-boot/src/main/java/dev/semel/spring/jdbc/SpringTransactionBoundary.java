@@ -104,6 +104,12 @@ public final class SpringTransactionBoundary implements TransactionBoundary {
         return DataSourceUtils.getConnection(dataSource);
     }
 
+    /** {@inheritDoc} Any Spring-managed transaction on this thread counts: the boundary's {@code REQUIRED} joins it. */
+    @Override
+    public boolean isTransactionActive() {
+        return TransactionSynchronizationManager.isActualTransactionActive();
+    }
+
     @Override
     public String toString() {
         return "SpringTransactionBoundary[" + template.getTransactionManager() + "]";

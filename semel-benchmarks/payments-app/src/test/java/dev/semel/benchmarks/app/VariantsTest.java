@@ -3,6 +3,8 @@ package dev.semel.benchmarks.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.semel.Idempotency;
+import dev.semel.jdbc.JdbcIdempotencyStore;
+import dev.semel.jdbc.TransactionalJdbcIdempotencyStore;
 import dev.semel.test.jdbc.TestPostgres;
 import dev.semel.test.redis.TestRedis;
 import io.lettuce.core.RedisClient;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
@@ -51,7 +54,7 @@ class VariantsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"naive-redis", "naive-postgres", "semel-memory", "semel-redis", "semel-redis-nearcache",
-        "semel-postgres"})
+        "semel-postgres", "semel-postgres-readfirst-off"})
     void aRetryReplaysTheFirstAnswerAndNeverRunsTheHandlerAgain(String variant) throws Exception {
         if (variant.equals("naive-redis")) {
             Assumptions.assumeTrue(redisHasSetNxGet(), "the baseline's SET NX GET needs Redis 7 (this one is older)");
@@ -73,6 +76,16 @@ class VariantsTest {
 
             assertThat(post(base, key + "-other").statusCode()).isEqualTo(201);
             assertThat(count(base)).isEqualTo(2);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"semel-postgres, true", "semel-postgres-readfirst-off, false"})
+    void thePostgresVariantsDifferInTheReadFirstClaim(String variant, boolean readFirst) {
+        try (ConfigurableApplicationContext app = start(variant)) {
+            JdbcIdempotencyStore store = app.getBean(JdbcIdempotencyStore.class);
+            assertThat(store).isInstanceOf(TransactionalJdbcIdempotencyStore.class);
+            assertThat(store.readsFirst()).isEqualTo(readFirst);
         }
     }
 
