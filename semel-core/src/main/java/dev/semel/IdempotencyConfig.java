@@ -37,9 +37,8 @@ public final class IdempotencyConfig {
     /** Default number of attempts to complete a record when the store fails: 4. */
     public static final int DEFAULT_COMPLETE_ATTEMPTS = 4;
     /**
-     * Default deadline of an asynchronous store call, its wait in the store executor's queue
-     * included: 5 seconds, above the stores' own timeouts (2 seconds by default), so it ends only
-     * calls stuck in a queue or in a store without a timeout of its own.
+     * Default longest wait of an asynchronous store call in the store executor's queue: 5 seconds,
+     * above the stores' own timeouts (2 seconds by default).
      */
     public static final Duration DEFAULT_ASYNC_STORE_DEADLINE = Duration.ofSeconds(5);
 
@@ -203,7 +202,7 @@ public final class IdempotencyConfig {
         return storeExecutor;
     }
 
-    /** @return how long an asynchronous claim, completion or release may take, queue wait included */
+    /** @return how long an asynchronous claim, completion or release may wait in the store executor's queue */
     public Duration asyncStoreDeadline() {
         return asyncStoreDeadline;
     }
@@ -392,11 +391,12 @@ public final class IdempotencyConfig {
         }
 
         /**
-         * Sets how long an asynchronous claim, completion or release may take, its wait in the
-         * {@linkplain #storeExecutor store executor}'s queue included, before the engine answers it
-         * as a store failure (503, or an unprotected run when failing open). A call still queued
-         * at its deadline never runs, so a store that stopped answering cannot pile up work that
-         * runs long after its callers were answered. Default {@link #DEFAULT_ASYNC_STORE_DEADLINE}.
+         * Sets how long an asynchronous claim, completion or release of a store with only
+         * blocking calls (JDBC) may wait in the {@linkplain #storeExecutor store executor}'s queue:
+         * a call that has not started by then is dropped, never run late, and answered as a store
+         * failure (503, or an unprotected run when failing open), so a store that stopped answering
+         * cannot pile up work that runs long after its callers were answered. A call that started
+         * is bounded by the store's own timeouts. Default {@link #DEFAULT_ASYNC_STORE_DEADLINE}.
          *
          * @param deadline positive
          * @return this builder

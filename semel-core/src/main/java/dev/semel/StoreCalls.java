@@ -261,20 +261,30 @@ final class StoreCalls {
     }
 
     /**
-     * Starts a store's asynchronous claim, completion or release with its deadline: past it, the
-     * stage fails with a store failure, and a blocking call still waiting in the store executor's
-     * queue is dropped instead of run (its caller has had its answer).
+     * Starts a store's asynchronous claim, completion or release with its deadline: a blocking
+     * call that has not started on the store executor by then is dropped, never run late, and
+     * its stage fails with a store failure at once. No timer is set: a timer's queue takes a
+     * lock, and the caller may be an event loop. A call that started is bounded by the store's
+     * own timeouts; a native asynchronous call (Redis) by its client's.
      */
     private <T> CompletableFuture<T> timed(Function<Executor, CompletionStage<T>> start) {
-        long deadlineNanos = config.asyncStoreDeadline().toNanos();
-        long deadline = ticker.read() + deadlineNanos;
+        long deadline = ticker.read() + config.asyncStoreDeadline().toNanos();
+        CompletableFuture<T> result = new CompletableFuture<>();
         Executor untilDeadline = task -> executor.execute(() -> {
             if (ticker.read() - deadline < 0) {
                 task.run();
+            } else {
+                result.completeExceptionally(new TimeoutException("queued past its deadline"));
             }
         });
-        CompletableFuture<T> stage = call(() -> start.apply(untilDeadline));
-        return stage.isDone() ? stage : stage.copy().orTimeout(deadlineNanos, TimeUnit.NANOSECONDS);
+        call(() -> start.apply(untilDeadline)).whenComplete((value, error) -> {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(value);
+            }
+        });
+        return result;
     }
 
     /** Starts a store's asynchronous call; one that throws instead of failing its stage fails the stage. */

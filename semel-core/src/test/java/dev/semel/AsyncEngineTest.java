@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -187,11 +188,12 @@ class AsyncEngineTest {
     }
 
     @Test
-    void aCallStillQueuedAtItsDeadlineFailsAsAStoreFailureAndNeverRuns() throws Exception {
+    void aCallStillQueuedAtItsDeadlineIsDroppedAndAnsweredAsAStoreFailure() throws Exception {
         ExecutorService oneThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "my-store-thread"));
         CountDownLatch stuck = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
         List<String> claimed = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong nanos = new AtomicLong();
         try {
             ForwardingIdempotencyStore hanging = new ForwardingIdempotencyStore(memory) {
                 @Override
@@ -200,7 +202,7 @@ class AsyncEngineTest {
                     if (request.key().equals("order-1")) {
                         entered.countDown();
                         try {
-                            stuck.await(); // a store that stopped answering and has no timeout of its own
+                            stuck.await(); // a store that stopped answering for a while
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                         }
@@ -209,17 +211,17 @@ class AsyncEngineTest {
                 }
             };
             Idempotency engine = engine(hanging, IdempotencyConfig.custom().storeExecutor(oneThread)
-                    .asyncStoreDeadline(Duration.ofMillis(300)).build());
+                    .ticker(nanos::get).asyncStoreDeadline(Duration.ofSeconds(1)).build());
             var first = engine.beginAsync(SCOPE, IdempotencyKey.of("order-1"), FP, CallOptions.DEFAULTS);
             assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
             var queued = engine.beginAsync(SCOPE, IdempotencyKey.of("order-2"), FP, CallOptions.DEFAULTS);
+            nanos.addAndGet(Duration.ofSeconds(2).toNanos()); // the queued call's deadline passes
+            stuck.countDown();
 
+            assertThat(join(first)).isInstanceOf(Decision.Execute.class); // it had started: it ran
             assertThat(failure(queued)).isInstanceOf(IdempotencyStoreException.class)
                     .hasMessageContaining("deadline");
-            assertThat(failure(first)).isInstanceOf(IdempotencyStoreException.class);
-            stuck.countDown();
-            // the queued claim was dropped, not run late: its key is free for the client's retry
-            oneThread.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            // dropped, not run late: its key is free for the client's retry
             assertThat(claimed).containsExactly("order-1");
             assertThat(memory.find(SCOPE.recordId(IdempotencyKey.of("order-2")), Instant.now())).isEmpty();
         } finally {

@@ -7,6 +7,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.Principal;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -79,7 +82,26 @@ final class TestServer implements AutoCloseable {
     }
 
     HttpResponse<byte[]> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        // the request's timeout ends when the headers arrive: a body that never ends would hang
+        // the build, so the whole exchange is bounded, and a hang fails with every thread's stack
+        HttpRequest built = request.build();
+        try {
+            return client.sendAsync(built, HttpResponse.BodyHandlers.ofByteArray()).get(60, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            StringBuilder threads = new StringBuilder();
+            Thread.getAllStackTraces().forEach((thread, stack) -> {
+                threads.append('"').append(thread.getName()).append("\" ").append(thread.getState()).append('\n');
+                for (StackTraceElement frame : stack) {
+                    threads.append("    at ").append(frame).append('\n');
+                }
+            });
+            throw new AssertionError("No complete answer within 60 s to " + built + "; threads:\n" + threads, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        }
     }
 
     HttpClient client() {
