@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.jspecify.annotations.Nullable;
 
@@ -96,12 +97,11 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
                 .maximumSize(b.maxEntries)
                 .expireAfterWrite(b.maxStaleness)
                 .ticker(b.ticker)
-                // maintenance runs on the calling thread: no hop to the common pool from a Redis event loop
-                .executor(Runnable::run)
+                .executor(b.executor)
                 .build();
         this.claims = Caffeine.newBuilder()
                 .maximumSize(b.maxEntries)
-                .executor(Runnable::run)
+                .executor(b.executor)
                 .build();
     }
 
@@ -349,6 +349,7 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
         private Duration maxStaleness = DEFAULT_MAX_STALENESS;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private Ticker ticker = Ticker.systemTicker();
+        private Executor executor = ForkJoinPool.commonPool();
 
         private Builder(IdempotencyStore delegate) {
             this.delegate = delegate;
@@ -406,6 +407,20 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
          */
         public Builder ticker(Ticker ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Where the cache's upkeep (eviction, expiry) runs. The default, Caffeine's own, is the
+         * common fork-join pool: handing it over never waits, and request threads do not run the
+         * upkeep themselves. {@code Runnable::run} runs it on the calling thread, which makes
+         * eviction immediate (for tests).
+         *
+         * @param executor the executor; default {@link ForkJoinPool#commonPool()}
+         * @return this builder
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

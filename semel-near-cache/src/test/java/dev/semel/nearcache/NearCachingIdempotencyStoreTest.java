@@ -133,7 +133,8 @@ class NearCachingIdempotencyStoreTest {
 
     @Test
     void keepsAtMostMaxEntriesRecords() {
-        store = nearCache(NearCachingIdempotencyStore.builder(counting).maxEntries(10));
+        // eviction on the calling thread, so the bound holds the moment a record is added
+        store = nearCache(NearCachingIdempotencyStore.builder(counting).maxEntries(10).executor(Runnable::run));
         engine.close();
         engine = engine(store);
         for (int i = 0; i < 100; i++) {
