@@ -274,10 +274,14 @@ final class StoreCalls {
             if (ticker.read() - deadline < 0) {
                 task.run();
             } else {
-                result.completeExceptionally(new TimeoutException("queued past its deadline"));
+                result.completeExceptionally(new QueuedPastDeadline());
             }
         });
-        call(() -> start.apply(untilDeadline)).whenComplete((value, error) -> {
+        CompletableFuture<T> stage = call(() -> start.apply(untilDeadline));
+        if (stage.isDone()) {
+            return stage; // answered at once (in memory), or failed to start: nothing was queued
+        }
+        stage.whenComplete((value, error) -> {
             if (error != null) {
                 result.completeExceptionally(error);
             } else {
@@ -285,6 +289,15 @@ final class StoreCalls {
             }
         });
         return result;
+    }
+
+    /** A blocking store call dropped because it had not started by its deadline. */
+    private static final class QueuedPastDeadline extends TimeoutException {
+        private static final long serialVersionUID = 1L;
+
+        QueuedPastDeadline() {
+            super("queued past its deadline");
+        }
     }
 
     /** Starts a store's asynchronous call; one that throws instead of failing its stage fails the stage. */
@@ -302,9 +315,9 @@ final class StoreCalls {
         while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
             e = e.getCause();
         }
-        if (e instanceof TimeoutException) {
-            return new IdempotencyStoreException("The idempotency store did not answer within the asynchronous"
-                    + " call deadline (the wait in the store executor's queue included)", e);
+        if (e instanceof QueuedPastDeadline) {
+            return new IdempotencyStoreException("The idempotency store call waited in the store executor's queue"
+                    + " past its deadline (asyncStoreDeadline) and was dropped without running", e);
         }
         return e instanceof RuntimeException runtime ? runtime
                 : new IdempotencyStoreException("The idempotency store failed: " + e, e);
