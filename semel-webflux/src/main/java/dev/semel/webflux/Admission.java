@@ -8,6 +8,7 @@ import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.Scope;
 import dev.semel.http.IdempotencyProblem;
 import dev.semel.http.JsonLimitExceededException;
+import java.io.ByteArrayOutputStream;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -62,20 +63,67 @@ final class Admission {
     record Admitted(IdempotencyKey key, Scope scope, Fingerprint fingerprint, byte[] body) implements Verdict {
     }
 
+    /** How much of a refused request's body the filter read. */
+    enum BodyRead {
+        /** All of it: the next request on the connection starts right after it. */
+        ALL,
+        /** None yet (refused before the body): it is read and dropped before the answer. */
+        NONE,
+        /** Part of it, then reading stopped (past {@link #MAX_SWALLOW_BYTES}): the connection must end. */
+        PART
+    }
+
     /**
      * A request answered with a problem, without claiming its key.
      *
      * @param problem the problem
      * @param detail its detail
      * @param key the key, or {@code null} when it was missing or malformed
+     * @param body how much of its body was read
      */
-    record Refused(IdempotencyProblem problem, String detail, IdempotencyKey key) implements Verdict {
+    record Refused(IdempotencyProblem problem, String detail, IdempotencyKey key, BodyRead body) implements Verdict {
         Mono<Void> writeTo(ServerWebExchange exchange) {
-            // the request's body may be unread (refused before it, or past the limit): the next
-            // request on this connection must not start in the middle of it, so the connection ends
-            exchange.getResponse().getHeaders().set(HttpHeaders.CONNECTION, "close");
-            return Problems.write(exchange, problem, detail, key, null);
+            Mono<Boolean> wholeBodyRead = switch (body) {
+                case ALL -> Mono.just(true);
+                case PART -> Mono.just(false);
+                case NONE -> swallow(exchange.getRequest());
+            };
+            return wholeBodyRead.flatMap(whole -> {
+                if (!whole) {
+                    // the rest of the body is unread: the next request on this connection would
+                    // start in the middle of it, so the connection ends after the answer
+                    exchange.getResponse().getHeaders().set(HttpHeaders.CONNECTION, "close");
+                }
+                return Problems.write(exchange, problem, detail, key, null);
+            });
         }
+    }
+
+    /**
+     * The most of a refused request's body read and dropped before answering (as Tomcat's
+     * {@code maxSwallowSize}): a client still sending its body when the server closes the
+     * connection gets a reset, and with it loses the answer. A longer body ends the connection.
+     */
+    static final long MAX_SWALLOW_BYTES = 2L * 1024 * 1024;
+
+    /** Reads and drops a body not read yet, up to {@link #MAX_SWALLOW_BYTES}; {@code true} if all of it was. */
+    private static Mono<Boolean> swallow(ServerHttpRequest request) {
+        if (request.getHeaders().getContentLength() > MAX_SWALLOW_BYTES) {
+            return Mono.just(false);
+        }
+        return request.getBody()
+                .doOnDiscard(DataBuffer.class, DataBufferUtils::release)
+                .reduce(0L, (read, buffer) -> {
+                    long total = read + buffer.readableByteCount();
+                    DataBufferUtils.release(buffer);
+                    if (total > MAX_SWALLOW_BYTES) {
+                        throw new DataBufferLimitException("over " + MAX_SWALLOW_BYTES + " bytes");
+                    }
+                    return total;
+                })
+                .map(total -> true)
+                .defaultIfEmpty(true)
+                .onErrorResume(e -> Mono.just(false)); // too long, or the client went away: end the connection
     }
 
     /**
@@ -115,7 +163,7 @@ final class Admission {
         }
         return readBody(request)
                 .map(body -> fingerprint(request, key, caller, body, routeTemplate))
-                .onErrorResume(DataBufferLimitException.class, e -> Mono.just(tooLarge(key)));
+                .onErrorResume(BodyTooLarge.class, e -> Mono.just(tooLarge(key, e.read)));
     }
 
     private Verdict fingerprint(ServerHttpRequest request, IdempotencyKey key, CallerScoping.Caller caller,
@@ -126,43 +174,87 @@ final class Admission {
         } catch (JsonLimitExceededException e) {
             IdempotencyProblem problem = e.limit() == JsonLimitExceededException.Limit.NESTING_DEPTH
                     ? IdempotencyProblem.JSON_TOO_DEEP : IdempotencyProblem.JSON_NUMBER_TOO_LONG;
-            return refuse(problem, e.getMessage() + ", the limit for idempotent requests", key);
+            return refuseRead(problem, e.getMessage() + ", the limit for idempotent requests", key);
         }
         Scope scope = Scope.of(caller.id(), request.getMethod().name() + " " + routeTemplate);
         return new Admitted(key, scope, fingerprint, body);
     }
 
-    private Refused tooLarge(IdempotencyKey key) {
-        return refuse(IdempotencyProblem.REQUEST_TOO_LARGE,
-                "The request body exceeds " + maxRequestBodyBytes + " bytes, the limit for idempotent requests", key);
+    private Refused tooLarge(IdempotencyKey key, BodyRead read) {
+        engine.rejected(key);
+        return new Refused(IdempotencyProblem.REQUEST_TOO_LARGE,
+                "The request body exceeds " + maxRequestBodyBytes + " bytes, the limit for idempotent requests", key,
+                read);
     }
 
+    /** A refusal before the body was read (key, caller): the answer reads and drops it first. */
     private Refused refuse(IdempotencyProblem problem, String detail, IdempotencyKey key) {
         engine.rejected(key);
-        return new Refused(problem, detail, key);
+        return new Refused(problem, detail, key, BodyRead.NONE);
+    }
+
+    /** A refusal after the whole body was read (its JSON). */
+    private Refused refuseRead(IdempotencyProblem problem, String detail, IdempotencyKey key) {
+        engine.rejected(key);
+        return new Refused(problem, detail, key, BodyRead.ALL);
     }
 
     /**
-     * Reads the whole body; a body over the limit (declared, or found while reading) fails with
-     * {@link DataBufferLimitException}, and reading stops there: the rest is never requested.
+     * Reads the whole body. A body over the limit fails with {@link BodyTooLarge}: one declared
+     * over it is left unread (the answer swallows it); one found over it while reading is read
+     * on and dropped up to {@link #MAX_SWALLOW_BYTES}, and reading stops past that.
      */
     private Mono<byte[]> readBody(ServerHttpRequest request) {
         long declared = request.getHeaders().getContentLength();
         if (declared > maxRequestBodyBytes) {
-            return Mono.error(new DataBufferLimitException("declared " + declared + " bytes"));
+            return Mono.error(new BodyTooLarge(BodyRead.NONE));
         }
-        return DataBufferUtils.join(request.getBody(), maxRequestBodyBytes)
-                .map(Admission::bytesOf)
-                .defaultIfEmpty(new byte[0]);
+        return request.getBody()
+                .doOnDiscard(DataBuffer.class, DataBufferUtils::release)
+                .reduce(new BodyBytes(maxRequestBodyBytes), BodyBytes::add)
+                .flatMap(BodyBytes::bytes);
     }
 
-    private static byte[] bytesOf(DataBuffer buffer) {
-        try {
-            byte[] bytes = new byte[buffer.readableByteCount()];
-            buffer.read(bytes);
-            return bytes;
-        } finally {
-            DataBufferUtils.release(buffer);
+    /** A body over the limit; {@code read} says how much of it the filter read. */
+    private static final class BodyTooLarge extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient BodyRead read;
+
+        BodyTooLarge(BodyRead read) {
+            super(null, null, false, false);
+            this.read = read;
+        }
+    }
+
+    /** The body as it arrives: kept within the limit, then only counted (and dropped). */
+    private static final class BodyBytes {
+        private final int limit;
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream(256);
+        private long size;
+
+        BodyBytes(int limit) {
+            this.limit = limit;
+        }
+
+        BodyBytes add(DataBuffer buffer) {
+            try {
+                int n = buffer.readableByteCount();
+                size += n;
+                if (size <= limit) {
+                    byte[] bytes = new byte[n];
+                    buffer.read(bytes);
+                    kept.writeBytes(bytes);
+                } else if (size > MAX_SWALLOW_BYTES) {
+                    throw new BodyTooLarge(BodyRead.PART); // stop reading: the connection ends
+                }
+                return this;
+            } finally {
+                DataBufferUtils.release(buffer);
+            }
+        }
+
+        Mono<byte[]> bytes() {
+            return size > limit ? Mono.error(new BodyTooLarge(BodyRead.ALL)) : Mono.just(kept.toByteArray());
         }
     }
 }

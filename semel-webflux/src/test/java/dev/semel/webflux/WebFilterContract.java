@@ -445,6 +445,61 @@ abstract class WebFilterContract {
     }
 
     @Test
+    void aRefusedRequestsBodyIsReadAndDroppedSoTheConnectionServesTheNextRequestUnlessItIsHuge() throws Exception {
+        int port = server.uri("/").getPort();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            var in = new java.io.BufferedInputStream(socket.getInputStream());
+            // over the limit, declared: answered 413 only after the body was read, and the connection stays
+            String refused = raw(socket, in, key("swallowed"), "x".repeat(1200));
+            assertThat(refused).startsWith("HTTP/1.1 413").doesNotContainIgnoringCase("connection: close");
+            // refused before its body (no credential): the body is read too, and the next request is served
+            String anonymous = rawRequest(socket, in, "POST /payments HTTP/1.1\r\nHost: x\r\nIdempotency-Key: "
+                    + key("anon") + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+            assertThat(anonymous).startsWith("HTTP/1.1 400").doesNotContainIgnoringCase("connection: close");
+            assertThat(raw(socket, in, key("next"), "{}")).startsWith("HTTP/1.1 201");
+        }
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            var in = new java.io.BufferedInputStream(socket.getInputStream());
+            // declared past what the filter reads to drop: not read, and the connection ends after the answer
+            String head = "POST /payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\n"
+                    + "Idempotency-Key: " + key("huge") + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + (3 * 1024 * 1024) + "\r\n\r\n";
+            assertThat(rawRequest(socket, in, head)).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
+        }
+        assertThat(app.runs("POST /payments")).isEqualTo(1);
+    }
+
+    private static String raw(java.net.Socket socket, InputStream in, String key, String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return rawRequest(socket, in, "POST /payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\n"
+                + "Idempotency-Key: " + key + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+                + "\r\n\r\n" + body);
+    }
+
+    /** Sends raw bytes and reads one response (status line, headers, a Content-Length body). */
+    private static String rawRequest(java.net.Socket socket, InputStream in, String request) throws Exception {
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new java.io.EOFException("connection closed after: " + head);
+            }
+            head.append((char) c);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring("content-length:".length()).trim());
+            }
+        }
+        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    @Test
     void aRequestBodyOverTheLimitIsA413WithoutRunningTheHandlerDeclaredOrChunked() throws Exception {
         String key = key("large");
         String large = "{\"pad\":\"" + "x".repeat(1200) + "\"}";
