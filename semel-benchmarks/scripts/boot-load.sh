@@ -56,7 +56,20 @@ OUT=$(mktemp -d)
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)" >&2; exit 1; }
 [ -f "$JAR" ] || { echo "build first: ./mvnw -B -q -pl <the app's module> -am package -DskipTests ($JAR)" >&2; exit 1; }
 APP=""
-trap '[ -n "$APP" ] && kill $APP 2>/dev/null; rm -rf "$OUT"' EXIT
+# Semel's Redis keys go under a prefix of this run's own, deleted at the end with the baseline's
+# "naive:" keys (a run leaves about a million records with a 24 h TTL otherwise, which slows
+# every SCAN on that Redis, tests' included). Needs redis-cli; without it, delete them yourself.
+RUN_PREFIX="semel-bench-$(date +%s):"
+cleanup() {
+  [ -n "$APP" ] && kill $APP 2>/dev/null
+  rm -rf "$OUT"
+  if command -v redis-cli >/dev/null; then
+    for pattern in "$RUN_PREFIX*" "naive:*"; do
+      redis-cli -u "$REDIS_URL" --scan --pattern "$pattern" | xargs -r -n 1000 redis-cli -u "$REDIS_URL" unlink >/dev/null
+    done
+  fi
+}
+trap cleanup EXIT
 TICK=$(getconf CLK_TCK)
 echo "load before: $(cat /proc/loadavg)"
 
@@ -120,7 +133,8 @@ run_variant() { # variant, round
 start_jvm() { # jar, port, arguments: starts it, adds its pid to APP, waits until it answers
   local jar=$1 port=$2; shift 2
   java ${JAVA_OPTS:--Xms512m -Xmx1g} -jar "$jar" --server.port="$port" "$@" \
-    --spring.data.redis.url="$REDIS_URL" --spring.datasource.url="$POSTGRES_URL" >>"$OUT/app.log" 2>&1 &
+    --spring.data.redis.url="$REDIS_URL" --spring.datasource.url="$POSTGRES_URL" \
+    --semel.store.redis.key-prefix="$RUN_PREFIX" >>"$OUT/app.log" 2>&1 &
   APP="$APP $!"
   for _ in $(seq 150); do
     curl -s -o /dev/null "http://127.0.0.1:$port/payments/count" && break
