@@ -64,8 +64,42 @@ final class Admission {
      * @param key the key, or {@code null} when it was missing or malformed
      */
     record Refused(IdempotencyProblem problem, String detail, IdempotencyKey key) implements Verdict {
-        void writeTo(HttpServletResponse response, String instance) throws IOException {
-            ProblemWriter.write(response, problem, detail, instance, key == null ? null : key.value(), null);
+        void writeTo(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            boolean swallow = request.getContentLengthLong() <= MAX_SWALLOW_BYTES
+                    && request.getHeader("Expect") == null; // a client waiting for 100 sends no body
+            if (!swallow) {
+                // the body stays unread: the next request on this connection would start in it
+                response.setHeader("Connection", "close");
+            }
+            ProblemWriter.write(response, problem, detail, request.getRequestURI(),
+                    key == null ? null : key.value(), null);
+            if (swallow) {
+                response.flushBuffer(); // the answer first: a client may wait for it before sending more
+                swallow(request);
+            }
+        }
+    }
+
+    /**
+     * The most of a refused request's unread body read and dropped after answering, as Tomcat's
+     * default {@code maxSwallowSize} does (Jetty does not): a client still sending its body when
+     * the server closes the connection gets a reset, and with it loses the answer. A longer
+     * body ends the connection.
+     */
+    static final long MAX_SWALLOW_BYTES = 2L * 1024 * 1024;
+
+    /** Reads and drops what is left of the body, up to {@link #MAX_SWALLOW_BYTES} (the container ends a longer one). */
+    private static void swallow(HttpServletRequest request) {
+        try {
+            InputStream in = request.getInputStream();
+            byte[] buffer = new byte[8192];
+            long total = 0;
+            int n;
+            while (total <= MAX_SWALLOW_BYTES && (n = in.read(buffer)) != -1) {
+                total += n;
+            }
+        } catch (IOException | IllegalStateException e) {
+            // the client went away (or a reader was taken): the container ends the connection
         }
     }
 
@@ -121,22 +155,22 @@ final class Admission {
         if (declared > maxRequestBodyBytes) {
             return null;
         }
-        try (InputStream in = request.getInputStream()) {
-            if (declared >= 0) {
-                // the usual case: read exactly the declared bytes into their own array, no copies
-                byte[] body = in.readNBytes((int) declared);
-                int next = body.length < declared ? -1 : in.read();
-                if (next == -1) {
-                    return body; // a shorter body than declared is the container's to report
-                }
-                // more than declared (a lenient container): keep reading, within the limit
-                ByteArrayOutputStream out = new ByteArrayOutputStream(body.length * 2 + 1);
-                out.write(body);
-                out.write(next);
-                return readRest(in, out);
+        // not closed: a refused body's rest is read and dropped before the answer (Refused.writeTo)
+        InputStream in = request.getInputStream();
+        if (declared >= 0) {
+            // the usual case: read exactly the declared bytes into their own array, no copies
+            byte[] body = in.readNBytes((int) declared);
+            int next = body.length < declared ? -1 : in.read();
+            if (next == -1) {
+                return body; // a shorter body than declared is the container's to report
             }
-            return readRest(in, new ByteArrayOutputStream(256));
+            // more than declared (a lenient container): keep reading, within the limit
+            ByteArrayOutputStream out = new ByteArrayOutputStream(body.length * 2 + 1);
+            out.write(body);
+            out.write(next);
+            return readRest(in, out);
         }
+        return readRest(in, new ByteArrayOutputStream(256));
     }
 
     private byte[] readRest(InputStream in, ByteArrayOutputStream out) throws IOException {

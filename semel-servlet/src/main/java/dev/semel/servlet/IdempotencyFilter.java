@@ -170,7 +170,7 @@ public final class IdempotencyFilter implements Filter {
         if (verdict instanceof Admission.Admitted admitted) {
             execution.run(request, response, chain, route, admitted);
         } else {
-            ((Admission.Refused) verdict).writeTo(response, request.getRequestURI());
+            ((Admission.Refused) verdict).writeTo(request, response);
         }
     }
 

@@ -10,6 +10,7 @@ import dev.semel.IdempotencyKey;
 import dev.semel.Scope;
 import dev.semel.WaitPolicy;
 import dev.semel.http.JsonBodyNormalizer;
+import dev.semel.http.tck.RawHttp;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.StoredResponse;
 import java.io.ByteArrayInputStream;
@@ -454,8 +455,9 @@ abstract class WebFilterContract {
             String refused = raw(socket, in, key("swallowed"), "x".repeat(1200));
             assertThat(refused).startsWith("HTTP/1.1 413").doesNotContainIgnoringCase("connection: close");
             // refused before its body (no credential): the body is read too, and the next request is served
-            String anonymous = rawRequest(socket, in, "POST /payments HTTP/1.1\r\nHost: x\r\nIdempotency-Key: "
-                    + key("anon") + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+            String anonymous = RawHttp.exchange(socket, in,
+                    "POST /payments HTTP/1.1\r\nHost: x\r\nIdempotency-Key: " + key("anon")
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
             assertThat(anonymous).startsWith("HTTP/1.1 400").doesNotContainIgnoringCase("connection: close");
             assertThat(raw(socket, in, key("next"), "{}")).startsWith("HTTP/1.1 201");
         }
@@ -466,37 +468,18 @@ abstract class WebFilterContract {
             String head = "POST /payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\n"
                     + "Idempotency-Key: " + key("huge") + "\r\nContent-Type: application/json\r\nContent-Length: "
                     + (3 * 1024 * 1024) + "\r\n\r\n";
-            assertThat(rawRequest(socket, in, head)).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
+            assertThat(RawHttp.exchange(socket, in, head)).startsWith("HTTP/1.1 413")
+                    .containsIgnoringCase("connection: close");
         }
         assertThat(app.runs("POST /payments")).isEqualTo(1);
     }
 
     private static String raw(java.net.Socket socket, InputStream in, String key, String body) throws Exception {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        return rawRequest(socket, in, "POST /payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\n"
-                + "Idempotency-Key: " + key + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+        return RawHttp.exchange(socket, in, "POST /payments HTTP/1.1\r\nHost: x\r\n"
+                + "Authorization: Bearer alice-token\r\nIdempotency-Key: " + key
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
                 + "\r\n\r\n" + body);
-    }
-
-    /** Sends raw bytes and reads one response (status line, headers, a Content-Length body). */
-    private static String rawRequest(java.net.Socket socket, InputStream in, String request) throws Exception {
-        socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
-        socket.getOutputStream().flush();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) {
-                throw new java.io.EOFException("connection closed after: " + head);
-            }
-            head.append((char) c);
-        }
-        int length = 0;
-        for (String line : head.toString().split("\r\n")) {
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring("content-length:".length()).trim());
-            }
-        }
-        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
     }
 
     @Test

@@ -11,6 +11,9 @@ import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -226,6 +230,50 @@ public abstract class HttpBehaviourContract {
     }
 
     @Test
+    @Timeout(60)
+    void aRefusedRequestsAnswerReachesAClientStillSendingItsBody() throws Exception {
+        // a server that answers without reading the body and closes the connection makes the
+        // kernel reset it while the client still sends: the client loses the answer (Jetty did)
+        String big = "{\"pad\":\"" + "x".repeat(MAX_BODY_BYTES) + "\"}";
+        int served = refusedThenNextServed(newKey(), CREDENTIAL, big, "HTTP/1.1 413");
+        // refused before its body is read (no credential)
+        served += refusedThenNextServed(newKey(), null, big.substring(0, MAX_BODY_BYTES / 2) + "\"}", "HTTP/1.1 400");
+        try (Socket socket = rawSocket()) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            // declared far past the limit and never sent: answered without waiting for it
+            String head = rawHead(newKey(), CREDENTIAL, 8 * 1024 * 1024);
+            assertThat(RawHttp.exchange(socket, in, head)).startsWith("HTTP/1.1 413");
+        }
+        assertThat(app.executions()).isEqualTo(served);
+    }
+
+    /**
+     * The answer arrives whole; if the server keeps the connection, it serves the next request.
+     *
+     * @return how many requests reached the application (that next one, or none)
+     */
+    private int refusedThenNextServed(String key, String credential, String body, String status)
+            throws Exception {
+        try (Socket socket = rawSocket()) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            // half the body, a pause (time for a server to answer and close), then the rest
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(rawHead(key, credential, bytes.length).getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().write(bytes, 0, bytes.length / 2);
+            socket.getOutputStream().flush();
+            Thread.sleep(300);
+            String rest = new String(bytes, bytes.length / 2, bytes.length - bytes.length / 2, StandardCharsets.UTF_8);
+            String answer = RawHttp.exchange(socket, in, rest);
+            assertThat(answer).startsWith(status).contains("\"status\":" + status.substring(9));
+            if (!answer.toLowerCase(Locale.ROOT).contains("connection: close")) {
+                assertThat(rawPost(socket, in, newKey(), CREDENTIAL, BODY)).startsWith("HTTP/1.1 201");
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    @Test
     void aKeyedJsonBodyNestedTooDeeplyIs400() throws Exception {
         String deep = "[".repeat(150) + "]".repeat(150);
         assertProblem(post("/payments", deep, newKey()), IdempotencyProblem.JSON_TOO_DEEP, null);
@@ -392,6 +440,25 @@ public abstract class HttpBehaviourContract {
             request.header(headers[i], headers[i + 1]);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private Socket rawSocket() throws Exception {
+        Socket socket = new Socket(server.base().getHost(), server.base().getPort());
+        socket.setSoTimeout(30_000);
+        return socket;
+    }
+
+    private static String rawPost(Socket socket, InputStream in, String key, String credential, String body)
+            throws Exception {
+        int length = body.getBytes(StandardCharsets.UTF_8).length;
+        return RawHttp.exchange(socket, in, rawHead(key, credential, length) + body);
+    }
+
+    private static String rawHead(String key, String credential, long contentLength) {
+        return "POST /payments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + (credential == null ? "" : "Authorization: " + credential + "\r\n")
+                + "Idempotency-Key: " + key + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + contentLength + "\r\n\r\n";
     }
 
     private static void assertProblem(HttpResponse<byte[]> response, IdempotencyProblem problem, String key) {
