@@ -23,7 +23,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
+import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.handler.SimpleUrlHandlerMapping;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
@@ -91,9 +93,11 @@ public class SemelWebFluxAutoConfiguration {
         Map<IdempotentRoute, SemelPolicy> policyOf = new IdentityHashMap<>();
         policyRoutes(resolved, web, policyOf).forEach(builder::route);
         // @Idempotent handlers and the route templates of the scope, from WebFlux's own handler mappings
-        builder.routeResolver(new SpringWebFluxRouteResolver(() -> handlerMappings.orderedStream()
-                .filter(mapping -> !(mapping instanceof org.springframework.web.reactive.handler.SimpleUrlHandlerMapping))
-                .toList(), resolved, policyOf));
+        // looked up once, at the first request: a lookup per request cost more than the rest of the
+        // filter (Boot's welcome page mapping, a NullBean, throws three exceptions on every lookup)
+        builder.routeResolver(new SpringWebFluxRouteResolver(SingletonSupplier.of(() -> handlerMappings.orderedStream()
+                .filter(mapping -> !(mapping instanceof SimpleUrlHandlerMapping))
+                .toList()), resolved, policyOf));
         if (!web.getPathPatterns().isEmpty()) {
             IdempotentRoute route = IdempotentRoute.builder()
                     .methods(web.getMethods().toArray(String[]::new))
