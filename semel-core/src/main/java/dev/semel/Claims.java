@@ -22,6 +22,7 @@ final class Claims {
     private final StoreCalls calls;
     private final IdempotencyConfig config;
     private final LeaseRenewals renewals;
+    private final ReplayShare replays = new ReplayShare();
 
     Claims(StoreCalls calls, LeaseRenewals renewals) {
         this.calls = calls;
@@ -71,8 +72,8 @@ final class Claims {
      */
     @Nullable Decision decideBeforeTransaction(TransactionalIdempotencyStore store, Scope scope, IdempotencyKey key,
             String recordId, Fingerprint fingerprint, CallOptions options) {
-        if (!store.findsCompleted()) {
-            return null;
+        if (!store.findsCompleted() || !replays.readFirst()) {
+            return null; // the claim in the transaction answers a replay too
         }
         ClaimRequest request = request(scope, key, recordId, fingerprint, options);
         long start = calls.listening() ? calls.nanos() : 0L;
@@ -144,6 +145,7 @@ final class Claims {
         Duration claimTime = calls.listening() ? Duration.ofNanos(calls.nanos() - start) : Duration.ZERO;
         Duration lease = options.leaseDuration(config);
         if (result instanceof ClaimResult.Claimed claimed) {
+            replays.record(false);
             if (claimed.takeover()) {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.LEASE_TAKEN_OVER, scope, key, claimTime));
                 Idempotency.LOG.log(System.Logger.Level.INFO,
@@ -159,6 +161,9 @@ final class Claims {
         }
         if (result instanceof ClaimResult.Found found) {
             IdempotencyRecord record = found.record();
+            if (record.state() == RecordState.COMPLETED) {
+                replays.record(true);
+            }
             if (!fingerprint.matches(record.fingerprint())) {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.MISMATCH, scope, key, claimTime));
                 return new Decision.Mismatch(key);

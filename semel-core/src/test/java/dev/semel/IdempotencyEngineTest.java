@@ -398,6 +398,37 @@ class IdempotencyEngineTest {
     }
 
     @Test
+    void theReadBeforeTheTransactionStopsWhileReplaysAreRareAndComesBackWithThem() {
+        ReadingFirst tx = new ReadingFirst(memory);
+        engine.close();
+        engine = engine(tx, IdempotencyConfig.custom());
+        // a run of new keys: the read, which only answers replays, soon stops being made
+        for (int i = 0; i < 100; i++) {
+            engine.execute(SCOPE, IdempotencyKey.of("new-" + i), FP, CallOptions.DEFAULTS, lease -> ok("paid"));
+        }
+        tx.log.clear();
+        engine.execute(SCOPE, IdempotencyKey.of("one-more"), FP, CallOptions.DEFAULTS, lease -> ok("paid"));
+        assertThat(tx.log).containsExactly("begin", "claim", "complete", "commit");
+
+        // a retry is still answered, by the claim in the transaction
+        tx.log.clear();
+        Outcome retry = engine.execute(SCOPE, IdempotencyKey.of("new-7"), FP, CallOptions.DEFAULTS,
+                lease -> ok("twice"));
+        assertThat(((Decision.Replay) retry).response()).isEqualTo(ok("paid"));
+        assertThat(tx.log).containsExactly("begin", "claim", "commit");
+
+        // a storm of retries: within a few dozen, replays are read without a transaction again
+        for (int i = 0; i < 100; i++) {
+            engine.execute(SCOPE, IdempotencyKey.of("new-" + (i % 10)), FP, CallOptions.DEFAULTS, lease -> ok("x"));
+        }
+        tx.log.clear();
+        Outcome read = engine.execute(SCOPE, IdempotencyKey.of("new-7"), FP, CallOptions.DEFAULTS,
+                lease -> ok("twice"));
+        assertThat(((Decision.Replay) read).response()).isEqualTo(ok("paid"));
+        assertThat(tx.log).containsExactly("read");
+    }
+
+    @Test
     void aFailedReadBeforeTheTransactionIsAStoreFailureAndBeginsNothing() {
         ReadingFirst tx = new ReadingFirst(memory) {
             @Override
