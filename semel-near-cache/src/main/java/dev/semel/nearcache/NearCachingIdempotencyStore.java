@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -81,8 +82,15 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
     private static final int STRIPES = 64;
 
     private final Cache<String, Cached> completed;
-    /** What this process claimed and may complete: the fingerprint and the rest a completed record needs. */
-    private final Cache<String, Claim> claims;
+    /**
+     * What this process claimed and may complete: the fingerprint and the rest a completed record
+     * needs. A plain map, not a second Caffeine cache: every new key puts and removes one entry,
+     * and a bounded cache's writes contend on its eviction lock (measured: +120 µs of request
+     * thread CPU per new key on 2 cores). Entries live as long as their request; claims never
+     * ended (a lost lease) are bounded by clearing the map past {@code maxEntries}, which only
+     * means those completions are not cached.
+     */
+    private final ConcurrentHashMap<String, Claim> claims = new ConcurrentHashMap<>();
     private final AtomicLongArray epochs = new AtomicLongArray(STRIPES);
     private final int maxEntries;
     private final Duration maxStaleness;
@@ -97,10 +105,6 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
                 .maximumSize(b.maxEntries)
                 .expireAfterWrite(b.maxStaleness)
                 .ticker(b.ticker)
-                .executor(b.executor)
-                .build();
-        this.claims = Caffeine.newBuilder()
-                .maximumSize(b.maxEntries)
                 .executor(b.executor)
                 .build();
     }
@@ -182,6 +186,9 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
             }
         } else if (result instanceof ClaimResult.Claimed claimed && !claimed.takeover()) {
             // a takeover's record was created earlier, by someone else: not enough to describe it
+            if (claims.size() >= maxEntries) {
+                claims.clear(); // claims never ended: forget them (their completions go uncached)
+            }
             claims.put(request.recordId(), new Claim(request, claimed.fencingToken()));
         }
         return result;
@@ -222,7 +229,7 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
      */
     private boolean completed(String recordId, long fencingToken, StoredResponse response, Instant expiresAt,
             Instant now, boolean completedHere, long epoch) {
-        @Nullable Claim claim = claims.asMap().remove(recordId);
+        @Nullable Claim claim = claims.remove(recordId);
         if (completedHere && claim != null && claim.fencingToken() == fencingToken) {
             ClaimRequest r = claim.request();
             fill(new IdempotencyRecord(recordId, r.key(), r.scope(), RecordState.COMPLETED, r.fingerprint(),
@@ -325,7 +332,7 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
 
     /** Drops everything known about the id: its cached record and a claim of ours. */
     private void forget(String recordId) {
-        claims.invalidate(recordId);
+        claims.remove(recordId);
         invalidate(recordId);
     }
 

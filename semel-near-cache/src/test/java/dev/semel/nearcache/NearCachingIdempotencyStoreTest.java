@@ -3,6 +3,8 @@ package dev.semel.nearcache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.semel.CallOptions;
+import dev.semel.Decision;
 import dev.semel.Fingerprint;
 import dev.semel.Idempotency;
 import dev.semel.IdempotencyConfig;
@@ -146,6 +148,22 @@ class NearCachingIdempotencyStoreTest {
         }
         assertThat(counting.claims.get() - before).as("replays that had to ask the store").isGreaterThanOrEqualTo(90);
         assertThat(executions).hasValue(100);
+    }
+
+    @Test
+    void claimsNeverEndedDoNotStopItCachingWhatCompletesLater() {
+        store = nearCache(NearCachingIdempotencyStore.builder(counting).maxEntries(10));
+        engine.close();
+        engine = engine(store);
+        for (int i = 0; i < 50; i++) { // leases nobody ends (a lost request)
+            assertThat(engine.begin(SCOPE, IdempotencyKey.of("abandoned-" + i), Fingerprint.of(PAYLOAD),
+                    CallOptions.DEFAULTS)).isInstanceOf(Decision.Execute.class);
+        }
+        IdempotencyKey key = IdempotencyKey.of("after-them");
+        assertThat(charge(key)).isEqualTo("receipt-1");
+        int before = counting.claims.get();
+        assertThat(charge(key)).isEqualTo("receipt-1");
+        assertThat(counting.claims.get() - before).as("the replay came from the near cache").isZero();
     }
 
     @Test
