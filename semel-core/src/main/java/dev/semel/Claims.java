@@ -86,6 +86,7 @@ final class Claims {
         if (found.isEmpty() || found.get().state() != RecordState.COMPLETED || found.get().response() == null) {
             return null; // only a completed record is final: anything else is for the claim to judge
         }
+        replays.record(true);
         return decide(ClaimResult.found(found.get()), request, scope, key, fingerprint, options, start, false);
     }
 
@@ -145,7 +146,9 @@ final class Claims {
         Duration claimTime = calls.listening() ? Duration.ofNanos(calls.nanos() - start) : Duration.ZERO;
         Duration lease = options.leaseDuration(config);
         if (result instanceof ClaimResult.Claimed claimed) {
-            replays.record(false);
+            if (inTransaction) {
+                replays.record(false);
+            }
             if (claimed.takeover()) {
                 calls.emit(IdempotencyEvent.of(IdempotencyEvent.Type.LEASE_TAKEN_OVER, scope, key, claimTime));
                 Idempotency.LOG.log(System.Logger.Level.INFO,
@@ -161,7 +164,7 @@ final class Claims {
         }
         if (result instanceof ClaimResult.Found found) {
             IdempotencyRecord record = found.record();
-            if (record.state() == RecordState.COMPLETED) {
+            if (inTransaction && record.state() == RecordState.COMPLETED) {
                 replays.record(true);
             }
             if (!fingerprint.matches(record.fingerprint())) {

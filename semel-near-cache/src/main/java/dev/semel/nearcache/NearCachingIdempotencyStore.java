@@ -85,10 +85,10 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
     /**
      * What this process claimed and may complete: the fingerprint and the rest a completed record
      * needs. A plain map, not a second Caffeine cache: every new key puts and removes one entry,
-     * and a bounded cache's writes contend on its eviction lock (measured: +120 µs of request
-     * thread CPU per new key on 2 cores). Entries live as long as their request; claims never
-     * ended (a lost lease) are bounded by clearing the map past {@code maxEntries}, which only
-     * means those completions are not cached.
+     * and a bounded cache's writes go through its write buffer and eviction (measured with it:
+     * 248 µs of request-thread CPU per new key, 216 µs without). Entries live as long as their
+     * request; claims never ended (a lost lease) are bounded by clearing the map past
+     * {@code maxEntries}, which only means those completions are not cached.
      */
     private final ConcurrentHashMap<String, Claim> claims = new ConcurrentHashMap<>();
     private final AtomicLongArray epochs = new AtomicLongArray(STRIPES);

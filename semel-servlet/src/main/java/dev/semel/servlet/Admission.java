@@ -155,7 +155,7 @@ final class Admission {
         if (declared > maxRequestBodyBytes) {
             return null;
         }
-        // not closed: a refused body's rest is read and dropped before the answer (Refused.writeTo)
+        // not closed: a refused body's rest is read and dropped after the answer (Refused.writeTo)
         InputStream in = request.getInputStream();
         if (declared >= 0) {
             // the usual case: read exactly the declared bytes into their own array, no copies
