@@ -58,25 +58,30 @@ final class LeaseEnding implements AsyncListener {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
-        if (timedOut) {
-            store(true, "the async request timed out");
-            return;
-        }
-        if (handlerNotRun.getAsBoolean()) {
-            // answered before the handler ran (Stripe's rule): the corrected retry runs; a failed release is logged
-            lease.releaseAfterFailure(null);
-            return;
-        }
-        StoredResponse response;
         try {
-            response = capture.snapshot(before, excluded, true);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "The response to idempotency key '" + lease.key()
-                    + "' cannot be stored as it was sent; storing its status only"
-                    + " (replays say Idempotent-Body-Retained: false)", e);
-            response = statusOnly();
+            if (timedOut) {
+                store(true, "the async request timed out");
+                return;
+            }
+            if (handlerNotRun.getAsBoolean()) {
+                // answered before the handler ran (Stripe's rule): the corrected retry runs; a failed release is logged
+                lease.releaseAfterFailure(null);
+                return;
+            }
+            StoredResponse response;
+            try {
+                response = capture.snapshot(before, excluded, true);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "The response to idempotency key '" + lease.key()
+                        + "' cannot be stored as it was sent; storing its status only"
+                        + " (replays say Idempotent-Body-Retained: false)", e);
+                response = statusOnly();
+            }
+            // timed out while it was read: the container answers instead, so no status may release the key
+            end(response, timedOut);
+        } catch (RuntimeException e) {
+            unreadable(e);
         }
-        end(response, false);
     }
 
     /**
@@ -89,15 +94,33 @@ final class LeaseEnding implements AsyncListener {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
-        if (timedOut) {
-            store(true, "the async request timed out");
-            return;
-        }
-        if (capture.sentToClient()) {
-            store(false, "the request failed after its status was sent");
+        try {
+            if (timedOut) {
+                store(true, "the async request timed out");
+                return;
+            }
+            if (capture.sentToClient()) {
+                store(false, "the request failed after its status was sent");
+                return;
+            }
+        } catch (RuntimeException e) {
+            unreadable(e);
             return;
         }
         lease.releaseAfterFailure(failure);
+    }
+
+    /**
+     * Whoever ended the request could not read its response any more (a container recycles it
+     * once the request is over, and Jetty then throws from every getter): the lease is ended all
+     * the same, else it would renew on and every retry would get a 409 until the TTL. What the
+     * client got is unknown and its effect may have happened, so the key is kept, with the status
+     * a container answers when it gives up (500) and no body.
+     */
+    private void unreadable(RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "The response to idempotency key '" + lease.key() + "' could not be read"
+                + " when its request ended; storing status 500 without body instead of releasing the key", e);
+        end(StoredResponse.withoutBody(500, List.of()), true);
     }
 
     /** The container timed the async request out; whatever ends it next stores the timeout answer. */
