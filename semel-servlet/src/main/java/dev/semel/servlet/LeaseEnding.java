@@ -132,8 +132,16 @@ final class LeaseEnding implements AsyncListener {
      * The application completes its async request: the response is stored first, then the
      * container gets the Content-Length (and so may send the end), so that a client retrying
      * the moment it has the answer gets the replay.
+     *
+     * <p>Not once the container has timed the request out: the response is then the container's
+     * (it answers, completes and recycles it on its own thread, and Jetty refuses a late complete),
+     * so a worker that completes late neither reads it nor hands it a length; the container's end
+     * event stores what it answered.
      */
     void completing() {
+        if (timedOut) {
+            return;
+        }
         finished();
         capture.sendContentLength();
     }

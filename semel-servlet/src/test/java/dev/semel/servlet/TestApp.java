@@ -1,6 +1,8 @@
 package dev.semel.servlet;
 
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -24,11 +26,9 @@ final class TestApp extends HttpServlet {
     /** Counted down by /slow once it is running. */
     transient volatile CountDownLatch slowEntered = new CountDownLatch(1);
 
-    /** Holds the worker of /asynctimeout until the test opens it (after the container timed it out). */
-    transient volatile CountDownLatch workerGate = new CountDownLatch(0);
-    /** Counted down by the worker of /asynctimeout once its effect happened. */
+    /** Counted down by the worker of /asynctimeout and /asynctimeoutrace once it is done with its request. */
     transient volatile CountDownLatch workerDone = new CountDownLatch(1);
-    /** Effects the workers of /asynctimeout made (after their request timed out). */
+    /** Effects the workers of /asynctimeout and /asynctimeoutrace made (after their request timed out). */
     final AtomicInteger workerEffects = new AtomicInteger();
 
     int executions(String path) {
@@ -177,28 +177,25 @@ final class TestApp extends HttpServlet {
                 resp.flushBuffer();
                 throw new IOException("the client went away (execution " + n + ")");
             }
-            case "asynctimeout" -> {
+            case "asynctimeout" -> { // the worker runs on after the container answered and ended the request
                 AsyncContext ctx = req.startAsync();
                 ctx.setTimeout(100); // the container gives up long before the worker is done
-                CountDownLatch gate = workerGate;
+                CountDownLatch ended = new CountDownLatch(1);
+                ctx.addListener(new AppListener(() -> { }, ended::countDown)); // after the filter's own listener
                 CountDownLatch done = workerDone;
-                ctx.start(() -> {
-                    try {
-                        gate.await(30, TimeUnit.SECONDS);
-                        workerEffects.incrementAndGet(); // the effect happens after the timeout answer
-                        done.countDown();
-                        HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
-                        r.setStatus(201);
-                        r.getWriter().write("charged late " + n);
-                        ctx.complete();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    } catch (RuntimeException | IOException tooLate) {
-                        // the container already answered and completed the request
-                    } finally {
-                        done.countDown();
-                    }
-                });
+                ctx.start(() -> lateWorker(ctx, ended, n, done));
+            }
+            case "asynctimeoutrace" -> { // the worker completes while the container is timing the request out
+                AsyncContext ctx = req.startAsync();
+                ctx.setTimeout(100);
+                CountDownLatch timedOut = new CountDownLatch(1);
+                CountDownLatch done = workerDone;
+                // on the container's thread, after the filter heard of the timeout and before the container answers
+                ctx.addListener(new AppListener(() -> {
+                    timedOut.countDown();
+                    await(done);
+                }, () -> { }));
+                ctx.start(() -> lateWorker(ctx, timedOut, n, done));
             }
             case "multipart" -> {
                 StringBuilder out = new StringBuilder();
@@ -220,6 +217,54 @@ final class TestApp extends HttpServlet {
                 resp.setContentType("text/plain");
                 resp.getWriter().write(req.getMethod() + " " + path + " execution " + n);
             }
+        }
+    }
+
+    /** Waits for its cue, then makes its effect, answers 201 and completes, however late that is. */
+    private void lateWorker(AsyncContext ctx, CountDownLatch cue, int n, CountDownLatch done) {
+        try {
+            if (!await(cue)) {
+                return;
+            }
+            workerEffects.incrementAndGet(); // the effect happens after the container gave up on the request
+            HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
+            r.setStatus(201);
+            r.getWriter().write("charged late " + n);
+            ctx.complete();
+        } catch (RuntimeException | IOException tooLate) {
+            // the container answered the request itself and refuses what comes after
+        } finally {
+            done.countDown();
+        }
+    }
+
+    private static boolean await(CountDownLatch latch) {
+        try {
+            return latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** An application's own async listener: what it does on timeout and on complete. */
+    private record AppListener(Runnable onTimeout, Runnable onComplete) implements AsyncListener {
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            onTimeout.run();
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            onComplete.run();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
         }
     }
 }
