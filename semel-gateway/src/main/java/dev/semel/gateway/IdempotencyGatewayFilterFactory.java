@@ -2,6 +2,8 @@ package dev.semel.gateway;
 
 import dev.semel.CallOptions;
 import dev.semel.Idempotency;
+import dev.semel.IdempotencyKey;
+import dev.semel.InvalidIdempotencyKeyException;
 import dev.semel.OutcomePolicy;
 import dev.semel.http.IdempotencyProblem;
 import dev.semel.webflux.IdempotencyWebFilter;
@@ -60,10 +62,11 @@ import reactor.core.publisher.Mono;
  * protect (other methods, and requests without a key on a route that does not require one) pass
  * through untouched, their bodies streamed.
  *
- * <p>An upstream that fails is answered with a 502 problem: one never reached releases the key
- * ({@code upstream-unreachable}, with {@code Retry-After}); one that was sent the request and
- * gave no complete response back may have acted, so its 502 ({@code upstream-failed}) is an
- * upstream 5xx outcome, released or stored as the outcome policy says.
+ * <p>An upstream that fails is answered with a problem naming the key: one never reached releases
+ * the key (502 {@code upstream-unreachable}, with {@code Retry-After}); one that was sent the
+ * request and gave no complete response back may have acted, so its answer (502
+ * {@code upstream-failed}, or 504 {@code upstream-timeout} after the route's response timeout) is
+ * an upstream 5xx outcome, released or stored as the outcome policy says.
  *
  * <p>A Spring Boot application with the Semel engine gets this factory from
  * {@link dev.semel.gateway.autoconfigure.SemelGatewayAutoConfiguration}; declare one to configure
@@ -194,34 +197,51 @@ public final class IdempotencyGatewayFilterFactory
                         return chain.filter(proxied).onErrorResume(
                                 e -> UpstreamFailures.classify(e) == UpstreamFailures.Kind.SENT
                                         && !proxied.getResponse().isCommitted(),
-                                e -> sentButNotAnswered(proxied, before, e));
+                                e -> sentButNotAnswered(proxied, before, key(proxied), e));
                     })
                     .onErrorResume(e -> leased.get() && UpstreamFailures.classify(e) == UpstreamFailures.Kind.NOT_SENT
-                            && !exchange.getResponse().isCommitted(), e -> notSent(exchange, before, e));
+                            && !exchange.getResponse().isCommitted(), e -> notSent(exchange, before, key(exchange), e));
+        }
+
+        /** The key of a request the filter leased (so one it already read without error). */
+        private String key(ServerWebExchange exchange) {
+            try {
+                return IdempotencyKey.parse(exchange.getRequest().getHeaders().getOrEmpty(filter.headerName())).value();
+            } catch (InvalidIdempotencyKeyException e) {
+                return null; // not leased under a key after all: the problem names none
+            }
         }
 
         /**
          * The request was sent and no complete response came back: the upstream may have acted.
-         * Written through the held response, so the lease ends as for an upstream 502, per the
+         * Written through the held response, so the lease ends as for an upstream 5xx, per the
          * outcome policy: released by default (a retry runs again), stored where 5xx are (every
-         * retry replays this 502).
+         * retry replays this answer). A response timeout is a 504, a broken connection a 502.
          */
-        private static Mono<Void> sentButNotAnswered(ServerWebExchange proxied, HttpHeaders before, Throwable e) {
+        private static Mono<Void> sentButNotAnswered(ServerWebExchange proxied, HttpHeaders before, String key,
+                Throwable e) {
+            boolean timedOut = UpstreamFailures.timedOut(e);
+            IdempotencyProblem problem = timedOut ? IdempotencyProblem.UPSTREAM_TIMEOUT
+                    : IdempotencyProblem.UPSTREAM_FAILED;
+            // one line per failure: an upstream that keeps failing must not fill the log with stack traces
             LOG.log(System.Logger.Level.WARNING, "The upstream of " + proxied.getRequest().getPath().value()
-                    + " sent no complete response: answered 502, the key stored or released as the outcome "
-                    + "policy says for a 5xx", e);
-            return UpstreamFailures.write(proxied.getResponse(), proxied, before, IdempotencyProblem.UPSTREAM_FAILED,
-                    "The request was sent to the upstream, but no complete response came back; the upstream may "
-                            + "have acted on it", null);
+                    + " sent no complete response: answered " + problem.status() + ", the key stored or released "
+                    + "as the outcome policy says for a 5xx (" + e + ")");
+            LOG.log(System.Logger.Level.DEBUG, "The upstream's error", e);
+            return UpstreamFailures.write(proxied.getResponse(), proxied, before, problem, timedOut
+                    ? "The request was sent to the upstream, and its response did not come in time; the upstream "
+                            + "may have acted on it"
+                    : "The request was sent to the upstream, but no complete response came back; the upstream may "
+                            + "have acted on it", key, null);
         }
 
         /** The request never reached the upstream: the key is already released, a retry runs it. */
-        private static Mono<Void> notSent(ServerWebExchange exchange, HttpHeaders before, Throwable e) {
+        private static Mono<Void> notSent(ServerWebExchange exchange, HttpHeaders before, String key, Throwable e) {
             LOG.log(System.Logger.Level.INFO, "The upstream of " + exchange.getRequest().getPath().value()
                     + " could not be reached: answered 502, the key released (" + e + ")");
             return UpstreamFailures.write(exchange.getResponse(), exchange, before,
                     IdempotencyProblem.UPSTREAM_UNREACHABLE,
-                    "The request could not be sent to the upstream; nothing was done, retry later",
+                    "The request could not be sent to the upstream; nothing was done, retry later", key,
                     UpstreamFailures.UNREACHABLE_RETRY_AFTER);
         }
 

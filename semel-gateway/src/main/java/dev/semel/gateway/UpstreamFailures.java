@@ -17,8 +17,8 @@ import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
- * What an error of the proxied exchange says about the upstream, and the 502 problem a client
- * gets for it instead of the gateway's 500.
+ * What an error of the proxied exchange says about the upstream, and the 502 or 504 problem a
+ * client gets for it instead of the gateway's 500.
  *
  * <p>Reactor Netty tells the two apart only by the error's type, which is enough for the
  * question that matters, "may the upstream have acted?": an error before the connection was
@@ -74,12 +74,29 @@ final class UpstreamFailures {
     }
 
     /**
+     * Whether the error is the route's response timeout (or a read timeout): the upstream was
+     * sent the request and did not answer in time, a 504 rather than a 502, as Spring Cloud
+     * Gateway answers it without this filter.
+     */
+    static boolean timedOut(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TimeoutException || t instanceof org.springframework.cloud.gateway.support.TimeoutException
+                    || t.getClass().getName().equals("io.netty.handler.timeout.ReadTimeoutException")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Writes the problem in place of whatever the upstream's response had set: its status and
      * headers are replaced by the ones the response had before the upstream was called.
+     *
+     * @param key the request's idempotency key, named in the problem; {@code null} for none
      */
     static Mono<Void> write(ServerHttpResponse response, ServerWebExchange exchange, HttpHeaders before,
-            IdempotencyProblem problem, String detail, Duration retryAfter) {
-        byte[] body = problem.toJson(detail, exchange.getRequest().getPath().value(), null);
+            IdempotencyProblem problem, String detail, String key, Duration retryAfter) {
+        byte[] body = problem.toJson(detail, exchange.getRequest().getPath().value(), key);
         HttpHeaders headers = response.getHeaders();
         headers.clear();
         headers.putAll(before);

@@ -22,14 +22,16 @@ import org.springframework.context.ConfigurableApplicationContext;
  * An upstream that fails, under the two outcome policies: a request that never reached the
  * upstream releases its key and answers 502 {@code upstream-unreachable} with
  * {@code Retry-After}; a request that was sent and got no complete response answers 502
- * {@code upstream-failed}, an upstream 5xx outcome: released under the default policy (a retry
- * runs again), stored where 5xx are stored (every retry replays the 502, the upstream is not
- * reached again), whether the engine stores them ({@code semel.stored-outcomes}) or the route
- * does ({@code storeServerErrors}).
+ * {@code upstream-failed} (504 {@code upstream-timeout} after the response timeout), an upstream
+ * 5xx outcome: released under the default policy (a retry runs again), stored where 5xx are
+ * stored (every retry replays the answer, the upstream is not reached again), whether the engine
+ * stores them ({@code semel.stored-outcomes}) or the route does ({@code storeServerErrors}).
+ * Every problem names the key.
  */
 class UpstreamFailureTest {
     private static final String UNREACHABLE = "https://semel.dev/problems/upstream-unreachable";
     private static final String FAILED = "https://semel.dev/problems/upstream-failed";
+    private static final String TIMED_OUT = "https://semel.dev/problems/upstream-timeout";
 
     private static CountingUpstream upstream;
     private static CountingUpstream slow;
@@ -89,11 +91,13 @@ class UpstreamFailureTest {
         return UUID.randomUUID().toString();
     }
 
-    private static void assertProblem(HttpResponse<byte[]> response, String type) {
-        assertThat(response.statusCode()).isEqualTo(502);
+    private static void assertProblem(HttpResponse<byte[]> response, String type, String key) {
+        int status = type.equals(TIMED_OUT) ? 504 : 502;
+        assertThat(response.statusCode()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(new String(response.body(), StandardCharsets.UTF_8))
-                .contains("\"type\":\"" + type + "\"").contains("\"status\":502");
+                .contains("\"type\":\"" + type + "\"").contains("\"status\":" + status)
+                .contains("\"idempotencyKey\":\"" + key + "\"");
         assertThat(response.headers().firstValue("X-Upstream")).as("nothing of the upstream's answer").isEmpty();
     }
 
@@ -114,7 +118,7 @@ class UpstreamFailureTest {
         String key = key();
         HttpResponse<byte[]> first = send(post(url, key, "{\"amount\":1}"));
 
-        assertProblem(first, UNREACHABLE);
+        assertProblem(first, UNREACHABLE, key);
         assertThat(first.headers().firstValue("Retry-After")).hasValue("1");
         assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
 
@@ -150,9 +154,9 @@ class UpstreamFailureTest {
         HttpResponse<byte[]> first = send(post(url, key, "{\"amount\":1}"));
         HttpResponse<byte[]> retry = send(post(url, key, "{\"amount\":1}"));
 
-        assertProblem(first, FAILED);
+        assertProblem(first, FAILED, key);
         assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
-        assertProblem(retry, FAILED);
+        assertProblem(retry, FAILED, key);
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).as("released: the retry ran again").isEmpty();
         assertThat(dying.requests() - before).as("both reached the upstream").isEqualTo(2);
     }
@@ -180,10 +184,10 @@ class UpstreamFailureTest {
         HttpResponse<byte[]> retry = send(post(url, key, "{\"amount\":1}"));
         HttpResponse<byte[]> again = send(post(url, key, "{\"amount\":1}"));
 
-        assertProblem(first, FAILED);
+        assertProblem(first, FAILED, key);
         assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
         for (HttpResponse<byte[]> replay : List.of(retry, again)) {
-            assertProblem(replay, FAILED);
+            assertProblem(replay, FAILED, key);
             assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
             assertThat(replay.body()).isEqualTo(first.body());
         }
@@ -191,27 +195,27 @@ class UpstreamFailureTest {
     }
 
     @Test
-    void aResponseTimeoutIsA502AndTheRetryRunsAgainUnderTheDefaultPolicy() {
+    void aResponseTimeoutIsA504AndTheRetryRunsAgainUnderTheDefaultPolicy() {
         String url = Gateways.url(releasing) + "/slow/held/t1";
         String key = key();
         HttpResponse<byte[]> first = send(post(url, key, "{}"));
         HttpResponse<byte[]> retry = send(post(url, key, "{}"));
 
-        assertProblem(first, FAILED);
-        assertProblem(retry, FAILED);
+        assertProblem(first, TIMED_OUT, key);
+        assertProblem(retry, TIMED_OUT, key);
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
         assertThat(slow.executions("/held/t1", key)).isEqualTo(2);
     }
 
     @Test
-    void aResponseTimeoutIsAStored502WhereServerErrorsAreStored() {
+    void aResponseTimeoutIsAStored504WhereServerErrorsAreStored() {
         String url = Gateways.url(storing) + "/slow/held/t2";
         String key = key();
         HttpResponse<byte[]> first = send(post(url, key, "{}"));
         HttpResponse<byte[]> retry = send(post(url, key, "{}"));
 
-        assertProblem(first, FAILED);
-        assertProblem(retry, FAILED);
+        assertProblem(first, TIMED_OUT, key);
+        assertProblem(retry, TIMED_OUT, key);
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
         assertThat(slow.executions("/held/t2", key)).isEqualTo(1);
     }

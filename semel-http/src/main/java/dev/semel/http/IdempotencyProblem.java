@@ -63,10 +63,17 @@ public enum IdempotencyProblem {
     UPSTREAM_UNREACHABLE(502, "upstream-unreachable", "Upstream unreachable"),
     /**
      * 502: a gateway sent the request but no complete response came back (the connection was
-     * closed or reset, the response timed out): the upstream may have acted. It is an upstream
-     * 5xx outcome: stored or released as the outcome policy says.
+     * closed or reset): the upstream may have acted. It is an upstream 5xx outcome: stored or
+     * released as the outcome policy says.
      */
-    UPSTREAM_FAILED(502, "upstream-failed", "Upstream failed to answer");
+    UPSTREAM_FAILED(502, "upstream-failed", "Upstream failed to answer"),
+    /**
+     * 504: a gateway sent the request and the upstream's response did not come within the
+     * route's response timeout: the upstream may have acted (it may still be working). Like
+     * {@link #UPSTREAM_FAILED}, an upstream 5xx outcome: stored or released as the outcome policy
+     * says.
+     */
+    UPSTREAM_TIMEOUT(504, "upstream-timeout", "Upstream timed out");
 
     /** The media type of every problem. */
     public static final String MEDIA_TYPE = "application/problem+json";

@@ -166,6 +166,16 @@ public final class IdempotencyWebFilter implements WebFilter {
         return null;
     }
 
+    /**
+     * The request header that carries the idempotency key, for code around the filter (a gateway
+     * filter naming the key in its own problems) that reads the key the way the filter did.
+     *
+     * @return the header name, {@code Idempotency-Key} unless configured
+     */
+    public String headerName() {
+        return headerName;
+    }
+
     @Override
     public String toString() {
         return "IdempotencyWebFilter[routes=" + routes + ", header=" + headerName + "]";
