@@ -9,6 +9,8 @@
 #   semel-redis-nearcache   semel-redis with semel.near-cache.enabled=true (replays from memory, 1 s stale)
 #   semel-postgres-readfirst-off   semel-postgres with semel.store.jdbc.read-first=false: a replay
 #                   claims in a transaction instead of one plain SELECT (compare with semel-postgres)
+#   semel-postgres-pool32   semel-postgres with a 32-connection pool (HikariCP's default is 10):
+#                   transactional mode holds a connection around the handler (compare with semel-postgres)
 # Per variant: warm-up, then new key per request and replay of one key (bare: no key), wrk
 # -t$THREADS -c$CONNECTIONS; CPU per request of the JVM and of the store server read from /proc.
 # Every request carries "Authorization: Bearer bench-token" (Semel scopes keys by caller).
@@ -189,7 +191,7 @@ if any(v.startswith("naive-") for v, _ in rows):
     print("| variant | path | Semel ÷ naive req/s per round | CPU us/req JVM+store, naive → Semel |")
     print("|---|---|---|---|")
 for store, semel in (("redis", "semel-redis"), ("redis", "semel-redis-nearcache"), ("postgres", "semel-postgres"),
-                     ("postgres", "semel-postgres-readfirst-off")):
+                     ("postgres", "semel-postgres-readfirst-off"), ("postgres", "semel-postgres-pool32")):
     for p in ("new-key", "replay"):
         n, s = rows.get((f"naive-{store}", p)), rows.get((semel, p))
         if not n or not s:
