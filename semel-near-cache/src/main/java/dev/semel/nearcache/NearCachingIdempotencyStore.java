@@ -2,6 +2,7 @@ package dev.semel.nearcache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
@@ -23,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,6 +67,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The asynchronous calls go to the delegate's own asynchronous path (Redis answers them
  * natively); a cache hit completes at once.
+ *
+ * <p><b>Watching it.</b> {@link #stats()} says how many claims the cache answered and how many went
+ * to the store, how many records it holds, and what it evicted or would not keep.
  */
 public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStore {
     /** The default bound on cached records: 10,000. */
@@ -96,6 +101,19 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
     private final Duration maxStaleness;
     private final int maxBodyBytes;
 
+    /*
+     * The figures of stats(). Counted here rather than with Caffeine's recordStats(): that costs the
+     * same (a LongAdder per lookup) but counts lookups, not claims. A lookup that finds a record
+     * past its own expiry is a hit for Caffeine and a trip to the store for the caller, and
+     * Caffeine's eviction count adds every entry that reached maxStaleness, which hides the one
+     * eviction an operator can act on: for room (maxEntries too small).
+     */
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder puts = new LongAdder();
+    private final LongAdder oversized = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
+
     private NearCachingIdempotencyStore(Builder b) {
         super(b.delegate);
         this.maxEntries = b.maxEntries;
@@ -106,6 +124,12 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
                 .expireAfterWrite(b.maxStaleness)
                 .ticker(b.ticker)
                 .executor(b.executor)
+                // called by the upkeep (not on a request thread) for every eviction, whatever its cause
+                .evictionListener((@Nullable String id, @Nullable Cached entry, RemovalCause cause) -> {
+                    if (cause == RemovalCause.SIZE) {
+                        evictions.increment();
+                    }
+                })
                 .build();
     }
 
@@ -142,14 +166,28 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
         return maxBodyBytes;
     }
 
+    /**
+     * What the cache has done since it was built, read now: cheap enough to call from a metrics
+     * scrape or a health check. The counts are read one after the other while requests go on, so
+     * two of them may be a request apart.
+     *
+     * @return the figures
+     */
+    public Stats stats() {
+        return new Stats(hits.sum(), misses.sum(), puts.sum(), evictions.sum(), oversized.sum(),
+                completed.estimatedSize());
+    }
+
     // ------------------------------------------------------------------ claim
 
     @Override
     public ClaimResult claim(ClaimRequest request) {
         IdempotencyRecord hit = cached(request);
         if (hit != null) {
+            hits.increment();
             return ClaimResult.found(hit);
         }
+        misses.increment();
         long epoch = epoch(request.recordId());
         return learn(request, delegate().claim(request), epoch);
     }
@@ -158,8 +196,10 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
     public CompletionStage<ClaimResult> claimAsync(ClaimRequest request, Executor blocking) {
         IdempotencyRecord hit = cached(request);
         if (hit != null) {
+            hits.increment();
             return CompletableFuture.completedFuture(ClaimResult.found(hit));
         }
+        misses.increment();
         long epoch = epoch(request.recordId());
         return delegate().claimAsync(request, blocking).thenApply(result -> learn(request, result, epoch));
     }
@@ -314,12 +354,17 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
      */
     private void fill(IdempotencyRecord record, Instant expiresAt, long epoch) {
         StoredResponse response = record.response();
-        if (response == null || response.bodyLength() > maxBodyBytes) {
+        if (response == null) {
+            return;
+        }
+        if (response.bodyLength() > maxBodyBytes) {
+            oversized.increment();
             return;
         }
         String id = record.recordId();
         Cached entry = new Cached(record, expiresAt);
         completed.put(id, entry);
+        puts.increment();
         if (epoch(id) != epoch) {
             completed.asMap().remove(id, entry);
         }
@@ -347,6 +392,39 @@ public final class NearCachingIdempotencyStore extends ForwardingIdempotencyStor
 
     /** A claim this process holds. */
     private record Claim(ClaimRequest request, long fencingToken) {
+    }
+
+    /**
+     * What a near cache has done since it was built ({@link #stats()}): an immutable snapshot.
+     * Every claim is either a hit or a miss. A miss is not a fault: every new key, every key in
+     * progress, and the first replay on an instance other than the one that completed the record go
+     * to the store, so the share of hits follows the share of claims that are replays of keys
+     * completed within {@code maxStaleness}.
+     *
+     * @param hits claims answered from the cache, without a store round trip
+     * @param misses claims that went to the store: no fresh cached record, or one past its own
+     *     expiry at the claim's {@code now}
+     * @param puts completed records cached: found by a claim in the store, or completed by this
+     *     process (the same record again after it went stale counts again)
+     * @param evictions records dropped to stay within {@code maxEntries}; records that reached
+     *     {@code maxStaleness} or were deleted, released or completed again are not counted. A
+     *     steady rate means {@code maxEntries} is smaller than the records completed per
+     *     {@code maxStaleness}
+     * @param oversized completed records not cached because their response body was larger than
+     *     {@code maxBodyBytes}; each claim that finds such a record in the store counts again
+     * @param entries records cached now (Caffeine's estimate: it may still count a few that
+     *     expired and are not yet cleaned up)
+     */
+    public record Stats(long hits, long misses, long puts, long evictions, long oversized, long entries) {
+        /**
+         * The share of claims answered from the cache.
+         *
+         * @return {@code hits / (hits + misses)}, or 0 before the first claim
+         */
+        public double hitRate() {
+            long claims = hits + misses;
+            return claims == 0 ? 0 : (double) hits / claims;
+        }
     }
 
     /** Settings of a {@link NearCachingIdempotencyStore}; every one has a default. */

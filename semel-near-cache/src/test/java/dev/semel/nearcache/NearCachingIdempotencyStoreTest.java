@@ -13,6 +13,7 @@ import dev.semel.IdempotencyMismatchException;
 import dev.semel.InMemoryIdempotencyStore;
 import dev.semel.ResultCodec;
 import dev.semel.Scope;
+import dev.semel.nearcache.NearCachingIdempotencyStore.Stats;
 import dev.semel.spi.ClaimRequest;
 import dev.semel.spi.ClaimResult;
 import dev.semel.spi.ForwardingIdempotencyStore;
@@ -24,6 +25,8 @@ import dev.semel.test.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -276,6 +279,8 @@ class NearCachingIdempotencyStoreTest {
             assertThat(found.record().response()).isEqualTo(response);
             assertThat(found.record().fingerprint()).isEqualTo(fp);
             assertThat(counting.claims).hasValue(1);
+            assertThat(store.stats().hits()).as("the asynchronous hit counts too").isEqualTo(1);
+            assertThat(store.stats().misses()).isEqualTo(1);
         } finally {
             blocking.shutdownNow();
         }
@@ -342,6 +347,126 @@ class NearCachingIdempotencyStoreTest {
         assertThat(defaults.maxEntries()).isEqualTo(10_000);
         assertThat(defaults.maxStaleness()).isEqualTo(Duration.ofSeconds(1));
         assertThat(defaults.usesOwnClock()).isFalse();
+        assertThat(defaults.stats()).isEqualTo(new Stats(0, 0, 0, 0, 0, 0));
+        assertThat(defaults.stats().hitRate()).as("no claim yet").isZero();
+    }
+
+    // ------------------------------------------------------------------ stats
+
+    @Test
+    void countsAReplayFromMemoryAsAHitAndTheClaimThatRanAsAMiss() {
+        IdempotencyKey key = IdempotencyKey.of("s1");
+        charge(key);
+        charge(key);
+        charge(key);
+
+        Stats stats = store.stats();
+        assertThat(stats).isEqualTo(new Stats(2, 1, 1, 0, 0, 1));
+        assertThat(stats.hitRate()).isEqualTo(2.0 / 3);
+        assertThat(counting.claims).as("the misses are the claims the store saw").hasValue((int) stats.misses());
+    }
+
+    @Test
+    void countsEveryNewKeyAsAMiss() {
+        for (int i = 0; i < 3; i++) {
+            charge(IdempotencyKey.of("new-" + i));
+        }
+        assertThat(store.stats()).isEqualTo(new Stats(0, 3, 3, 0, 0, 3));
+    }
+
+    @Test
+    void countsAClaimOfARecordFromAnotherInstanceAsAMissThenAHit() {
+        IdempotencyKey key = IdempotencyKey.of("s2");
+        try (Idempotency other = engine(counting)) {
+            other.once(SCOPE, key, PAYLOAD, ResultCodec.utf8(), () -> "theirs");
+        }
+        charge(key);
+        assertThat(store.stats()).as("found in the store, then cached").isEqualTo(new Stats(0, 1, 1, 0, 0, 1));
+        charge(key);
+        assertThat(store.stats().hits()).isEqualTo(1);
+    }
+
+    /** Caffeine's own statistics would count this one a hit: the lookup found the entry. */
+    @Test
+    void countsAClaimOfACachedRecordPastItsOwnExpiryAsAMiss() {
+        store = nearCache(NearCachingIdempotencyStore.builder(counting).maxStaleness(Duration.ofDays(7)));
+        engine.close();
+        engine = engine(store);
+        IdempotencyKey key = IdempotencyKey.of("s3");
+        charge(key);
+        clock.advance(Duration.ofHours(1)); // the record's ttl
+
+        assertThat(charge(key)).isEqualTo("receipt-2");
+        Stats stats = store.stats();
+        assertThat(stats.hits()).isZero();
+        assertThat(stats.misses()).isEqualTo(2);
+        assertThat(counting.claims).hasValue(2);
+    }
+
+    @Test
+    void countsEvictionsForRoomButNotRecordsThatWentStale() {
+        // eviction on the calling thread, so that it has happened when the figures are read
+        store = nearCache(NearCachingIdempotencyStore.builder(counting).maxEntries(10).executor(Runnable::run));
+        engine.close();
+        engine = engine(store);
+        for (int i = 0; i < 100; i++) {
+            charge(IdempotencyKey.of("room-" + i));
+        }
+        Stats full = store.stats();
+        assertThat(full.puts()).isEqualTo(100);
+        assertThat(full.evictions()).isEqualTo(90);
+        assertThat(full.entries()).isEqualTo(10);
+
+        advanceTicker(NearCachingIdempotencyStore.DEFAULT_MAX_STALENESS);
+        charge(IdempotencyKey.of("after-the-staleness")); // a write: the upkeep drops the stale entries
+        Stats later = store.stats();
+        assertThat(later.entries()).as("the stale entries are gone").isEqualTo(1);
+        assertThat(later.evictions()).as("going stale is not an eviction").isEqualTo(90);
+    }
+
+    @Test
+    void countsRecordsWhoseBodyIsTooLargeToCacheEachTimeTheStoreAnswersWithOne() {
+        store = nearCache(NearCachingIdempotencyStore.builder(counting).maxBodyBytes(8));
+        engine.close();
+        engine = engine(store);
+        IdempotencyKey large = IdempotencyKey.of("large");
+        engine.once(SCOPE, large, PAYLOAD, ResultCodec.utf8(), () -> "123456789");
+        assertThat(store.stats()).as("completed here, not cached").isEqualTo(new Stats(0, 1, 0, 0, 1, 0));
+
+        engine.once(SCOPE, large, PAYLOAD, ResultCodec.utf8(), () -> "again");
+        assertThat(store.stats()).as("replayed from the store, not cached again")
+                .isEqualTo(new Stats(0, 2, 0, 0, 2, 0));
+    }
+
+    @Test
+    void countsEveryOneOfManyConcurrentReplays() throws Exception {
+        IdempotencyKey key = IdempotencyKey.of("storm");
+        charge(key);
+        int threads = 8;
+        int replaysEach = 500;
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                running.add(pool.submit(() -> {
+                    await(start);
+                    for (int i = 0; i < replaysEach; i++) {
+                        assertThat(charge(key)).isEqualTo("receipt-1");
+                    }
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : running) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Stats stats = store.stats();
+        assertThat(stats.hits()).isEqualTo((long) threads * replaysEach);
+        assertThat(stats.misses()).isEqualTo(1);
+        assertThat(executions).hasValue(1);
     }
 
     private ClaimRequest request(String id, byte[] fingerprint, long token) {
