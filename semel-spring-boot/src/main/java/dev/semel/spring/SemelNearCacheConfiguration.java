@@ -1,9 +1,12 @@
 package dev.semel.spring;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.semel.Idempotency;
 import dev.semel.nearcache.NearCachingIdempotencyStore;
 import dev.semel.spi.IdempotencyStore;
 import dev.semel.spi.TransactionalIdempotencyStore;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -15,7 +18,8 @@ import org.springframework.util.ClassUtils;
  * {@code semel.near-cache.enabled=true}: the engine's store, whatever it is (encrypted or not), is
  * wrapped outermost in a {@link NearCachingIdempotencyStore}, so that the Actuator endpoint's
  * deletes go through it and take effect on this instance at once. Needs semel-near-cache (and
- * Caffeine) on the class path; without it the startup fails and says so.
+ * Caffeine) on the class path; without it the startup fails and says so. The wrapper is also the
+ * {@link SemelNearCache} bean that the meters and the health details read.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "semel.near-cache", name = "enabled", havingValue = "true")
@@ -23,14 +27,18 @@ class SemelNearCacheConfiguration {
     static final String NEAR_CACHE = "dev.semel.nearcache.NearCachingIdempotencyStore";
     static final String CAFFEINE = "com.github.benmanes.caffeine.cache.Caffeine";
 
-    /** Wraps the engine's store; a bean so that the engine's configuration never names a near-cache class. */
-    @FunctionalInterface
-    interface Wrapper {
+    /**
+     * Wraps the engine's store, once, when the engine is built, and then reports on the near cache
+     * it built; a bean so that the engine's configuration never names a near-cache class.
+     */
+    interface Wrapper extends SemelNearCache {
         IdempotencyStore wrap(IdempotencyStore store);
     }
 
     /**
-     * The wrapper {@code semel.near-cache.*} describes.
+     * The wrapper {@code semel.near-cache.*} describes. None when the application builds its own
+     * engine (which wraps its store itself, if it wants to): nothing would call it, and its figures
+     * would read zero for ever.
      *
      * @param properties the properties
      * @param beanFactory whose class loader says whether semel-near-cache is there
@@ -38,7 +46,7 @@ class SemelNearCacheConfiguration {
      * @throws SemelConfigurationException if semel-near-cache or Caffeine is missing
      */
     @Bean
-    @ConditionalOnMissingBean
+    @ConditionalOnMissingBean({Wrapper.class, Idempotency.class})
     Wrapper semelNearCache(SemelProperties properties, ConfigurableListableBeanFactory beanFactory) {
         ClassLoader loader = beanFactory.getBeanClassLoader();
         if (!ClassUtils.isPresent(NEAR_CACHE, loader) || !ClassUtils.isPresent(CAFFEINE, loader)) {
@@ -67,8 +75,25 @@ class SemelNearCacheConfiguration {
          * @return the wrapper
          */
         static Wrapper wrapper(SemelProperties properties, Ticker ticker) {
-            SemelProperties.NearCache settings = properties.getNearCache();
-            return store -> {
+            return new NearCacheWrapper(properties.getNearCache(), ticker);
+        }
+
+        /** The wrapper, which keeps the near cache it built to report its figures. */
+        static final class NearCacheWrapper implements Wrapper {
+            private static final NearCachingIdempotencyStore.Stats NONE =
+                    new NearCachingIdempotencyStore.Stats(0, 0, 0, 0, 0, 0);
+
+            private final SemelProperties.NearCache settings;
+            private final Ticker ticker;
+            private volatile @Nullable NearCachingIdempotencyStore built;
+
+            NearCacheWrapper(SemelProperties.NearCache settings, Ticker ticker) {
+                this.settings = settings;
+                this.ticker = ticker;
+            }
+
+            @Override
+            public IdempotencyStore wrap(IdempotencyStore store) {
                 if (store instanceof TransactionalIdempotencyStore) {
                     throw new SemelConfigurationException("semel.near-cache.enabled=true, but the idempotency "
                             + "store is transactional (" + store + "): inside the business transaction a claim may "
@@ -77,13 +102,69 @@ class SemelNearCacheConfiguration {
                             + "(the records then commit on their own), use Redis, or set "
                             + "semel.near-cache.enabled=false.");
                 }
-                return NearCachingIdempotencyStore.builder(store)
+                NearCachingIdempotencyStore nearCache = NearCachingIdempotencyStore.builder(store)
                         .maxEntries(settings.getMaxEntries())
                         .maxStaleness(settings.getMaxStaleness())
                         .maxBodyBytes((int) settings.getMaxBodySize().toBytes())
                         .ticker(ticker)
                         .build();
-            };
+                built = nearCache;
+                return nearCache;
+            }
+
+            @Override
+            public int maxEntries() {
+                NearCachingIdempotencyStore nearCache = built;
+                return nearCache == null ? settings.getMaxEntries() : nearCache.maxEntries();
+            }
+
+            @Override
+            public Duration maxStaleness() {
+                NearCachingIdempotencyStore nearCache = built;
+                return nearCache == null ? settings.getMaxStaleness() : nearCache.maxStaleness();
+            }
+
+            @Override
+            public long hits() {
+                return stats().hits();
+            }
+
+            @Override
+            public long misses() {
+                return stats().misses();
+            }
+
+            @Override
+            public long puts() {
+                return stats().puts();
+            }
+
+            @Override
+            public long evictions() {
+                return stats().evictions();
+            }
+
+            @Override
+            public long oversized() {
+                return stats().oversized();
+            }
+
+            @Override
+            public long entries() {
+                return stats().entries();
+            }
+
+            /** A snapshot per figure: read by a scrape or a health check, never by a request. */
+            private NearCachingIdempotencyStore.Stats stats() {
+                NearCachingIdempotencyStore nearCache = built;
+                return nearCache == null ? NONE : nearCache.stats();
+            }
+
+            @Override
+            public String toString() {
+                NearCachingIdempotencyStore nearCache = built;
+                return nearCache == null ? "NearCacheWrapper(not built yet)" : nearCache.toString();
+            }
         }
     }
 }
