@@ -2,7 +2,9 @@ package dev.semel.spring.actuate;
 
 import dev.semel.Idempotency;
 import dev.semel.spring.SemelAutoConfiguration;
+import dev.semel.spring.SemelNearCache;
 import dev.semel.spring.SemelProperties;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -16,8 +18,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Auto-configures the store health indicator ({@code /actuator/health/semel}, when Spring
- * Boot's health support is present) and the {@link IdempotencyEndpoint} (when Actuator is
- * present and the endpoint is exposed).
+ * Boot's health support is present; with the near cache's figures when it is on) and the
+ * {@link IdempotencyEndpoint} (when Actuator is present and the endpoint is exposed).
  */
 @AutoConfiguration(after = SemelAutoConfiguration.class)
 @ConditionalOnBean(Idempotency.class)
@@ -34,8 +36,9 @@ public class SemelActuatorAutoConfiguration {
     static class HealthConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "semelHealthIndicator")
-        IdempotencyStoreHealthIndicator semelHealthIndicator(Idempotency idempotency) {
-            return new IdempotencyStoreHealthIndicator(idempotency);
+        IdempotencyStoreHealthIndicator semelHealthIndicator(Idempotency idempotency,
+                ObjectProvider<SemelNearCache> nearCache) {
+            return new IdempotencyStoreHealthIndicator(idempotency, nearCache.getIfUnique());
         }
     }
 
