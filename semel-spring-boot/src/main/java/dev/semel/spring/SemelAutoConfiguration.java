@@ -38,6 +38,7 @@ import org.springframework.context.annotation.Import;
 public class SemelAutoConfiguration {
     /** Created by Spring. */
     public SemelAutoConfiguration() {
+        ShutdownLogBridge.install(SemelAutoConfiguration.class.getClassLoader());
     }
 
     /**
