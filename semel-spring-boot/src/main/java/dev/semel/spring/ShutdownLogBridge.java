@@ -1,6 +1,7 @@
 package dev.semel.spring;
 
 import java.util.logging.Handler;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.springframework.util.ClassUtils;
 
@@ -11,9 +12,11 @@ import org.springframework.util.ClassUtils;
  * through {@code java.util.logging} and Boot's SLF4J bridge on the JUL root logger. Boot removes
  * that bridge while the context closes, before the beans are destroyed (spring-boot#33697), so
  * what Semel logged from then on (the engine and the stores closing, the last requests'
- * warnings) went nowhere. When Boot's bridge is installed,
- * Semel's own JUL logger ({@code dev.semel}) gets a bridge of its own, which Boot never removes,
- * and stops passing records to the root's handlers, so nothing is printed twice.
+ * warnings) went nowhere. When Boot's bridge is installed, Semel's own JUL logger
+ * ({@code dev.semel}) gets a bridge of its own, which Boot never removes and which passes a
+ * record on only while the root logger has no bridge: until Boot removes its own, records go
+ * the usual way (through the root's handlers, any other handler there included) and nothing is
+ * printed twice.
  *
  * <p>Nothing happens without jul-to-slf4j, or when the JUL root logger has no SLF4J bridge (the
  * application routes JUL elsewhere, or uses another logging system): Semel's records then go
@@ -32,26 +35,40 @@ final class ShutdownLogBridge {
         }
     }
 
-    /** Names jul-to-slf4j's class; loaded only once it is known to be there. */
+    /** Names jul-to-slf4j's classes; loaded only once they are known to be there. */
     private static final class Slf4j {
         /** JUL holds loggers weakly: without this reference, the handler would go with the logger. */
         private static final Logger SEMEL = Logger.getLogger("dev.semel");
+        private static final Logger ROOT = Logger.getLogger("");
 
         static synchronized void install() {
-            if (hasBridge(SEMEL) || !hasBridge(Logger.getLogger(""))) {
-                return;
+            for (Handler handler : SEMEL.getHandlers()) {
+                if (handler instanceof WhileRootUnbridged) {
+                    return; // an earlier context of this JVM installed it
+                }
             }
-            SEMEL.addHandler(new org.slf4j.bridge.SLF4JBridgeHandler());
-            SEMEL.setUseParentHandlers(false);
+            if (hasBridge(ROOT)) {
+                SEMEL.addHandler(new WhileRootUnbridged());
+            }
         }
 
-        private static boolean hasBridge(Logger logger) {
+        static boolean hasBridge(Logger logger) {
             for (Handler handler : logger.getHandlers()) {
                 if (handler instanceof org.slf4j.bridge.SLF4JBridgeHandler) {
                     return true;
                 }
             }
             return false;
+        }
+
+        /** Boot's bridge once Boot has removed it: passes a record on only while the root logger has none. */
+        static final class WhileRootUnbridged extends org.slf4j.bridge.SLF4JBridgeHandler {
+            @Override
+            public void publish(LogRecord record) {
+                if (!hasBridge(ROOT)) {
+                    super.publish(record);
+                }
+            }
         }
     }
 }

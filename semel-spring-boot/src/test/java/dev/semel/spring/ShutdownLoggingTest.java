@@ -2,7 +2,12 @@ package dev.semel.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.SpringApplication;
@@ -52,6 +57,37 @@ class ShutdownLoggingTest {
         System.getLogger("dev.semel.ShutdownLoggingTest").log(System.Logger.Level.WARNING, probe);
         context.close();
         assertThat(output.toString().split(probe, -1)).as("printed exactly once").hasSize(2);
+    }
+
+    @Test
+    void whileTheContextRunsSemelsRecordsStillReachTheRootLoggersOtherHandlers() {
+        SpringApplication application = new SpringApplication(App.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        ConfigurableApplicationContext context = application.run("--semel.store.type=memory",
+                "--shutdown.probe=unused");
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Handler agent = new Handler() { // e.g. a monitoring agent's handler on the JUL root logger
+            @Override
+            public void publish(LogRecord record) {
+                seen.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger.getLogger("").addHandler(agent);
+        try {
+            System.getLogger("dev.semel.ShutdownLoggingTest").log(System.Logger.Level.WARNING, "to-the-agent");
+        } finally {
+            Logger.getLogger("").removeHandler(agent);
+            context.close();
+        }
+        assertThat(seen).contains("to-the-agent");
     }
 
     @Configuration(proxyBeanMethods = false)
